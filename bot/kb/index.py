@@ -1,0 +1,356 @@
+"""The on-disk knowledge base: documents, passages, a BM25 index and a ChromaDB collection.
+
+Layout of a knowledge-base directory::
+
+    CURRENT              name of the live generation (replaced atomically)
+    gen-<id>/            one complete, immutable index: docs.jsonl, chunks.jsonl, manifest.json,
+                         bm25/ (bm25s), chroma/ (ChromaDB)
+    embeddings.sqlite    cache of passage vectors by (model, content hash): re-ingesting is cheap
+    .lock                held while ingesting, so two ingests never interleave
+
+An ingest builds a new generation beside the live one and only then points CURRENT at it, so a
+crash or Ctrl-C at any moment leaves the previous generation complete and in use.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from bot.kb.chunk import Chunk, chunk_document
+from bot.kb.documents import Document, iter_paths, load_file
+from bot.kb.embed import Embedder
+from bot.kb.errors import IndexMissing, KnowledgeBaseError, UnreadableDocument
+from bot.kb.text import normalize, tokenize
+
+log = logging.getLogger(__name__)
+
+COLLECTION = "passages"
+INDEX_FORMAT = 1
+
+
+@dataclass
+class IngestReport:
+    """What an ingest did, for the CLI, the bot and the logs."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    chunks: int = 0
+    embedded: int = 0
+    embed_seconds: float = 0.0
+    seconds: float = 0.0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+
+def index_text(chunk: Chunk, doc_meta: dict) -> str:
+    """What the retrievers see for a passage: title, section, text and the English summary."""
+    parts = [chunk.title, chunk.section, chunk.text]
+    if doc_meta.get("tags"):
+        parts.append(" ".join(map(str, doc_meta["tags"])))
+    if doc_meta.get("summary_en"):
+        parts.append(str(doc_meta["summary_en"]))
+    return normalize("\n".join(p for p in parts if p), lower=False)
+
+
+class EmbeddingCache:
+    """Passage vectors keyed by model and content hash, so unchanged passages are never re-embedded."""
+
+    def __init__(self, path: Path) -> None:
+        self.db = sqlite3.connect(path)
+        self.db.execute(
+            "CREATE TABLE IF NOT EXISTS vectors (model TEXT, hash TEXT, vec BLOB, PRIMARY KEY (model, hash))"
+        )
+
+    def get(self, model: str, hashes: list[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        for i in range(0, len(hashes), 500):
+            part = hashes[i : i + 500]
+            q = f"SELECT hash, vec FROM vectors WHERE model = ? AND hash IN ({','.join('?' * len(part))})"
+            for h, blob in self.db.execute(q, [model, *part]):
+                found[h] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put(self, model: str, items: dict[str, np.ndarray]) -> None:
+        with self.db:
+            self.db.executemany(
+                "INSERT OR REPLACE INTO vectors VALUES (?, ?, ?)",
+                [(model, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items.items()],
+            )
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _chroma_client(path: Path):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    return chromadb.PersistentClient(
+        path=str(path), settings=ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    )
+
+
+@dataclass
+class Generation:
+    """One loaded, immutable index generation."""
+
+    path: Path
+    manifest: dict
+    docs: dict[str, Document]
+    chunks: list[Chunk]
+    bm25: object
+    collection: object
+
+    @property
+    def embedder_name(self) -> str:
+        return self.manifest["embedder"]
+
+
+class KnowledgeBase:
+    """Create, update and open a knowledge-base directory."""
+
+    def __init__(self, directory: Path, embedder: Embedder, *, max_file_bytes: int | None = None) -> None:
+        self.dir = Path(directory)
+        self.embedder = embedder
+        self.max_file_bytes = max_file_bytes
+
+    # ------------------------------------------------------------------ reading
+    def current_path(self) -> Path | None:
+        try:
+            name = (self.dir / "CURRENT").read_text().strip()
+        except FileNotFoundError:
+            return None
+        path = self.dir / name
+        return path if (path / "manifest.json").is_file() else None
+
+    def exists(self) -> bool:
+        return self.current_path() is not None
+
+    def load(self) -> Generation:
+        """Load the live generation (raises IndexMissing when there is none)."""
+        import bm25s
+
+        path = self.current_path()
+        if path is None:
+            raise IndexMissing(f"no knowledge base at {self.dir}: run `salescoach ingest PATH --kb {self.dir}`")
+        manifest = json.loads((path / "manifest.json").read_text())
+        docs = {d.doc_id: d for d in map(Document.from_json, _read_jsonl(path / "docs.jsonl"))}
+        chunks = [Chunk(**c) for c in _read_jsonl(path / "chunks.jsonl")]
+        bm25 = bm25s.BM25.load(str(path / "bm25"), mmap=False) if chunks else None
+        collection = _chroma_client(path / "chroma").get_collection(COLLECTION) if chunks else None
+        return Generation(path, manifest, docs, chunks, bm25, collection)
+
+    def documents(self) -> dict[str, Document]:
+        path = self.current_path()
+        if path is None:
+            return {}
+        return {d.doc_id: d for d in map(Document.from_json, _read_jsonl(path / "docs.jsonl"))}
+
+    # ------------------------------------------------------------------ writing
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.dir.mkdir(parents=True, exist_ok=True)
+        with open(self.dir / ".lock", "w") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                log.info("waiting for another ingest into %s to finish", self.dir)
+                fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+    def ingest(
+        self,
+        paths: Iterable[Path] = (),
+        *,
+        documents: Iterable[Document] = (),
+        prune_sources: Callable[[Document], bool] | None = None,
+        rebuild: bool = False,
+        on_file: Callable[[str, str | None], None] | None = None,
+        on_embed: Callable[[int, int], None] | None = None,
+    ) -> IngestReport:
+        """Add or update documents from files and folders; re-running with the same input is a no-op.
+
+        ``prune_sources`` selects existing documents that are removed unless this ingest provided
+        them again (used to keep the bundled knowledge base in step with ``knowledge/``).
+        ``on_file(name, error)`` is called per file, ``on_embed(done, total)`` while embedding.
+        """
+        started = time.perf_counter()
+        report = IngestReport()
+        loaded: list[Document] = list(documents)
+        for path in iter_paths(paths):
+            try:
+                loaded.append(load_file(path, max_bytes=self.max_file_bytes))
+                if on_file:
+                    on_file(path.name, None)
+            except UnreadableDocument as exc:
+                report.failed.append((str(path), str(exc)))
+                if on_file:
+                    on_file(path.name, str(exc))
+        with self._locked():
+            live = self.current_path()
+            current = self.documents()
+            manifest = json.loads((live / "manifest.json").read_text()) if live else {}
+            stale_model = bool(live) and manifest.get("embedder") != self.embedder.name
+            merged = dict(current)
+            seen: set[str] = set()
+            for doc in loaded:
+                seen.add(doc.doc_id)
+                old = current.get(doc.doc_id)
+                if old is None:
+                    report.added.append(doc.doc_id)
+                elif old.content_hash != doc.content_hash:
+                    report.updated.append(doc.doc_id)
+                else:
+                    report.unchanged.append(doc.doc_id)
+                    continue
+                merged[doc.doc_id] = doc
+            if prune_sources is not None:
+                for doc_id, doc in current.items():
+                    if doc_id not in seen and prune_sources(doc):
+                        report.removed.append(doc_id)
+                        del merged[doc_id]
+            if live and not report.changed and not rebuild and not stale_model:
+                report.chunks = manifest.get("chunks", 0)
+                report.seconds = time.perf_counter() - started
+                return report
+            if not merged and not live:
+                report.seconds = time.perf_counter() - started
+                return report
+            self._build_generation(list(merged.values()), report, on_embed)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _build_generation(
+        self, docs: list[Document], report: IngestReport, on_embed: Callable[[int, int], None] | None
+    ) -> None:
+        import bm25s
+
+        gen = self.dir / f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        gen.mkdir(parents=True)
+        try:
+            docs.sort(key=lambda d: d.doc_id)
+            chunks: list[Chunk] = []
+            texts: list[str] = []
+            for doc in docs:
+                for chunk in chunk_document(doc):
+                    chunks.append(chunk)
+                    texts.append(index_text(chunk, doc.meta))
+            report.chunks = len(chunks)
+            vectors = self._embed(texts, report, on_embed)
+            _write_jsonl(gen / "docs.jsonl", (d.to_json() for d in docs))
+            _write_jsonl(gen / "chunks.jsonl", (c.to_json() for c in chunks))
+            if chunks:
+                bm25 = bm25s.BM25(k1=1.2, b=0.75)
+                bm25.index([tokenize(t) for t in texts], show_progress=False)
+                bm25.save(str(gen / "bm25"))
+                client = _chroma_client(gen / "chroma")
+                col = client.create_collection(
+                    COLLECTION, metadata={"hnsw:space": "cosine"}, embedding_function=None
+                )
+                step = min(5000, client.get_max_batch_size())
+                for i in range(0, len(chunks), step):
+                    col.add(ids=[str(j) for j in range(i, min(i + step, len(chunks)))], embeddings=vectors[i : i + step])
+                del col, client
+            manifest = {
+                "format": INDEX_FORMAT,
+                "embedder": self.embedder.name,
+                "dim": self.embedder.dim,
+                "documents": len(docs),
+                "chunks": len(chunks),
+                "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            }
+            (gen / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
+            _fsync_dir(gen)
+            tmp = self.dir / f".CURRENT.{uuid.uuid4().hex[:6]}"
+            tmp.write_text(gen.name)
+            with open(tmp) as fh:
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.dir / "CURRENT")
+            _fsync_dir(self.dir)
+        except BaseException:
+            shutil.rmtree(gen, ignore_errors=True)
+            raise
+        self._collect_garbage(keep=gen.name)
+
+    def _embed(self, texts: list[str], report: IngestReport, on_embed) -> np.ndarray:
+        import hashlib
+
+        hashes = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
+        cache = EmbeddingCache(self.dir / "embeddings.sqlite")
+        try:
+            found = cache.get(self.embedder.name, sorted(set(hashes)))
+            todo = sorted({h: t for h, t in zip(hashes, texts, strict=True) if h not in found}.items())
+            if todo:
+                t0 = time.perf_counter()
+                done = 0
+
+                def progress(n: int) -> None:
+                    nonlocal done
+                    done += n
+                    if on_embed:
+                        on_embed(done, len(todo))
+
+                new = self.embedder.embed_passages([t for _, t in todo], progress=progress)
+                report.embed_seconds = time.perf_counter() - t0
+                report.embedded = len(todo)
+                fresh = {h: v for (h, _), v in zip(todo, new, strict=True)}
+                cache.put(self.embedder.name, fresh)
+                found.update(fresh)
+        finally:
+            cache.close()
+        if not texts:
+            return np.zeros((0, self.embedder.dim), dtype=np.float32)
+        return np.stack([found[h] for h in hashes]).astype(np.float32)
+
+    def _collect_garbage(self, keep: str) -> None:
+        """Remove generations that CURRENT no longer names (old ones, or leftovers of a crash)."""
+        for p in self.dir.glob("gen-*"):
+            if p.name != keep:
+                shutil.rmtree(p, ignore_errors=True)
+        for p in self.dir.glob(".CURRENT.*"):
+            p.unlink(missing_ok=True)
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    with open(path, encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def _write_jsonl(path: Path, rows: Iterable[dict]) -> None:
+    with open(path, "w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps(row, ensure_ascii=False) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+__all__ = ["Generation", "IngestReport", "KnowledgeBase", "KnowledgeBaseError", "index_text"]

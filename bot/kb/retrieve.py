@@ -1,0 +1,139 @@
+"""Hybrid retrieval: BM25 over jieba segments plus dense vectors in ChromaDB, fused by weighted scores."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.kb.index import Generation, KnowledgeBase
+from bot.kb.text import normalize, tokenize
+
+log = logging.getLogger(__name__)
+
+# Tuned on eval/ (see `salescoach eval --tune`): dense and lexical evidence weighted, each
+# normalised to [0, 1] per query, over the union of both retrievers' top candidates.
+DENSE_WEIGHT = 0.6
+CANDIDATES = 40
+
+
+@dataclass
+class Passage:
+    """A retrieved passage with what a citation needs."""
+
+    text: str
+    title: str
+    source: str
+    section: str
+    doc_id: str
+    chunk_id: str
+    score: float
+
+    def to_json(self) -> dict:
+        return {"text": self.text, "title": self.title, "source": self.source, "section": self.section,
+                "doc_id": self.doc_id, "score": round(self.score, 4)}
+
+
+@dataclass
+class SearchResult:
+    query: str
+    passages: list[Passage]
+    took_ms: float
+
+
+class Retriever:
+    """Answers queries against the live generation of a knowledge base; reloads after an ingest."""
+
+    def __init__(self, kb: KnowledgeBase, *, dense_weight: float = DENSE_WEIGHT, candidates: int = CANDIDATES,
+                 fusion: str = "linear") -> None:
+        self.kb = kb
+        self.dense_weight = dense_weight
+        self.candidates = candidates
+        self.fusion = fusion
+        self._lock = threading.Lock()
+        self._gen: Generation | None = None
+        self.refresh()
+
+    @property
+    def generation(self) -> Generation:
+        assert self._gen is not None
+        return self._gen
+
+    def refresh(self) -> bool:
+        """Load the live generation if it changed since the last load; True when it did."""
+        path = self.kb.current_path()
+        with self._lock:
+            if self._gen is not None and path == self._gen.path:
+                return False
+            gen = self.kb.load()
+            if gen.chunks and gen.embedder_name != self.kb.embedder.name:
+                from bot.kb.errors import KnowledgeBaseError
+
+                raise KnowledgeBaseError(
+                    f"the index at {self.kb.dir} was built with {gen.embedder_name!r} but the configured "
+                    f"embedding model is {self.kb.embedder.name!r}: run `salescoach ingest --rebuild --kb {self.kb.dir}`"
+                )
+            self._gen = gen
+            return True
+
+    def search(self, query: str, k: int = 5) -> SearchResult:
+        started = time.perf_counter()
+        gen = self.generation
+        n = len(gen.chunks)
+        query = query.strip()
+        if not n or not query:
+            return SearchResult(query, [], (time.perf_counter() - started) * 1000)
+        scores = self.score(query, gen)
+        top = np.argsort(-scores)[:k]
+        passages = [self._passage(gen, int(i), float(scores[i])) for i in top if scores[i] > 0]
+        return SearchResult(query, passages, (time.perf_counter() - started) * 1000)
+
+    def score(self, query: str, gen: Generation | None = None) -> np.ndarray:
+        """Fused relevance of every passage to ``query`` (0 for passages neither retriever found)."""
+        gen = gen or self.generation
+        n = len(gen.chunks)
+        depth = min(self.candidates, n)
+        lex = self._lexical(query, gen)
+        dense_idx, dense_sim = self._dense(query, gen, depth)
+        lex_top = np.argpartition(-lex, depth - 1)[:depth] if lex.any() else np.array([], dtype=int)
+        lex_top = lex_top[lex[lex_top] > 0]
+        fused = np.zeros(n, dtype=np.float32)
+        if self.fusion == "rrf":
+            for rank, i in enumerate(lex_top[np.argsort(-lex[lex_top])]):
+                fused[i] += (1 - self.dense_weight) / (60 + rank)
+            for rank, i in enumerate(dense_idx):
+                fused[i] += self.dense_weight / (60 + rank)
+            return fused
+        lmax = lex.max()
+        lex_n = lex / lmax if lmax > 0 else lex
+        dense_n = np.zeros(n, dtype=np.float32)
+        if len(dense_sim):
+            lo, hi = float(dense_sim.min()), float(dense_sim.max())
+            dense_n[dense_idx] = (dense_sim - lo) / (hi - lo) if hi > lo else 1.0
+        cand = np.union1d(lex_top, dense_idx).astype(int)
+        fused[cand] = self.dense_weight * dense_n[cand] + (1 - self.dense_weight) * lex_n[cand]
+        fused[cand] = np.maximum(fused[cand], 1e-6)
+        return fused
+
+    def _lexical(self, query: str, gen: Generation) -> np.ndarray:
+        terms = list(dict.fromkeys(tokenize(query)))
+        if not terms or gen.bm25 is None:
+            return np.zeros(len(gen.chunks), dtype=np.float32)
+        return np.asarray(gen.bm25.get_scores(terms), dtype=np.float32)
+
+    def _dense(self, query: str, gen: Generation, depth: int) -> tuple[np.ndarray, np.ndarray]:
+        if gen.collection is None or self.dense_weight <= 0:
+            return np.array([], dtype=int), np.array([], dtype=np.float32)
+        vec = self.kb.embedder.embed_queries([normalize(query, lower=False)])[0]
+        res = gen.collection.query(query_embeddings=[vec], n_results=depth, include=["distances"])
+        idx = np.array([int(i) for i in res["ids"][0]], dtype=int)
+        sim = 1.0 - np.asarray(res["distances"][0], dtype=np.float32)
+        return idx, sim
+
+    @staticmethod
+    def _passage(gen: Generation, i: int, score: float) -> Passage:
+        c = gen.chunks[i]
+        return Passage(c.text, c.title, c.source, c.section, c.doc_id, c.chunk_id, score)
