@@ -179,10 +179,9 @@ def search(
 @app.command()
 def ask(question: Annotated[str, typer.Argument(help="The question.")], kb: KbOption = None) -> None:
     """Answer a question from the knowledge base, with numbered citations."""
-    from bot.kb.answer import Answerer
+    from bot.kb.answer import Answerer, format_plain
     from bot.kb.errors import KnowledgeBaseError
     from bot.llm import chat_model
-    from bot.kb.answer import format_plain
 
     settings = _settings()
     try:
@@ -203,6 +202,22 @@ def evaluate(
     from bot.kb.evaluate import run_eval
 
     run_eval(_settings(), only=only, tune=tune, raw_dir=raw_dir, console=Console())
+
+
+@app.command()
+def bench(
+    what: Annotated[str, typer.Argument(help="queries, cold, ingest or all")] = "all",
+) -> None:
+    """Benchmarks: query latency (p50/p95), cold start, ingestion throughput vs fp32 baseline."""
+    from bot.kb import bench as b
+
+    settings, out = _settings(), Console()
+    if what in ("queries", "all"):
+        b.bench_queries(settings, out)
+    if what in ("cold", "all"):
+        b.bench_cold_start(settings, out)
+    if what in ("ingest", "all"):
+        b.bench_ingest(settings, out)
 
 
 @models_app.command("build")

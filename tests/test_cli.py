@@ -32,13 +32,14 @@ def test_search_json_prints_one_object_per_query(env):
         assert len(obj["results"]) == 3
         assert set(obj["results"][0]) == {"text", "title", "source", "score"}
     assert "防线" in lines[0]["results"][0]["title"] + lines[0]["results"][0]["text"]
-    assert "让渡价值" in lines[1]["results"][0]["title"]
+    assert "让渡价值" in lines[1]["results"][0]["title"] + lines[1]["results"][0]["text"]
 
 
 def test_ask_answers_with_numbered_citations(env):
     result = CliRunner().invoke(app, ["ask", "发货时要告诉客户哪五个要素？"])
     assert result.exit_code == 0, result.output
-    assert "[1]" in result.stdout and "来源：" in result.stdout
+    assert "[1]" in result.stdout
+    assert "来源：" in result.stdout
     assert "车号" in result.stdout or "司机" in result.stdout
 
 
@@ -69,7 +70,8 @@ def test_terminal_chat_answers_and_handles_junk(tmp_path):
     run_terminal_chat(make_settings(tmp_path / "data"), None, stdin=stdin, stdout=stdout)
     out = stdout.getvalue()
     assert "直接输入问题" in out
-    assert "来源：" in out and "[1]" in out
+    assert "来源：" in out
+    assert "[1]" in out
     assert "问题太长了（1200 字）" in out
     assert "不认识的命令 /foo" in out
     assert out.rstrip().endswith("再见！")

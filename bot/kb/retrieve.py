@@ -16,8 +16,9 @@ log = logging.getLogger(__name__)
 
 # Tuned on eval/ (see `salescoach eval --tune`): dense and lexical evidence weighted, each
 # normalised to [0, 1] per query, over the union of both retrievers' top candidates.
-DENSE_WEIGHT = 0.6
+DENSE_WEIGHT = 0.5
 CANDIDATES = 40
+UNIT_WEIGHT = 0.5  # share of a passage's dense score that comes from its best sentence window
 
 
 @dataclass
@@ -125,15 +126,32 @@ class Retriever:
         return np.asarray(gen.bm25.get_scores(terms), dtype=np.float32)
 
     def _dense(self, query: str, gen: Generation, depth: int) -> tuple[np.ndarray, np.ndarray]:
+        """Candidate passages and their dense score: passage cosine mixed with best-window cosine."""
         if gen.collection is None or self.dense_weight <= 0:
             return np.array([], dtype=int), np.array([], dtype=np.float32)
         vec = self.kb.embedder.embed_queries([normalize(query, lower=False)])[0]
-        res = gen.collection.query(query_embeddings=[vec], n_results=depth, include=["distances"])
-        idx = np.array([int(i) for i in res["ids"][0]], dtype=int)
-        sim = 1.0 - np.asarray(res["distances"][0], dtype=np.float32)
-        return idx, sim
+        idx, sim = _nearest(gen.collection, vec, depth)
+        if gen.units is None or gen.unit_owner is None:
+            return idx, sim
+        uidx, usim = _nearest(gen.units, vec, min(len(gen.unit_owner), depth * 4))
+        n = len(gen.chunks)
+        # Passages outside a retriever's top list get that list's lowest score as a floor.
+        passage = np.full(n, sim.min() if len(sim) else 0.0, dtype=np.float32)
+        passage[idx] = sim
+        window = np.full(n, usim.min() if len(usim) else 0.0, dtype=np.float32)
+        np.maximum.at(window, gen.unit_owner[uidx], usim)
+        mixed = (1 - UNIT_WEIGHT) * passage + UNIT_WEIGHT * window
+        cand = np.union1d(idx, gen.unit_owner[uidx]).astype(int)
+        order = cand[np.argsort(-mixed[cand])][:depth]
+        return order, mixed[order]
 
     @staticmethod
     def _passage(gen: Generation, i: int, score: float) -> Passage:
         c = gen.chunks[i]
         return Passage(c.text, c.title, c.source, c.section, c.doc_id, c.chunk_id, score)
+
+
+def _nearest(collection, vec: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    res = collection.query(query_embeddings=[vec], n_results=max(1, n), include=["distances"])
+    idx = np.array([int(i) for i in res["ids"][0]], dtype=int)
+    return idx, 1.0 - np.asarray(res["distances"][0], dtype=np.float32)

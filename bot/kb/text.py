@@ -17,11 +17,7 @@ _WORD = re.compile(r"[\u4e00-\u9fff]|[a-z0-9]+(?:[.'][a-z0-9]+)*", re.IGNORECASE
 
 # Function words that carry no topic; kept short on purpose (BM25's idf handles the rest).
 STOPWORDS = frozenset(
-    "的 了 是 在 和 与 及 或 也 就 都 而 又 把 被 让 给 对 从 向 于 以 之 其 这 那 这个 那个 "
-    "一个 一种 什么 怎么 怎样 如何 为什么 哪些 哪个 吗 呢 吧 啊 呀 么 我 你 他 她 它 我们 你们 他们 "
-    "可以 能 会 要 应该 有 没有 个 些 等 等等 请问 一下 问 "
-    "a an the of to in on for and or is are was be what how why which who do does can i we you it "
-    "that this with by as at from about my our your".split()
+    ["的", "了", "是", "在", "和", "与", "及", "或", "也", "就", "都", "而", "又", "把", "被", "让", "给", "对", "从", "向", "于", "以", "之", "其", "这", "那", "这个", "那个", "一个", "一种", "什么", "怎么", "怎样", "如何", "为什么", "哪些", "哪个", "吗", "呢", "吧", "啊", "呀", "么", "我", "你", "他", "她", "它", "我们", "你们", "他们", "可以", "能", "会", "要", "应该", "有", "没有", "个", "些", "等", "等等", "请问", "一下", "问", "a", "an", "the", "of", "to", "in", "on", "for", "and", "or", "is", "are", "was", "be", "what", "how", "why", "which", "who", "do", "does", "can", "i", "we", "you", "it", "that", "this", "with", "by", "as", "at", "from", "about", "my", "our", "your"]
 )
 
 

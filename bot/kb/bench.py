@@ -1,0 +1,90 @@
+"""Retrieval benchmarks: query latency, cold start and ingestion throughput (report, not assert)."""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from bot.config import Settings
+from bot.kb.evaluate import DEFAULT_RAW_DIR, load_questions
+
+
+def _pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+def bench_queries(settings: Settings, console: Console, rounds: int = 3) -> dict:
+    from bot.kb.service import open_retriever
+
+    retriever = open_retriever(settings)
+    questions = [q.q for q in load_questions("kb")] + [q.q for q in load_questions("raw")]
+    for q in questions[:20]:  # warm-up
+        retriever.search(q)
+    took = [retriever.search(q).took_ms for _ in range(rounds) for q in questions]
+    res = {"queries": len(took), "p50_ms": statistics.median(took), "p95_ms": _pct(took, 95),
+           "max_ms": max(took)}
+    console.print(f"query latency after load: n={res['queries']} p50={res['p50_ms']:.1f} ms "
+                  f"p95={res['p95_ms']:.1f} ms max={res['max_ms']:.1f} ms")
+    return res
+
+
+def bench_cold_start(settings: Settings, console: Console, runs: int = 3) -> dict:
+    """Wall time of `salescoach search --json` in a fresh process, index and model already built."""
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "bot", "search", "客户一直催货怎么办？", "--json"], check=True,
+                       capture_output=True, env=_env(settings))
+        times.append(time.perf_counter() - t0)
+    res = {"cold_start_s": statistics.median(times)}
+    console.print(f"`salescoach search` cold start (median of {runs}): {res['cold_start_s']:.2f} s")
+    return res
+
+
+def bench_ingest(settings: Settings, console: Console, raw_dir: Path | None = None) -> dict:
+    """Embedding throughput on the raw corpus' passages: our configuration against plain fp32."""
+    from bot.kb.chunk import chunk_document
+    from bot.kb.documents import iter_paths, load_file
+    from bot.kb.embed import SentenceTransformerEmbedder, ensure_default_model
+    from bot.kb.index import KnowledgeBase, index_text
+
+    raw = raw_dir or DEFAULT_RAW_DIR
+    docs = [load_file(p) for p in iter_paths([raw])]
+    texts = [index_text(c, d.meta) for d in docs for c in chunk_document(d)]
+    path = str(ensure_default_model(settings))
+    res: dict = {"chunks": len(texts)}
+    for label, quantize in (("fp32 sentence-transformers baseline", False), ("int8 dynamic quantization", True)):
+        emb = SentenceTransformerEmbedder(path, name="e5", quantize=quantize)
+        emb.embed_passages(texts[:8])
+        t0 = time.perf_counter()
+        emb.embed_passages(texts)
+        rate = len(texts) / (time.perf_counter() - t0)
+        res[label] = rate
+        console.print(f"{label}: {rate:.1f} chunks/s over {len(texts)} passages")
+    with tempfile.TemporaryDirectory() as tmp:
+        from bot.kb.embed import get_embedder
+
+        kb = KnowledgeBase(Path(tmp), get_embedder(settings))
+        t0 = time.perf_counter()
+        report = kb.ingest([raw])
+        total = time.perf_counter() - t0
+        res["full_ingest_chunks_per_s"] = report.chunks / total
+        console.print(f"full ingest (clean, chunk, embed, index) with the configured model: "
+                      f"{report.chunks} passages in {total:.1f} s = {report.chunks / total:.1f} chunks/s")
+    return res
+
+
+def _env(settings: Settings) -> dict:
+    import os
+
+    env = dict(os.environ)
+    env["SALESCOACH_DATA_DIR"] = str(settings.data_dir)
+    env["SALESCOACH_EMBEDDING_MODEL"] = settings.embedding_model
+    return env
