@@ -189,7 +189,7 @@ def ask(question: Annotated[str, typer.Argument(help="The question.")], kb: KbOp
     except KnowledgeBaseError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from None
-    Console().print(format_plain(answerer.answer(question)), markup=False, highlight=False)
+    Console(soft_wrap=True).print(format_plain(answerer.answer(question)), markup=False, highlight=False)
 
 
 @app.command(name="eval")

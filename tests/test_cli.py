@@ -40,7 +40,9 @@ def test_ask_answers_with_numbered_citations(env):
     assert result.exit_code == 0, result.output
     assert "[1]" in result.stdout
     assert "来源：" in result.stdout
-    assert "车号" in result.stdout or "司机" in result.stdout
+    for fact in ("产品规格和数量", "发货时间", "车号", "司机的联系电话", "预计到达时间"):
+        assert fact in result.stdout
+    assert "运输投诉" in result.stdout  # the cited article's title
 
 
 def test_ingest_into_a_new_kb_reports_each_bad_file_in_one_line(env):

@@ -19,7 +19,10 @@ log = logging.getLogger(__name__)
 
 MAX_ANSWER_CHARS = 360
 _LIST_LINE = re.compile(r"^\s*(?:[-*+]|\d+[.、)）]|[（(]\d+[)）]|[一二三四五六七八九十]+[、.．]|[a-g][)）.])\s*")
-_LIST_QUESTION = re.compile(r"哪些|哪几|几[个种条项点类步]|有什么|包括|分别|列出|步骤|流程|清单|which|what are|list|steps")
+_LIST_QUESTION = re.compile(
+    r"哪些|哪几|几[个种条项点类步]|有什么|包括|分别|列出|步骤|流程|清单|怎么办|怎么做|如何|怎样|"
+    r"which|what are|list|steps|how (?:do|should|can|to)"
+)
 
 
 @dataclass
@@ -56,6 +59,13 @@ def extractive_answer(question: str, passages: list[Passage]) -> tuple[str, list
     q_terms = set(tokenize(question))
     wants_list = bool(_LIST_QUESTION.search(question.lower()))
     top = passages[0]
+    if wants_list:
+        # A "which / how" question is best answered by a list: take the first strong passage with one.
+        for p in passages[:3]:
+            if p.score >= 0.6 * passages[0].score and sum(1 for u in _units(p) if _LIST_LINE.match(u)) >= 2:
+                top = p
+                break
+    top_n = passages.index(top) + 1
     units = _units(top)
     scored = [(len(q_terms & set(tokenize(u))) / (1 + len(u) / 80), i) for i, u in enumerate(units)]
     best = max(scored)[1] if scored else 0
@@ -70,14 +80,19 @@ def extractive_answer(question: str, passages: list[Passage]) -> tuple[str, list
         while j < len(units) and sum(len(units[c]) for c in chosen) + len(units[j]) <= MAX_ANSWER_CHARS // 2:
             chosen.append(j)
             j += 1
-    text = "".join(_join(units[i]) for i in sorted(set(chosen))).strip()
+    picked = [units[i] for i in sorted(set(chosen))]
+    # List items each on their own line; prose sentences run on.
+    text = "".join(
+        u if i == 0 or not (_LIST_LINE.match(u) or _LIST_LINE.match(picked[i - 1])) else "\n" + u
+        for i, u in enumerate(picked)
+    ).strip()
     if len(text) > MAX_ANSWER_CHARS * 2:
         text = text[: MAX_ANSWER_CHARS * 2].rstrip() + "…"
-    cited = [1]
-    text += " [1]"
+    cited = [top_n]
+    text += f" [{top_n}]"
     # A second passage from another article adds breadth when it matches the question well too.
-    for n, p in enumerate(passages[1:3], start=2):
-        if p.doc_id == top.doc_id or p.score < 0.75 * top.score:
+    for n, p in enumerate(passages[:3], start=1):
+        if p is top or p.doc_id == top.doc_id or p.score < 0.75 * passages[0].score:
             continue
         others = sorted(((len(q_terms & set(tokenize(u))), u) for u in _units(p)), reverse=True)
         if others and others[0][0] > 0 and len(text) + len(others[0][1]) <= MAX_ANSWER_CHARS * 2:
@@ -85,10 +100,6 @@ def extractive_answer(question: str, passages: list[Passage]) -> tuple[str, list
             cited.append(n)
         break
     return text, cited
-
-
-def _join(unit: str) -> str:
-    return unit + "\n" if _LIST_LINE.match(unit) else unit
 
 
 class Answerer:
