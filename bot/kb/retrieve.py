@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.kb.index import Generation, KnowledgeBase
-from bot.kb.text import normalize, tokenize
+from bot.kb.text import expand_query, normalize, tokenize
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ class Retriever:
         return fused
 
     def _lexical(self, query: str, gen: Generation) -> np.ndarray:
-        terms = list(dict.fromkeys(tokenize(query)))
+        terms = list(dict.fromkeys(tokenize(expand_query(query))))
         if not terms or gen.bm25 is None:
             return np.zeros(len(gen.chunks), dtype=np.float32)
         return np.asarray(gen.bm25.get_scores(terms), dtype=np.float32)

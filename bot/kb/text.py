@@ -7,6 +7,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Iterable
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,33 @@ def tokenize(text: str, *, normalized: bool = False) -> list[str]:
     return terms
 
 
-SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|(?<=[.](?=\s))")
+@functools.cache
+def _glossary(name: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    import yaml
+
+    path = Path(__file__).with_name("data") / f"{name}.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    # Longest phrases first, so "customer delivered value" wins over "customer".
+    return tuple(sorted(((str(k).lower(), tuple(map(str, v))) for k, v in data.items()), key=lambda kv: -len(kv[0])))
+
+
+def expand_query(query: str) -> str:
+    """Append knowledge-base wording for English sales phrases and colloquial Chinese in ``query``.
+
+    Used for the lexical index only: the dense model already bridges languages and registers,
+    BM25 needs the words themselves (glossary.yaml, colloquial.yaml).
+    """
+    text = normalize(query)
+    extra: list[str] = []
+    if re.search(r"[a-z]{3,}", text):
+        for phrase, terms in _glossary("glossary"):
+            if re.search(rf"(?<![a-z]){re.escape(phrase)}(?![a-z])", text):
+                extra.extend(terms)
+                text = text.replace(phrase, " ")
+    for phrase, terms in _glossary("colloquial"):
+        if phrase in text:
+            extra.extend(terms)
+    return query + (" " + " ".join(dict.fromkeys(extra)) if extra else "")
 
 
 def split_sentences(text: str) -> list[str]:
