@@ -132,3 +132,15 @@ def test_traditional_and_english_queries_find_simplified_articles(tmp_path, corp
     r = Retriever(kb)
     assert r.search("顧客讓渡價值怎麼算", k=1).passages[0].doc_id == "value"
     assert r.search("how to apologise after a late delivery", k=1).passages[0].doc_id == "apology"
+
+
+def test_changing_the_chunking_rebuilds_the_index(tmp_path, corpus, monkeypatch):
+    from bot.kb import chunk
+
+    kb = KnowledgeBase(tmp_path / "kb", CountingEmbedder())
+    kb.ingest([corpus])
+    first = kb.current_path()
+    assert not kb.ingest([corpus]).changed and kb.current_path() == first
+    monkeypatch.setattr(chunk, "TARGET_CHARS", 100)
+    kb.ingest([corpus])
+    assert kb.current_path() != first

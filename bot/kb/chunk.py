@@ -9,8 +9,8 @@ from dataclasses import asdict, dataclass
 from bot.kb.documents import Document
 from bot.kb.text import split_sentences
 
-TARGET_CHARS = 320  # a passage a phone screen can show; about 200 tokens for the embedder
-MAX_CHARS = 520
+TARGET_CHARS = 400  # about one phone screen; ~250 tokens for the embedder (tuned on eval/)
+MAX_CHARS = 600
 _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 # Lines that start a list item or a numbered section: keep them on their own line.
 _LIST_ITEM = re.compile(r"^(?:[-*+]\s|\d+[.、)）]|[（(]\d+[)）]|[一二三四五六七八九十]+[、.．]|[a-zA-Z][)）.]\s?|[①-⑳])")

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.kb import chunk as chunking
 from bot.kb.chunk import Chunk, chunk_document
 from bot.kb.documents import Document, iter_paths, load_file
 from bot.kb.embed import Embedder
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 
 COLLECTION = "passages"
 UNITS = "sentences"
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 UNIT_SENTENCES = 2  # a sentence window: precise enough for a fact buried in a long passage
 
 
@@ -60,6 +61,12 @@ class IngestReport:
     @property
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.removed)
+
+
+def layout() -> dict:
+    """Everything that shapes an index besides the documents: a change means a rebuild."""
+    return {"format": INDEX_FORMAT, "target_chars": chunking.TARGET_CHARS, "max_chars": chunking.MAX_CHARS,
+            "unit_sentences": UNIT_SENTENCES}
 
 
 def sentence_units(chunk: Chunk) -> list[str]:
@@ -233,9 +240,9 @@ class KnowledgeBase:
             live = self.current_path()
             current = self.documents()
             manifest = json.loads((live / "manifest.json").read_text()) if live else {}
-            # A different embedding model or an older index layout means the index must be rebuilt.
+            # A different embedding model or index layout means the index must be rebuilt.
             stale_model = bool(live) and (
-                manifest.get("embedder") != self.embedder.name or manifest.get("format") != INDEX_FORMAT
+                manifest.get("embedder") != self.embedder.name or manifest.get("layout") != layout()
             )
             merged = dict(current)
             seen: set[str] = set()
@@ -307,6 +314,7 @@ class KnowledgeBase:
                 del col, client
             manifest = {
                 "format": INDEX_FORMAT,
+                "layout": layout(),
                 "embedder": self.embedder.name,
                 "dim": self.embedder.dim,
                 "documents": len(docs),

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 # normalised to [0, 1] per query, over the union of both retrievers' top candidates.
 DENSE_WEIGHT = 0.5
 CANDIDATES = 40
-UNIT_WEIGHT = 0.5  # share of a passage's dense score that comes from its best sentence window
+UNIT_WEIGHT = 0.7  # share of a passage's dense score that comes from its best sentence window
 
 
 @dataclass
