@@ -56,3 +56,12 @@ def test_embedder_ranks_the_relevant_passage_first(real_settings):
     q = emb.embed_queries(["What should I tell the customer when the goods ship?"])[0]
     p = emb.embed_passages(["发货时要告诉客户车号、司机电话、发货时间和预计到达时间。", "顾客让渡价值等于总价值减总成本。"])
     assert (p @ q).argmax() == 0
+
+
+def test_generic_fast_tokenizer_gives_the_xlmr_tokenizers_ids(model_dir):
+    from transformers import AutoTokenizer, XLMRobertaTokenizerFast
+
+    generic = AutoTokenizer.from_pretrained(str(model_dir))
+    xlmr = XLMRobertaTokenizerFast(tokenizer_file=str(model_dir / "tokenizer.json"))
+    for text in ["客户一直催货怎么办？", "顧客讓渡價值怎麼算", "How do I keep a key account?", "  多  空格\t①② ﬁ"]:
+        assert generic(text)["input_ids"] == xlmr(text)["input_ids"]

