@@ -250,10 +250,13 @@ def run() -> None:
     settings = _settings()
     if settings.telegram_token is None:
         console.print("No SALESCOACH_TELEGRAM_TOKEN set: opening the terminal chat instead.")
-    else:
-        console.print("The Telegram face is not built yet: opening the terminal chat.")
+        run_terminal_chat(settings, None, stdin=sys.stdin, stdout=sys.stdout)
+        return
+    from bot.services import Services
+    from bot.telegram.app import run as run_telegram
 
-    run_terminal_chat(settings, None, stdin=sys.stdin, stdout=sys.stdout)
+    console.print("Loading the knowledge base…")
+    run_telegram(Services.create(settings))
 
 
 def main() -> None:

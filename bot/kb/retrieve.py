@@ -145,6 +145,14 @@ class Retriever:
         order = cand[np.argsort(-mixed[cand])][:depth]
         return order, mixed[order]
 
+    def passage(self, chunk_id: str) -> Passage | None:
+        """A passage by id (for "show the full passage" buttons); None if it left the index."""
+        gen = self.generation
+        for i, c in enumerate(gen.chunks):
+            if c.chunk_id == chunk_id:
+                return self._passage(gen, i, 0.0)
+        return None
+
     @staticmethod
     def _passage(gen: Generation, i: int, score: float) -> Passage:
         c = gen.chunks[i]

@@ -1,0 +1,5 @@
+"""Durable state (SQLite by default): users, answers shown, ratings, admin actions. No telegram."""
+
+from bot.store.sqlite import Store
+
+__all__ = ["Store"]

@@ -1,0 +1,1 @@
+"""The Telegram face: python-telegram-bot glue only; all behaviour lives in the domain services."""

@@ -1,0 +1,312 @@
+"""Application factory and handlers. Handlers parse the update, call one service, render the reply."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Message,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackContext,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ExtBot,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.request import BaseRequest, HTTPXRequest
+
+from bot.kb.answer import Answer
+from bot.services import Services
+from bot.telegram import render
+from bot.telegram.i18n import COMMANDS, LANG_NAMES, LANGS, guess_lang, t
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 1000
+
+
+class CoachContext(CallbackContext[ExtBot, dict, dict, dict]):
+    """Callback context with typed access to the shared services."""
+
+    @property
+    def services(self) -> Services:
+        return self.application.bot_data["services"]
+
+    def lang(self, update: Update) -> str:
+        user = update.effective_user
+        if user is None:
+            return "zh-CN"
+        return self.services.store.user_lang(user.id) or guess_lang(user.language_code)
+
+
+# --------------------------------------------------------------------------- commands
+async def start(update: Update, context: CoachContext) -> None:
+    """Welcome, what the bot can do, and a language choice."""
+    lang = context.lang(update)
+    context.services.store.touch_user(update.effective_user.id)
+    await update.effective_message.reply_text(t("welcome", lang), reply_markup=_lang_keyboard())
+
+
+async def help_command(update: Update, context: CoachContext) -> None:
+    """What the bot can do."""
+    lang = context.lang(update)
+    await update.effective_message.reply_text(t("help", lang, bot=context.bot.username))
+
+
+async def lang_command(update: Update, context: CoachContext) -> None:
+    """Offer the three interface languages."""
+    await update.effective_message.reply_text(t("choose_lang", context.lang(update)), reply_markup=_lang_keyboard())
+
+
+async def ask_command(update: Update, context: CoachContext) -> None:
+    """/ask QUESTION: the way to ask in a group without mentioning the bot."""
+    question = " ".join(context.args or []).strip()
+    if not question:
+        await update.effective_message.reply_text(t("ask_usage", context.lang(update)))
+        return
+    await _answer(update, context, question)
+
+
+# --------------------------------------------------------------------------- messages
+async def private_text(update: Update, context: CoachContext) -> None:
+    """Any text in a private chat is a question."""
+    await _answer(update, context, update.effective_message.text)
+
+
+async def group_text(update: Update, context: CoachContext) -> None:
+    """In groups, answer only when mentioned or replied to."""
+    message = update.effective_message
+    username = f"@{context.bot.username}".lower()
+    text = message.text or ""
+    replied_to_bot = message.reply_to_message is not None and message.reply_to_message.from_user is not None \
+        and message.reply_to_message.from_user.id == context.bot.id
+    if username in text.lower():
+        start_at = text.lower().index(username)
+        text = (text[:start_at] + text[start_at + len(username):]).strip()
+    elif not replied_to_bot:
+        return
+    if text:
+        await _answer(update, context, text)
+
+
+async def unsupported(update: Update, context: CoachContext) -> None:
+    """Stickers, photos, voice...: say what works instead of staying silent."""
+    await update.effective_message.reply_text(t("unsupported", context.lang(update)))
+
+
+async def _answer(update: Update, context: CoachContext, question: str) -> None:
+    message, user, lang = update.effective_message, update.effective_user, context.lang(update)
+    question = question.strip()
+    if len(question) > MAX_QUESTION_CHARS:
+        await message.reply_text(t("too_long", lang, n=len(question), max=MAX_QUESTION_CHARS))
+        return
+    services = context.services
+    services.store.touch_user(user.id)
+    await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
+    answer: Answer = await asyncio.to_thread(services.answerer.answer, question)
+    if not answer.found:
+        await message.reply_text(t("not_found", lang))
+        return
+    answer_id = services.store.save_answer(user.id, message.chat_id, question,
+                                           [p.chunk_id for p in answer.passages])
+    await _send_html(message, render.answer_html(answer, lang), _answer_keyboard(answer, answer_id, lang))
+
+
+# --------------------------------------------------------------------------- buttons
+async def on_button(update: Update, context: CoachContext) -> None:
+    """Language choice, full passage, more results, ratings; stale or forged data gets a polite no."""
+    query = update.callback_query
+    lang = context.lang(update)
+    kind, _, rest = (query.data or "").partition(":")
+    services = context.services
+    if kind == "lang" and rest in LANGS:
+        services.store.set_user_lang(query.from_user.id, rest)
+        await query.answer()
+        await query.edit_message_text(t("lang_set", rest))
+        if query.message is not None and query.message.chat.type == ChatType.PRIVATE:
+            await _set_chat_commands(context, query.message.chat_id, rest)
+        return
+    parts = rest.split(":")
+    try:
+        stored = services.store.answer(int(parts[0]))
+    except (ValueError, IndexError):
+        stored = None
+    if stored is None or kind not in ("p", "m", "r"):
+        await query.answer(t("stale_button", lang), show_alert=True)
+        return
+    if kind == "r":
+        if query.from_user.id != stored.user_id:
+            await query.answer(t("not_yours", lang))
+            return
+        try:
+            rating = int(parts[1])
+        except (ValueError, IndexError):
+            rating = 0
+        if rating not in (1, -1):
+            await query.answer(t("stale_button", lang), show_alert=True)
+            return
+        services.store.rate(stored.answer_id, query.from_user.id, rating)
+        await query.answer(t("thanks_rating", lang))
+        return
+    passages = [p for p in (services.retriever.passage(cid) for cid in stored.chunk_ids) if p is not None]
+    if kind == "p":
+        try:
+            n = int(parts[1])
+            chunk_id = stored.chunk_ids[n - 1]
+        except (ValueError, IndexError):
+            chunk_id = None
+        passage = services.retriever.passage(chunk_id) if chunk_id else None
+        if passage is None:
+            await query.answer(t("stale_button", lang), show_alert=True)
+            return
+        await query.answer()
+        await _send_html(query.message, render.passage_html(passage, n, lang), None, reply=False)
+        return
+    if not passages:
+        await query.answer(t("stale_button", lang), show_alert=True)
+        return
+    await query.answer()
+    await _send_html(query.message, render.more_html(passages, lang), None, reply=False)
+
+
+# --------------------------------------------------------------------------- inline mode
+async def inline_query(update: Update, context: CoachContext) -> None:
+    """@bot QUESTION in any chat: passages a rep can drop into the conversation."""
+    query = update.inline_query
+    text = (query.query or "").strip()[:MAX_QUESTION_CHARS]
+    if not text:
+        await query.answer([], cache_time=5)
+        return
+    lang = context.lang(update)
+    result = await asyncio.to_thread(context.services.retriever.search, text, 5)
+    articles = []
+    for n, p in enumerate(result.passages, 1):
+        snippet = render.in_script(p.text.replace("\n", " "), lang)[:100]
+        articles.append(InlineQueryResultArticle(
+            id=hashlib.sha1(f"{p.chunk_id}".encode()).hexdigest()[:32],
+            title=render.cite(p, lang)[:64],
+            description=snippet,
+            input_message_content=InputTextMessageContent(
+                render.split_message(render.passage_html(p, n, lang), 4000)[0], parse_mode=ParseMode.HTML),
+        ))
+    await query.answer(articles, cache_time=30)
+
+
+# --------------------------------------------------------------------------- errors
+async def on_error(update: object, context: CoachContext) -> None:
+    """Log first, then apologise to the user if there is one."""
+    log.error("unhandled error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        lang = "zh-CN"
+        try:
+            lang = context.lang(update)
+            await context.bot.send_message(update.effective_chat.id, t("error", lang))
+        except Exception:  # the error handler must never raise
+            log.exception("could not tell the user about the error")
+
+
+# --------------------------------------------------------------------------- helpers
+def _lang_keyboard() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(LANG_NAMES[code], callback_data=f"lang:{code}")
+                                  for code in LANGS]])
+
+
+def _answer_keyboard(answer: Answer, answer_id: int, lang: str) -> InlineKeyboardMarkup:
+    row1 = [InlineKeyboardButton(t("btn_passage", lang, n=n), callback_data=f"p:{answer_id}:{n}")
+            for n in answer.cited]
+    row2 = [InlineKeyboardButton(t("btn_more", lang), callback_data=f"m:{answer_id}"),
+            InlineKeyboardButton("👍", callback_data=f"r:{answer_id}:1"),
+            InlineKeyboardButton("👎", callback_data=f"r:{answer_id}:-1")]
+    return InlineKeyboardMarkup([row1, row2])
+
+
+async def _send_html(message: Message, text: str, keyboard: InlineKeyboardMarkup | None, *, reply: bool = True):
+    parts = render.split_message(text)
+    for i, part in enumerate(parts):
+        markup = keyboard if i == len(parts) - 1 else None
+        if reply and i == 0:
+            await message.reply_html(part, reply_markup=markup, disable_web_page_preview=True)
+        else:
+            await message.get_bot().send_message(message.chat_id, part, parse_mode=ParseMode.HTML,
+                                                 reply_markup=markup, disable_web_page_preview=True)
+
+
+async def _set_chat_commands(context: CoachContext, chat_id: int, lang: str) -> None:
+    await context.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS[lang]],
+                                      scope=BotCommandScopeChat(chat_id))
+
+
+async def _post_init(app: Application) -> None:
+    """Command menus: zh-CN by default, English for English clients (zh-TW is set per chat)."""
+    await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS["zh-CN"]])
+    await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS["en"]], language_code="en")
+
+
+async def _post_shutdown(app: Application) -> None:
+    app.bot_data["services"].close()
+
+
+# --------------------------------------------------------------------------- factory
+def build_application(services: Services, *, request: BaseRequest | None = None,
+                      get_updates_request: BaseRequest | None = None) -> Application:
+    """The one wiring point, used by production and by the tests (with a fake Bot API request)."""
+    settings = services.settings
+    if settings.telegram_token is None:
+        raise ValueError("SALESCOACH_TELEGRAM_TOKEN is not set")
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_token.get_secret_value())
+        .base_url(settings.telegram_api_url)
+        .base_file_url(settings.telegram_api_url.replace("/bot", "/file/bot"))
+        .context_types(ContextTypes(context=CoachContext))
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(16)
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+    )
+    builder = builder.request(request or HTTPXRequest(connection_pool_size=32, read_timeout=20))
+    builder = builder.get_updates_request(get_updates_request or HTTPXRequest(read_timeout=30))
+    app = builder.build()
+    app.bot_data["services"] = services
+
+    # Group 0: commands.
+    app.add_handler(CommandHandler("start", start))
+    app.add_handler(CommandHandler("help", help_command))
+    app.add_handler(CommandHandler("lang", lang_command))
+    app.add_handler(CommandHandler("ask", ask_command))
+    # Group 0: buttons and inline mode.
+    app.add_handler(CallbackQueryHandler(on_button))
+    app.add_handler(InlineQueryHandler(inline_query))
+    # Group 0: plain messages, private first, then groups.
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, private_text))
+    app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND, group_text))
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.COMMAND
+                                   & ~filters.StatusUpdate.ALL, unsupported))
+    app.add_error_handler(on_error)
+    return app
+
+
+def run(services: Services) -> None:
+    """Long polling (development and small deployments)."""
+    app = build_application(services)
+    app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+
+
+__all__ = ["CoachContext", "build_application", "run"]

@@ -1,0 +1,82 @@
+"""Turn domain results into Telegram messages: HTML-escaped, split under the 4096-character limit."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from bot.kb.answer import Answer
+from bot.kb.retrieve import Passage
+from bot.kb.text import to_traditional
+from bot.telegram.i18n import t
+
+MAX_MESSAGE = 4096
+
+
+def in_script(text: str, lang: str) -> str:
+    """Passages are stored as written (mostly simplified); zh-TW readers get traditional script."""
+    return to_traditional(text) if lang == "zh-TW" else text
+
+
+def cite(p: Passage, lang: str) -> str:
+    where = f"{p.title} · {p.section}" if p.section else p.title
+    return in_script(where, lang)
+
+
+def answer_html(answer: Answer, lang: str) -> str:
+    if not answer.found:
+        return html.escape(t("not_found", lang))
+    lines = [html.escape(in_script(answer.text, lang)), "", f"<b>{t('sources', lang)}</b>"]
+    for n in answer.cited:
+        p = answer.passages[n - 1]
+        lines.append(f"[{n}] {html.escape(cite(p, lang))} <i>({html.escape(p.source)})</i>")
+    return "\n".join(lines)
+
+
+def passage_html(p: Passage, n: int, lang: str) -> str:
+    return (f"<b>[{n}] {html.escape(cite(p, lang))}</b>\n<i>{html.escape(p.source)}</i>\n\n"
+            f"{html.escape(in_script(p.text, lang))}")
+
+
+def more_html(passages: list[Passage], lang: str) -> str:
+    lines = [f"<b>{t('more_title', lang)}</b>"]
+    for n, p in enumerate(passages, 1):
+        snippet = in_script(p.text.replace("\n", " "), lang)
+        snippet = snippet[:120] + ("…" if len(snippet) > 120 else "")
+        lines.append(f"\n<b>[{n}] {html.escape(cite(p, lang))}</b> <i>({html.escape(p.source)})</i>\n{html.escape(snippet)}")
+    return "\n".join(lines)
+
+
+def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
+    """Split on paragraph, then sentence boundaries; never inside an HTML tag or entity."""
+    if len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current = ""
+    pieces = re.split(r"(?<=\n)|(?<=[。！？!?])", text)
+    for piece in pieces:
+        while len(piece) > limit:  # one giant "sentence": cut at a safe place
+            cut = _safe_cut(piece, limit - len(current)) if current else _safe_cut(piece, limit)
+            if cut <= 0:
+                parts.append(current)
+                current = ""
+                continue
+            parts.append(current + piece[:cut])
+            current, piece = "", piece[cut:]
+        if len(current) + len(piece) > limit:
+            parts.append(current)
+            current = ""
+        current += piece
+    if current:
+        parts.append(current)
+    return [p for p in (x.strip("\n") for x in parts) if p]
+
+
+def _safe_cut(text: str, limit: int) -> int:
+    cut = limit
+    lt, amp = text.rfind("<", 0, cut), text.rfind("&", 0, cut)
+    if lt > text.rfind(">", 0, cut):
+        cut = lt
+    if amp > text.rfind(";", 0, cut):
+        cut = min(cut, amp)
+    return cut

@@ -1,0 +1,94 @@
+"""A fake Telegram Bot API: an in-process request class (like PTB's OfflineRequest) that answers
+the methods the bot calls and records every call, plus helpers that build incoming updates."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+
+from telegram import Update
+from telegram.request import BaseRequest, RequestData
+
+BOT = {"id": 999, "is_bot": True, "first_name": "Coach", "username": "coach_bot", "can_join_groups": True,
+       "can_read_all_group_messages": False, "supports_inline_queries": True}
+
+
+class FakeBotAPI(BaseRequest):
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict]] = []
+        self._ids = itertools.count(1000)
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    @property
+    def read_timeout(self) -> float:
+        return 1.0
+
+    async def do_request(self, url, method, request_data: RequestData | None = None, read_timeout=None,
+                         write_timeout=None, connect_timeout=None, pool_timeout=None):
+        name = url.rsplit("/", 1)[-1]
+        params = dict(request_data.parameters) if request_data else {}
+        self.calls.append((name, params))
+        if name == "getMe":
+            result: object = BOT
+        elif name in ("sendMessage", "editMessageText"):
+            chat_id = int(params.get("chat_id", 0))
+            result = {"message_id": int(params.get("message_id") or next(self._ids)), "date": int(time.time()),
+                      "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
+                      "from": BOT, "text": params.get("text", "")}
+        elif name == "getUpdates":
+            result = []
+        else:
+            result = True
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+    # what a user would see ------------------------------------------------------------
+    def sent(self, method: str = "sendMessage") -> list[dict]:
+        return [p for name, p in self.calls if name == method]
+
+    def texts(self) -> list[str]:
+        return [p["text"] for p in self.sent()]
+
+    def clear(self) -> None:
+        self.calls.clear()
+
+
+_update_ids = itertools.count(1)
+_message_ids = itertools.count(1)
+
+
+def user(uid: int = 42, lang: str = "zh-hans") -> dict:
+    return {"id": uid, "is_bot": False, "first_name": f"Rep{uid}", "language_code": lang}
+
+
+def message(bot, text: str, *, uid: int = 42, chat_id: int | None = None, chat_type: str = "private",
+            lang: str = "zh-hans", reply_to_bot: bool = False) -> Update:
+    chat_id = chat_id if chat_id is not None else uid
+    msg = {"message_id": next(_message_ids), "date": int(time.time()), "text": text,
+           "chat": {"id": chat_id, "type": chat_type, **({"title": "Sales team"} if chat_type != "private" else {})},
+           "from": user(uid, lang)}
+    if text.startswith("/"):
+        msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+    if reply_to_bot:
+        msg["reply_to_message"] = {"message_id": 1, "date": int(time.time()), "chat": msg["chat"], "from": BOT,
+                                   "text": "earlier answer"}
+    return Update.de_json({"update_id": next(_update_ids), "message": msg}, bot)
+
+
+def button(bot, data: str, *, uid: int = 42, chat_id: int | None = None, lang: str = "zh-hans") -> Update:
+    chat_id = chat_id if chat_id is not None else uid
+    msg = {"message_id": 5, "date": int(time.time()), "chat": {"id": chat_id, "type": "private"}, "from": BOT,
+           "text": "answer"}
+    return Update.de_json({"update_id": next(_update_ids), "callback_query": {
+        "id": str(next(_update_ids)), "from": user(uid, lang), "chat_instance": "ci", "data": data,
+        "message": msg}}, bot)
+
+
+def inline(bot, query: str, *, uid: int = 42, lang: str = "zh-hans") -> Update:
+    return Update.de_json({"update_id": next(_update_ids), "inline_query": {
+        "id": str(next(_update_ids)), "from": user(uid, lang), "query": query, "offset": ""}}, bot)

@@ -1,0 +1,183 @@
+"""The Telegram bot end to end: the real Application from the production factory, a fake Bot API."""
+
+import json
+import re
+
+import pytest
+
+from bot.services import Services
+from bot.telegram.app import build_application
+from bot.telegram.render import split_message
+
+from .conftest import make_settings
+from .fakebot import FakeBotAPI, button, inline, message
+
+
+@pytest.fixture
+def bot_settings(tmp_path):
+    return make_settings(tmp_path / "data", telegram_token="123:ABC", admin_ids=[1], trainer_ids=[2])
+
+
+class Running:
+    """An initialised Application and its fake API; `restart()` simulates a bot restart."""
+
+    def __init__(self, settings):
+        self.settings = settings
+        self.api = FakeBotAPI()
+
+    async def start(self):
+        self.services = Services.create(self.settings)
+        self.app = build_application(self.services, request=self.api, get_updates_request=self.api)
+        await self.app.initialize()
+        await self.app.post_init(self.app)
+        return self
+
+    async def stop(self):
+        await self.app.shutdown()
+        await self.app.post_shutdown(self.app)
+
+    async def restart(self):
+        await self.stop()
+        return await self.start()
+
+    async def send(self, update):
+        await self.app.process_update(update)
+
+    @property
+    def bot(self):
+        return self.app.bot
+
+
+@pytest.fixture
+async def running(bot_settings):
+    r = await Running(bot_settings).start()
+    yield r
+    await r.stop()
+
+
+def _buttons(params) -> list[tuple[str, str]]:
+    markup = params.get("reply_markup")
+    markup = json.loads(markup) if isinstance(markup, str) else markup
+    return [(b["text"], b["callback_data"]) for row in markup["inline_keyboard"] for b in row]
+
+
+async def test_start_sets_command_menus_and_offers_languages(running):
+    assert tuple({n for n, _ in running.api.calls if n == "setMyCommands"}) == ("setMyCommands", )
+    await running.send(message(running.bot, "/start"))
+    [sent] = running.api.sent()
+    assert "销售教练" in sent["text"]
+    assert [t for t, _ in _buttons(sent)] == ["简体中文", "繁體中文", "English"]
+
+
+async def test_private_question_gets_a_cited_answer_with_buttons(running):
+    await running.send(message(running.bot, "客户一直催货怎么办？"))
+    assert running.api.sent("sendChatAction")[0]["action"] == "typing"
+    [sent] = running.api.sent()
+    assert sent["parse_mode"] == "HTML"
+    assert "<b>来源</b>" in sent["text"]
+    assert re.search(r"\[\d\] ", sent["text"])
+    labels = [t for t, _ in _buttons(sent)]
+    assert labels[-3:] == ["🔎 更多结果", "👍", "👎"]
+    assert labels[0].startswith("📄 原文 [")
+
+
+async def test_buttons_show_passage_more_results_and_store_ratings(running):
+    await running.send(message(running.bot, "顾客让渡价值怎么算？"))
+    buttons = dict((t, d) for t, d in _buttons(running.api.sent()[0]))
+    running.api.clear()
+    passage_data = next(d for t, d in buttons.items() if t.startswith("📄"))
+    await running.send(button(running.bot, passage_data))
+    assert "让渡价值" in running.api.texts()[0]
+    running.api.clear()
+    await running.send(button(running.bot, buttons["🔎 更多结果"]))
+    assert running.api.texts()[0].startswith("<b>更多相关资料：</b>")
+    await running.send(button(running.bot, buttons["👍"]))
+    assert running.api.sent("answerCallbackQuery")[-1]["text"] == "谢谢评价！"
+    assert [r[2] for r in running.services.store.ratings()] == [1]
+    await running.send(button(running.bot, buttons["👎"], uid=77))  # someone else's answer
+    assert running.api.sent("answerCallbackQuery")[-1]["text"] == "这是别人的提问，请自己发问题。"
+    assert [r[2] for r in running.services.store.ratings()] == [1]
+
+
+@pytest.mark.parametrize("data", ["p:99999:1", "r:1:5", "m:abc", "zz:1", "", "p:1:99", "lang:klingon"])
+async def test_stale_or_forged_buttons_get_a_polite_answer(running, data):
+    await running.send(message(running.bot, "客户一直催货怎么办？"))
+    running.api.clear()
+    await running.send(button(running.bot, data))
+    [reply] = running.api.sent("answerCallbackQuery")
+    assert reply["text"] == "这个按钮已失效，请重新提问。"
+    assert running.api.sent() == []
+
+
+async def test_language_switch_changes_ui_and_passage_script_and_survives_restart(running):
+    await running.send(button(running.bot, "lang:zh-TW"))
+    assert running.api.sent("editMessageText")[0]["text"] == "已切換為繁體中文。"
+    assert running.api.sent("setMyCommands")[-1]["scope"] == {"type": "chat", "chat_id": 42}
+    await running.restart()
+    await running.send(message(running.bot, "顾客让渡价值是什么？"))
+    text = running.api.texts()[-1]
+    assert "<b>來源</b>" in text
+    assert "讓渡價值" in text
+
+
+async def test_english_client_gets_english_ui(running):
+    await running.send(message(running.bot, "/help", lang="en"))
+    assert running.api.texts()[0].startswith("• Send a question")
+
+
+async def test_groups_answer_only_when_mentioned_replied_or_asked(running):
+    group = {"chat_id": -100, "chat_type": "group"}
+    await running.send(message(running.bot, "大家今天辛苦了", **group))
+    assert running.api.sent() == []
+    assert running.api.sent("sendChatAction") == []
+    await running.send(message(running.bot, "@coach_bot 大客户流失怎么防？", **group))
+    await running.send(message(running.bot, "那投诉电话怎么接？", reply_to_bot=True, **group))
+    await running.send(message(running.bot, "/ask 发货时要告诉客户什么", **group))
+    answers = running.api.sent()
+    assert len(answers) == 3
+    assert all(a["chat_id"] == -100 for a in answers)
+    assert all("来源" in a["text"] for a in answers)
+
+
+async def test_inline_query_returns_passages(running):
+    await running.send(inline(running.bot, "催货"))
+    [call] = running.api.sent("answerInlineQuery")
+    results = call["results"]
+    results = json.loads(results) if isinstance(results, str) else results
+    assert 1 <= len(results) <= 5
+    assert results[0]["input_message_content"]["parse_mode"] == "HTML"
+
+
+async def test_oversize_and_junk_input(running):
+    await running.send(message(running.bot, "长" * 5000))
+    assert running.api.texts()[-1] == "问题太长了（5000 字）。请精简到 1000 字以内再发。"
+    await running.send(message(running.bot, "<script>&&&</script> 投诉"))
+    text = running.api.texts()[-1]
+    assert "<script>" not in text  # escaped or answered, never raw HTML
+
+
+async def test_a_handler_failure_is_logged_and_the_user_gets_an_apology(running, monkeypatch, caplog):
+    def boom(question):
+        raise RuntimeError("index exploded")
+
+    monkeypatch.setattr(running.services.answerer, "answer", boom)
+    await running.send(message(running.bot, "客户一直催货怎么办？"))
+    assert running.api.texts()[-1] == "抱歉，出了点问题，请稍后再试。"
+    assert "unhandled error" in caplog.text
+
+
+async def test_answer_buttons_still_work_after_a_restart(running):
+    await running.send(message(running.bot, "客户一直催货怎么办？"))
+    more = dict(_buttons(running.api.sent()[0]))["🔎 更多结果"]
+    await running.restart()
+    await running.send(button(running.bot, more))
+    assert running.api.texts()[-1].startswith("<b>更多相关资料：</b>")
+
+
+def test_long_messages_split_on_sentence_boundaries_under_the_limit():
+    text = "<b>标题</b>\n" + "客户价值是竞争优势的来源。" * 800
+    parts = split_message(text)
+    assert len(parts) > 1
+    assert all(len(p) <= 4096 for p in parts)
+    assert all(p.endswith("。") for p in parts[:-1])
+    assert "".join(parts).replace("\n", "") == text.replace("\n", "")
