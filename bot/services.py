@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from bot.config import Settings
 from bot.kb.answer import Answerer
+from bot.kb.index import IngestReport
 from bot.kb.retrieve import Retriever
 from bot.store import Store
 
@@ -25,6 +26,20 @@ class Services:
         retriever = open_retriever(settings)
         return cls(settings, retriever, Answerer(retriever, chat_model(settings)),
                    Store(settings.data_dir / "state.sqlite"))
+
+    def ingest(self, document) -> IngestReport:
+        """Add or update one document (sent by an admin) and start answering from it at once."""
+        report = self.retriever.kb.ingest(documents=[document])
+        self.retriever.refresh()
+        return report
+
+    def reload(self) -> IngestReport:
+        """Re-read ``knowledge/`` and reload the index (after editing articles on the server)."""
+        from bot.kb.service import sync_bundled
+
+        report = sync_bundled(self.settings, self.retriever.kb)
+        self.retriever.refresh()
+        return report
 
     def close(self) -> None:
         self.store.close()

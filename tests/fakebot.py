@@ -18,6 +18,7 @@ class FakeBotAPI(BaseRequest):
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict]] = []
         self._ids = itertools.count(1000)
+        self.files: dict[str, bytes] = {}  # file_id -> content, served by getFile + download
 
     async def initialize(self) -> None:
         pass
@@ -31,6 +32,8 @@ class FakeBotAPI(BaseRequest):
 
     async def do_request(self, url, method, request_data: RequestData | None = None, read_timeout=None,
                          write_timeout=None, connect_timeout=None, pool_timeout=None):
+        if "/file/bot" in url:  # a file download
+            return 200, self.files[url.rsplit("/", 1)[-1]]
         name = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         self.calls.append((name, params))
@@ -41,6 +44,9 @@ class FakeBotAPI(BaseRequest):
             result = {"message_id": int(params.get("message_id") or next(self._ids)), "date": int(time.time()),
                       "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
                       "from": BOT, "text": params.get("text", "")}
+        elif name == "getFile":
+            fid = params["file_id"]
+            result = {"file_id": fid, "file_unique_id": fid, "file_size": len(self.files[fid]), "file_path": fid}
         elif name == "getUpdates":
             result = []
         else:
@@ -77,6 +83,15 @@ def message(bot, text: str, *, uid: int = 42, chat_id: int | None = None, chat_t
     if reply_to_bot:
         msg["reply_to_message"] = {"message_id": 1, "date": int(time.time()), "chat": msg["chat"], "from": BOT,
                                    "text": "earlier answer"}
+    return Update.de_json({"update_id": next(_update_ids), "message": msg}, bot)
+
+
+def document(bot, api: FakeBotAPI, name: str, data: bytes, *, uid: int = 1) -> Update:
+    fid = f"f{next(_message_ids)}"
+    api.files[fid] = data
+    msg = {"message_id": next(_message_ids), "date": int(time.time()), "chat": {"id": uid, "type": "private"},
+           "from": user(uid), "document": {"file_id": fid, "file_unique_id": fid, "file_name": name,
+                                            "file_size": len(data)}}
     return Update.de_json({"update_id": next(_update_ids), "message": msg}, bot)
 
 

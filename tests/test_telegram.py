@@ -181,3 +181,47 @@ def test_long_messages_split_on_sentence_boundaries_under_the_limit():
     assert all(len(p) <= 4096 for p in parts)
     assert all(p.endswith("。") for p in parts[:-1])
     assert "".join(parts).replace("\n", "") == text.replace("\n", "")
+
+
+async def test_admin_ingests_a_document_with_progress_and_can_ask_about_it(running):
+    from .fakebot import document
+
+    body = "新品报价规范\n\n给大客户报新品价格时，先讲清总成本和交货保障，再谈单价，报价单有效期为十五天。".encode()
+    await running.send(document(running.bot, running.api, "报价规范.txt", body, uid=1))
+    progress = [p["text"] for p in running.api.sent("editMessageText")]
+    assert running.api.texts()[0] == "📥 收到《报价规范.txt》，正在读取…"
+    assert progress[0] == "⚙️《报价规范.txt》：正在建立索引…"
+    assert progress[-1].startswith("✅《报价规范.txt》已加入")
+    running.api.clear()
+    await running.send(message(running.bot, "报价单有效期多久？", uid=1))
+    assert "十五天" in running.api.texts()[0]
+    assert "报价规范.txt" in running.api.texts()[0]
+    assert running.services.store.admin_actions()[-1] == (1, "ingest", "报价规范.txt")
+    running.api.clear()
+    await running.send(message(running.bot, "/kb", uid=1))
+    assert "新品报价规范" in running.api.texts()[0]
+
+
+@pytest.mark.parametrize(("name", "data", "reason"), [
+    ("slides.pptx", b"PK\x03\x04", "unsupported file type .pptx"),
+    ("broken.pdf", b"%PDF-1.4 garbage", "PDF"),
+    ("empty.txt", b"", "the file is empty"),
+])
+async def test_admin_gets_a_clear_reason_for_a_bad_file(running, name, data, reason):
+    from .fakebot import document
+
+    await running.send(document(running.bot, running.api, name, data, uid=1))
+    final = running.api.sent("editMessageText")[-1]["text"]
+    assert final.startswith(f"❌ 无法添加《{name}》：")
+    assert reason in final
+
+
+async def test_non_admins_cannot_ingest_or_use_admin_commands(running):
+    from .fakebot import document
+
+    await running.send(document(running.bot, running.api, "x.txt", "一些内容足够长的文字用来测试。".encode(), uid=42))
+    assert running.api.texts()[-1].startswith("只有管理员可以往知识库里添加文档")
+    assert running.api.sent("getFile") == []
+    for command in ("/kb", "/reload"):
+        await running.send(message(running.bot, command, uid=42))
+        assert running.api.texts()[-1] == "这个命令只有管理员能用。"

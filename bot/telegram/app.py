@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import html
 import logging
 
 from telegram import (
@@ -127,6 +128,69 @@ async def _answer(update: Update, context: CoachContext, question: str) -> None:
     answer_id = services.store.save_answer(user.id, message.chat_id, question,
                                            [p.chunk_id for p in answer.passages])
     await _send_html(message, render.answer_html(answer, lang), _answer_keyboard(answer, answer_id, lang))
+
+
+# --------------------------------------------------------------------------- admin
+def _is_admin(update: Update, context: CoachContext) -> bool:
+    user = update.effective_user
+    return user is not None and user.id in context.services.settings.admin_ids
+
+
+async def on_document(update: Update, context: CoachContext) -> None:
+    """An admin sends a file: it is read, indexed and answered from, with progress in one message."""
+    from bot.kb.documents import load_bytes
+    from bot.kb.errors import KnowledgeBaseError
+
+    message, lang = update.effective_message, context.lang(update)
+    if not _is_admin(update, context):
+        await message.reply_text(t("admin_only", lang))
+        return
+    services = context.services
+    doc = message.document
+    name = doc.file_name or "document"
+    limit = int(services.settings.max_file_mb * 1e6)
+    status = await message.reply_text(t("ingest_received", lang, name=name))
+    try:
+        if doc.file_size and doc.file_size > limit:
+            raise KnowledgeBaseError(f"too large ({doc.file_size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB)")
+        data = bytes(await (await doc.get_file()).download_as_bytearray())
+        document = load_bytes(name, data, max_bytes=limit)
+        await status.edit_text(t("ingest_indexing", lang, name=name))
+        report = await asyncio.to_thread(services.ingest, document)
+    except KnowledgeBaseError as exc:
+        await status.edit_text(t("ingest_failed", lang, name=name, reason=str(exc)))
+        services.store.log_admin_action(update.effective_user.id, "ingest-failed", f"{name}: {exc}")
+        return
+    what = "what_added" if report.added else "what_updated" if report.updated else "what_unchanged"
+    generation = services.retriever.generation
+    await status.edit_text(t("ingest_done", lang, name=name, what=t(what, lang), docs=len(generation.docs),
+                             chunks=len(generation.chunks)))
+    services.store.log_admin_action(update.effective_user.id, "ingest", name)
+
+
+async def kb_command(update: Update, context: CoachContext) -> None:
+    """/kb: what is in the knowledge base."""
+    lang = context.lang(update)
+    if not _is_admin(update, context):
+        await update.effective_message.reply_text(t("admin_command_only", lang))
+        return
+    gen = context.services.retriever.generation
+    titles = sorted({d.title for d in gen.docs.values()})
+    listing = "\n".join(f"• {html.escape(render.in_script(title, lang))}" for title in titles)
+    text = html.escape(t("kb_summary", lang, docs=len(gen.docs), chunks=len(gen.chunks))) + "\n\n" + listing
+    await _send_html(update.effective_message, text, None)
+
+
+async def reload_command(update: Update, context: CoachContext) -> None:
+    """/reload: re-read knowledge/ and reload the index."""
+    lang = context.lang(update)
+    if not _is_admin(update, context):
+        await update.effective_message.reply_text(t("admin_command_only", lang))
+        return
+    report = await asyncio.to_thread(context.services.reload)
+    context.services.store.log_admin_action(update.effective_user.id, "reload", "")
+    await update.effective_message.reply_text(t("reloaded", lang, added=len(report.added),
+                                                updated=len(report.updated), removed=len(report.removed)))
 
 
 # --------------------------------------------------------------------------- buttons
@@ -291,12 +355,15 @@ def build_application(services: Services, *, request: BaseRequest | None = None,
     app.add_handler(CommandHandler("help", help_command))
     app.add_handler(CommandHandler("lang", lang_command))
     app.add_handler(CommandHandler("ask", ask_command))
+    app.add_handler(CommandHandler("kb", kb_command))
+    app.add_handler(CommandHandler("reload", reload_command))
     # Group 0: buttons and inline mode.
     app.add_handler(CallbackQueryHandler(on_button))
     app.add_handler(InlineQueryHandler(inline_query))
     # Group 0: plain messages, private first, then groups.
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, private_text))
     app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND, group_text))
+    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, on_document))
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.COMMAND
                                    & ~filters.StatusUpdate.ALL, unsupported))
     app.add_error_handler(on_error)
