@@ -206,12 +206,16 @@ def evaluate(
 
 @app.command()
 def bench(
-    what: Annotated[str, typer.Argument(help="queries, cold, ingest or all")] = "all",
+    what: Annotated[str, typer.Argument(help="queries, cold, ingest, bot or all")] = "all",
 ) -> None:
-    """Benchmarks: query latency (p50/p95), cold start, ingestion throughput vs fp32 baseline."""
+    """Benchmarks: query latency, cold start, ingestion throughput, and the bot through a fake API."""
     from bot.kb import bench as b
 
     settings, out = _settings(), Console()
+    if what in ("bot", "all"):
+        from bot.telegram.bench import bench_bot
+
+        bench_bot(settings, out)
     if what in ("queries", "all"):
         b.bench_queries(settings, out)
     if what in ("cold", "all"):

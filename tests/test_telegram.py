@@ -7,10 +7,10 @@ import pytest
 
 from bot.services import Services
 from bot.telegram.app import build_application
+from bot.telegram.fakeapi import FakeBotAPI, button, inline, message
 from bot.telegram.render import split_message
 
 from .conftest import make_settings
-from .fakebot import FakeBotAPI, button, inline, message
 
 
 @pytest.fixture
@@ -184,7 +184,7 @@ def test_long_messages_split_on_sentence_boundaries_under_the_limit():
 
 
 async def test_admin_ingests_a_document_with_progress_and_can_ask_about_it(running):
-    from .fakebot import document
+    from bot.telegram.fakeapi import document
 
     body = "新品报价规范\n\n给大客户报新品价格时，先讲清总成本和交货保障，再谈单价，报价单有效期为十五天。".encode()
     await running.send(document(running.bot, running.api, "报价规范.txt", body, uid=1))
@@ -208,7 +208,7 @@ async def test_admin_ingests_a_document_with_progress_and_can_ask_about_it(runni
     ("empty.txt", b"", "the file is empty"),
 ])
 async def test_admin_gets_a_clear_reason_for_a_bad_file(running, name, data, reason):
-    from .fakebot import document
+    from bot.telegram.fakeapi import document
 
     await running.send(document(running.bot, running.api, name, data, uid=1))
     final = running.api.sent("editMessageText")[-1]["text"]
@@ -217,7 +217,7 @@ async def test_admin_gets_a_clear_reason_for_a_bad_file(running, name, data, rea
 
 
 async def test_non_admins_cannot_ingest_or_use_admin_commands(running):
-    from .fakebot import document
+    from bot.telegram.fakeapi import document
 
     await running.send(document(running.bot, running.api, "x.txt", "一些内容足够长的文字用来测试。".encode(), uid=42))
     assert running.api.texts()[-1].startswith("只有管理员可以往知识库里添加文档")
@@ -225,3 +225,34 @@ async def test_non_admins_cannot_ingest_or_use_admin_commands(running):
     for command in ("/kb", "/reload"):
         await running.send(message(running.bot, command, uid=42))
         assert running.api.texts()[-1] == "这个命令只有管理员能用。"
+
+
+async def test_server_errors_and_network_failures_are_retried(running):
+    from telegram.error import NetworkError
+
+    running.api.failures = [502, NetworkError("connection reset")]
+    await running.send(message(running.bot, "客户一直催货怎么办？"))
+    names = [n for n, _ in running.api.calls]
+    assert sum(n.endswith(":failed") for n in names) == 2
+    assert "来源" in running.api.texts()[-1]  # the user still gets the answer
+
+
+async def test_a_timed_out_send_is_not_repeated_but_a_timed_out_read_is():
+    from telegram.error import TimedOut
+
+    from bot.telegram.retry import RetryingRequest
+
+    sleeps = []
+
+    async def no_sleep(s):
+        sleeps.append(s)
+
+    inner = FakeBotAPI()
+    inner.failures = [TimedOut()]
+    req = RetryingRequest(inner, sleep=no_sleep)
+    with pytest.raises(TimedOut):
+        await req.do_request("https://x/bot1:A/sendMessage", "POST")
+    inner.failures = [TimedOut(), 503]
+    code, _ = await req.do_request("https://x/bot1:A/getMe", "POST")
+    assert code == 200
+    assert sleeps == [0.5, 1.0]

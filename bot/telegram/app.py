@@ -37,6 +37,7 @@ from bot.kb.answer import Answer
 from bot.services import Services
 from bot.telegram import render
 from bot.telegram.i18n import COMMANDS, LANG_NAMES, LANGS, guess_lang, t
+from bot.telegram.retry import RetryingRequest
 
 log = logging.getLogger(__name__)
 
@@ -345,8 +346,8 @@ def build_application(services: Services, *, request: BaseRequest | None = None,
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
-    builder = builder.request(request or HTTPXRequest(connection_pool_size=32, read_timeout=20))
-    builder = builder.get_updates_request(get_updates_request or HTTPXRequest(read_timeout=30))
+    builder = builder.request(RetryingRequest(request or HTTPXRequest(connection_pool_size=32, read_timeout=20)))
+    builder = builder.get_updates_request(RetryingRequest(get_updates_request or HTTPXRequest(read_timeout=30)))
     app = builder.build()
     app.bot_data["services"] = services
 

@@ -1,5 +1,6 @@
-"""A fake Telegram Bot API: an in-process request class (like PTB's OfflineRequest) that answers
-the methods the bot calls and records every call, plus helpers that build incoming updates."""
+"""A fake Telegram Bot API for tests and benchmarks: an in-process request class (in the style of
+PTB's own OfflineRequest) that answers the methods the bot calls and records every call with its
+time, plus helpers that build incoming updates. Nothing here touches the network."""
 
 from __future__ import annotations
 
@@ -17,8 +18,10 @@ BOT = {"id": 999, "is_bot": True, "first_name": "Coach", "username": "coach_bot"
 class FakeBotAPI(BaseRequest):
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict]] = []
+        self.times: list[tuple[str, float, dict]] = []  # (method, perf_counter(), params)
         self._ids = itertools.count(1000)
         self.files: dict[str, bytes] = {}  # file_id -> content, served by getFile + download
+        self.failures: list[object] = []  # next calls fail: an HTTP status (e.g. 502) or an exception
 
     async def initialize(self) -> None:
         pass
@@ -32,11 +35,18 @@ class FakeBotAPI(BaseRequest):
 
     async def do_request(self, url, method, request_data: RequestData | None = None, read_timeout=None,
                          write_timeout=None, connect_timeout=None, pool_timeout=None):
+        if self.failures:
+            failure = self.failures.pop(0)
+            self.calls.append((url.rsplit("/", 1)[-1] + ":failed", {}))
+            if isinstance(failure, BaseException):
+                raise failure
+            return int(failure), json.dumps({"ok": False, "error_code": failure, "description": "Bad Gateway"}).encode()
         if "/file/bot" in url:  # a file download
             return 200, self.files[url.rsplit("/", 1)[-1]]
         name = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
         self.calls.append((name, params))
+        self.times.append((name, time.perf_counter(), params))
         if name == "getMe":
             result: object = BOT
         elif name in ("sendMessage", "editMessageText"):
@@ -62,6 +72,7 @@ class FakeBotAPI(BaseRequest):
 
     def clear(self) -> None:
         self.calls.clear()
+        self.times.clear()
 
 
 _update_ids = itertools.count(1)

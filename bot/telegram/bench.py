@@ -1,0 +1,84 @@
+"""Bot benchmarks through the fake Bot API: latency update→sendMessage, 50 concurrent users, memory."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import statistics
+import time
+
+import psutil
+from rich.console import Console
+
+from bot.config import Settings
+from bot.kb.evaluate import load_questions
+from bot.services import Services
+from bot.telegram.app import build_application
+from bot.telegram.fakeapi import FakeBotAPI, message
+
+
+def _pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+
+
+async def _run(settings: Settings, console: Console, users: int, per_user: int) -> dict:
+    api = FakeBotAPI()
+    services = Services.create(settings)
+    app = build_application(services, request=api, get_updates_request=api)
+    await app.initialize()
+    questions = [q.q for q in load_questions("kb")]
+    res: dict = {}
+    try:
+        # 1. Latency, one question at a time after warm-up: update in → sendMessage out.
+        for q in questions[:20]:
+            await app.process_update(message(app.bot, q, uid=1))
+        latencies = []
+        for i, q in enumerate(questions):
+            api.clear()
+            t0 = time.perf_counter()
+            await app.process_update(message(app.bot, q, uid=1000 + i))
+            sent = [t for name, t, _ in api.times if name == "sendMessage"]
+            latencies.append((sent[0] - t0) * 1000)
+        res.update(latency_n=len(latencies), p50_ms=statistics.median(latencies), p95_ms=_pct(latencies, 95))
+        console.print(f"update → sendMessage: n={len(latencies)} p50={res['p50_ms']:.1f} ms p95={res['p95_ms']:.1f} ms")
+
+        # 2. Many users at once; every question must be answered, with no error replies.
+        api.clear()
+        errors_before = len(api.texts())
+
+        async def rep(uid: int) -> None:
+            for k in range(per_user):
+                await app.process_update(message(app.bot, questions[(uid * per_user + k) % len(questions)], uid=uid))
+
+        t0 = time.perf_counter()
+        await asyncio.gather(*(rep(10_000 + u) for u in range(users)))
+        wall = time.perf_counter() - t0
+        sends = [(t, p) for name, t, p in api.times if name == "sendMessage"]
+        answered: dict[int, int] = {}
+        for _, p in sends:
+            answered[int(p["chat_id"])] = answered.get(int(p["chat_id"]), 0) + 1
+        errors = sum(1 for _, p in sends if p["text"].startswith("抱歉，出了点问题")) - errors_before
+        stamps = sorted(t for t, _ in sends)
+        peak = max((sum(1 for s in stamps if w <= s < w + 1.0) for w in stamps), default=0)
+        res.update(users=users, per_user=per_user, answered=sum(answered.values()), errors=max(0, errors),
+                   wall_s=wall, peak_per_s=peak, all_answered=all(answered.get(10_000 + u) == per_user
+                                                                 for u in range(users)))
+        console.print(f"{users} users × {per_user} questions at once: {res['answered']} answered "
+                      f"(all answered: {res['all_answered']}), {res['errors']} errors, {wall:.1f} s, "
+                      f"peak {peak} messages in any second (Telegram allows ~30/s)")
+        gc.collect()
+        res["rss_mb"] = psutil.Process().memory_info().rss / 2**20
+        console.print(f"resident memory with the model loaded: {res['rss_mb']:.0f} MB")
+    finally:
+        await app.shutdown()
+        services.close()
+    return res
+
+
+def bench_bot(settings: Settings, console: Console, users: int = 50, per_user: int = 10) -> dict:
+    if settings.telegram_token is None:
+        from pydantic import SecretStr
+
+        settings = settings.model_copy(update={"telegram_token": SecretStr("1:benchmark")})
+    return asyncio.run(_run(settings, console, users, per_user))
