@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
 from bot.config import Settings
 from bot.kb.answer import Answerer
@@ -17,6 +18,9 @@ class Services:
     retriever: Retriever
     answerer: Answerer
     store: Store
+    # Model inference runs on one thread: the model is used one call at a time anyway, and torch's
+    # OpenMP workers stay warm for it (switching callers doubled the latency of a question).
+    compute: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="compute"))
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
@@ -41,5 +45,12 @@ class Services:
         self.retriever.refresh()
         return report
 
+    async def run(self, fn, *args):
+        """Run blocking domain work (search, answer, ingest) off the event loop, on the compute thread."""
+        import asyncio
+
+        return await asyncio.get_running_loop().run_in_executor(self.compute, fn, *args)
+
     def close(self) -> None:
+        self.compute.shutdown(wait=True)
         self.store.close()

@@ -121,8 +121,12 @@ async def _answer(update: Update, context: CoachContext, question: str) -> None:
         return
     services = context.services
     services.store.touch_user(user.id)
-    await context.bot.send_chat_action(message.chat_id, ChatAction.TYPING)
-    answer: Answer = await asyncio.to_thread(services.answerer.answer, question)
+    # "typing…" goes out while the answer is computed, instead of costing a round trip before it.
+    typing = asyncio.create_task(context.bot.send_chat_action(message.chat_id, ChatAction.TYPING))
+    try:
+        answer: Answer = await services.run(services.answerer.answer, question)
+    finally:
+        await asyncio.gather(typing, return_exceptions=True)
     if not answer.found:
         await message.reply_text(t("not_found", lang))
         return
@@ -157,7 +161,7 @@ async def on_document(update: Update, context: CoachContext) -> None:
         data = bytes(await (await doc.get_file()).download_as_bytearray())
         document = load_bytes(name, data, max_bytes=limit)
         await status.edit_text(t("ingest_indexing", lang, name=name))
-        report = await asyncio.to_thread(services.ingest, document)
+        report = await services.run(services.ingest, document)
     except KnowledgeBaseError as exc:
         await status.edit_text(t("ingest_failed", lang, name=name, reason=str(exc)))
         services.store.log_admin_action(update.effective_user.id, "ingest-failed", f"{name}: {exc}")
@@ -188,7 +192,7 @@ async def reload_command(update: Update, context: CoachContext) -> None:
     if not _is_admin(update, context):
         await update.effective_message.reply_text(t("admin_command_only", lang))
         return
-    report = await asyncio.to_thread(context.services.reload)
+    report = await context.services.run(context.services.reload)
     context.services.store.log_admin_action(update.effective_user.id, "reload", "")
     await update.effective_message.reply_text(t("reloaded", lang, added=len(report.added),
                                                 updated=len(report.updated), removed=len(report.removed)))
@@ -260,7 +264,7 @@ async def inline_query(update: Update, context: CoachContext) -> None:
         await query.answer([], cache_time=5)
         return
     lang = context.lang(update)
-    result = await asyncio.to_thread(context.services.retriever.search, text, 5)
+    result = await context.services.run(context.services.retriever.search, text, 5)
     articles = []
     for n, p in enumerate(result.passages, 1):
         snippet = render.in_script(p.text.replace("\n", " "), lang)[:100]

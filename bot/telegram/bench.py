@@ -35,6 +35,8 @@ async def _run(settings: Settings, console: Console, users: int, per_user: int) 
             await app.process_update(message(app.bot, q, uid=1))
         latencies = []
         for i, q in enumerate(questions):
+            # Paced like real traffic (5 questions/s), so the flood-control limiter never holds replies.
+            await asyncio.sleep(0.2)
             api.clear()
             t0 = time.perf_counter()
             await app.process_update(message(app.bot, q, uid=1000 + i))
