@@ -53,6 +53,12 @@ class Settings(BaseSettings):
     telegram_api_url: str = Field(
         default="https://api.telegram.org/bot", description="Bot API base URL (self-hosted server, tests)."
     )
+    webhook_url: str | None = Field(
+        default=None, description="Public HTTPS URL Telegram posts updates to; unset = long polling."
+    )
+    webhook_listen: str = Field(default="127.0.0.1", description="Address the webhook server binds (behind a proxy).")
+    webhook_port: int = Field(default=8443, description="Port the webhook server listens on.")
+    webhook_secret: SecretStr | None = Field(default=None, description="Secret token Telegram must send back.")
     admin_ids: list[int] = Field(default_factory=list, description="Telegram user ids of admins.")
     trainer_ids: list[int] = Field(default_factory=list, description="Telegram user ids of trainers.")
 

@@ -256,3 +256,27 @@ async def test_a_timed_out_send_is_not_repeated_but_a_timed_out_read_is():
     code, _ = await req.do_request("https://x/bot1:A/getMe", "POST")
     assert code == 200
     assert sleeps == [0.5, 1.0]
+
+
+@pytest.mark.parametrize("webhook", [None, "https://coach.example.com/tg"])
+def test_run_uses_polling_or_a_webhook_by_setting(bot_settings, monkeypatch, webhook):
+    from telegram.ext import Application
+
+    from bot.telegram import app as app_module
+
+    calls = {}
+    monkeypatch.setattr(Application, "run_polling", lambda self, **kw: calls.setdefault("polling", kw))
+    monkeypatch.setattr(Application, "run_webhook", lambda self, **kw: calls.setdefault("webhook", kw))
+    settings = bot_settings.model_copy(update={"webhook_url": webhook})
+    services = Services.create(settings)
+    try:
+        app_module.run(services)
+    finally:
+        services.close()
+    if webhook is None:
+        assert list(calls) == ["polling"]
+    else:
+        kw = calls["webhook"]
+        assert kw["webhook_url"].startswith("https://coach.example.com/tg/")
+        assert kw["port"] == 8443
+        assert "123:ABC" not in kw["url_path"]  # the token never appears in the URL

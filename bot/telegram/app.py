@@ -376,9 +376,21 @@ def build_application(services: Services, *, request: BaseRequest | None = None,
 
 
 def run(services: Services) -> None:
-    """Long polling (development and small deployments)."""
+    """Long polling by default; a webhook server when SALESCOACH_WEBHOOK_URL is set."""
+    settings = services.settings
     app = build_application(services)
-    app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+    if settings.webhook_url:
+        path = hashlib.sha256(settings.telegram_token.get_secret_value().encode()).hexdigest()[:32]
+        app.run_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=path,
+            webhook_url=f"{settings.webhook_url.rstrip('/')}/{path}",
+            secret_token=settings.webhook_secret.get_secret_value() if settings.webhook_secret else None,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
 
 
 __all__ = ["CoachContext", "build_application", "run"]
