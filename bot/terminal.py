@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.config import Settings
+from bot.kb.answer import MAX_QUESTION_CHARS
 
 log = logging.getLogger(__name__)
 
@@ -16,7 +17,6 @@ WELCOME = (
     "命令：/help 帮助 · /quit 退出\n"
 )
 HELP = "输入任何销售问题，我会从知识库里找答案并注明出处。/quit 退出。"
-MAX_QUESTION_CHARS = 1000
 
 
 def run_terminal_chat(settings: Settings, kb_dir: Path | None, *, stdin: TextIO, stdout: TextIO) -> None:

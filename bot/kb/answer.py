@@ -18,6 +18,7 @@ from bot.kb.text import split_sentences, tokenize
 log = logging.getLogger(__name__)
 
 MAX_ANSWER_CHARS = 360
+MAX_QUESTION_CHARS = 1000  # longer "questions" are pasted documents: both faces refuse them politely
 _LIST_LINE = re.compile(r"^\s*(?:[-*+]|\d+[.、)）]|[（(]\d+[)）]|[一二三四五六七八九十]+[、.．]|[a-g][)）.])\s*")
 _LIST_QUESTION = re.compile(
     r"哪些|哪几|几[个种条项点类步]|有什么|包括|分别|列出|步骤|流程|清单|怎么办|怎么做|如何|怎样|"

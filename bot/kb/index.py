@@ -142,10 +142,17 @@ class Generation:
     collection: object
     units: object = None  # ChromaDB collection of sentence windows
     unit_owner: np.ndarray | None = None  # unit id -> passage index
+    _positions: dict[str, int] | None = field(default=None, repr=False)
 
     @property
     def embedder_name(self) -> str:
         return self.manifest["embedder"]
+
+    def position(self, chunk_id: str) -> int | None:
+        """Index of a passage by its id (built on first use; a generation never changes)."""
+        if self._positions is None:
+            self._positions = {c.chunk_id: i for i, c in enumerate(self.chunks)}
+        return self._positions.get(chunk_id)
 
 
 class KnowledgeBase:

@@ -148,10 +148,8 @@ class Retriever:
     def passage(self, chunk_id: str) -> Passage | None:
         """A passage by id (for "show the full passage" buttons); None if it left the index."""
         gen = self.generation
-        for i, c in enumerate(gen.chunks):
-            if c.chunk_id == chunk_id:
-                return self._passage(gen, i, 0.0)
-        return None
+        i = gen.position(chunk_id)
+        return None if i is None else self._passage(gen, i, 0.0)
 
     @staticmethod
     def _passage(gen: Generation, i: int, score: float) -> Passage:

@@ -33,7 +33,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
-from bot.kb.answer import Answer
+from bot.kb.answer import MAX_QUESTION_CHARS, Answer
 from bot.services import Services
 from bot.telegram import render
 from bot.telegram.i18n import COMMANDS, LANG_NAMES, LANGS, guess_lang, t
@@ -41,7 +41,6 @@ from bot.telegram.retry import RetryingRequest
 
 log = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 1000
 
 
 class CoachContext(CallbackContext[ExtBot, dict, dict, dict]):
