@@ -280,3 +280,26 @@ def test_run_uses_polling_or_a_webhook_by_setting(bot_settings, monkeypatch, web
         assert kw["webhook_url"].startswith("https://coach.example.com/tg/")
         assert kw["port"] == 8443
         assert "123:ABC" not in kw["url_path"]  # the token never appears in the URL
+
+
+async def test_the_production_polling_loop_answers_a_question(bot_settings):
+    """Not process_update: the real Updater polls the fake API's getUpdates, as in production."""
+    import asyncio
+
+    runner = await Running(bot_settings).start()
+    app, api = runner.app, runner.api
+    await app.start()
+    await app.updater.start_polling(poll_interval=0.01, timeout=0)
+    try:
+        api.push(message(app.bot, "客户一直催货怎么办？", uid=5))
+        for _ in range(500):
+            if api.sent():
+                break
+            await asyncio.sleep(0.02)
+        [sent] = api.sent()
+        assert sent["chat_id"] == 5
+        assert "来源" in sent["text"]
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await runner.stop()

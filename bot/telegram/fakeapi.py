@@ -22,6 +22,7 @@ class FakeBotAPI(BaseRequest):
         self._ids = itertools.count(1000)
         self.files: dict[str, bytes] = {}  # file_id -> content, served by getFile + download
         self.failures: list[object] = []  # next calls fail: an HTTP status (e.g. 502) or an exception
+        self.updates: list[dict] = []  # served by getUpdates, for tests that run the real polling loop
 
     async def initialize(self) -> None:
         pass
@@ -58,7 +59,9 @@ class FakeBotAPI(BaseRequest):
             fid = params["file_id"]
             result = {"file_id": fid, "file_unique_id": fid, "file_size": len(self.files[fid]), "file_path": fid}
         elif name == "getUpdates":
-            result = []
+            offset = int(params.get("offset") or 0)
+            self.updates = [u for u in self.updates if u["update_id"] >= offset]
+            result = list(self.updates)
         else:
             result = True
         return 200, json.dumps({"ok": True, "result": result}).encode()
@@ -69,6 +72,10 @@ class FakeBotAPI(BaseRequest):
 
     def texts(self) -> list[str]:
         return [p["text"] for p in self.sent()]
+
+    def push(self, update: Update) -> None:
+        """Queue an incoming update for the bot's getUpdates polling."""
+        self.updates.append(update.to_dict())
 
     def clear(self) -> None:
         self.calls.clear()
