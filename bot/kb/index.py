@@ -285,6 +285,7 @@ class KnowledgeBase:
     ) -> None:
         import bm25s
 
+        previous = self.current_path()
         gen = self.dir / f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
         gen.mkdir(parents=True)
         try:
@@ -339,7 +340,9 @@ class KnowledgeBase:
         except BaseException:
             shutil.rmtree(gen, ignore_errors=True)
             raise
-        self._collect_garbage(keep=gen.name)
+        # The previous generation stays one more round: a process still searching it (the bot,
+        # while the CLI ingests) finishes its query and moves to the new one on the next.
+        self._collect_garbage(keep={gen.name, previous.name} if previous else {gen.name})
 
     def _embed(self, texts: list[str], report: IngestReport, on_embed) -> np.ndarray:
         import hashlib
@@ -371,10 +374,10 @@ class KnowledgeBase:
             return np.zeros((0, self.embedder.dim), dtype=np.float32)
         return np.stack([found[h] for h in hashes]).astype(np.float32)
 
-    def _collect_garbage(self, keep: str) -> None:
-        """Remove generations that CURRENT no longer names (old ones, or leftovers of a crash)."""
+    def _collect_garbage(self, keep: set[str]) -> None:
+        """Remove generations no longer in use (older ones, or leftovers of a crash)."""
         for p in self.dir.glob("gen-*"):
-            if p.name != keep:
+            if p.name not in keep:
                 shutil.rmtree(p, ignore_errors=True)
         for p in self.dir.glob(".CURRENT.*"):
             p.unlink(missing_ok=True)

@@ -82,6 +82,7 @@ class Retriever:
 
     def search(self, query: str, k: int = 5) -> SearchResult:
         started = time.perf_counter()
+        self.refresh()  # another process (the CLI, an admin upload) may have ingested meanwhile
         gen = self.generation
         n = len(gen.chunks)
         query = query.strip()
