@@ -216,7 +216,8 @@ async def on_button(update: Update, context: CoachContext) -> None:
         stored = services.store.answer(int(parts[0]))
     except (ValueError, IndexError):
         stored = None
-    if stored is None or kind not in ("p", "m", "r"):
+    # query.message is None when Telegram no longer lets us see the message the button was on.
+    if stored is None or kind not in ("p", "m", "r") or (kind != "r" and query.message is None):
         await query.answer(t("stale_button", lang), show_alert=True)
         return
     if kind == "r":
