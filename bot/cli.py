@@ -48,13 +48,17 @@ def _quiet_libraries() -> None:
         pass
 
 
-def _retriever(settings: Settings, kb: Path | None):
+def _progress(*, transient: bool = False):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                    console=console, transient=transient)
+
+
+def _retriever(settings: Settings, kb: Path | None):
     from bot.kb.service import open_retriever
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=console, transient=True) as bar:
+    with _progress(transient=True) as bar:
         task = None
 
         def on_embed(done: int, total: int) -> None:
@@ -80,8 +84,6 @@ def ingest(
     rebuild: Annotated[bool, typer.Option(help="Rebuild the index even if nothing changed.")] = False,
 ) -> None:
     """Add documents to a knowledge base: idempotent, atomic, one line per unreadable file."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
     from bot.kb.errors import KnowledgeBaseError
     from bot.kb.service import knowledge_base, sync_bundled
 
@@ -91,8 +93,7 @@ def ingest(
     for p in missing:
         console.print(f"[red]✗[/red] {p}: no such file or folder")
     kbase = knowledge_base(settings, kb)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=console) as bar:
+    with _progress() as bar:
         embed_task = None
 
         def on_file(name: str, error: str | None) -> None:

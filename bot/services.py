@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -47,8 +48,6 @@ class Services:
 
     async def run(self, fn, *args):
         """Run blocking domain work (search, answer, ingest) off the event loop, on the compute thread."""
-        import asyncio
-
         return await asyncio.get_running_loop().run_in_executor(self.compute, fn, *args)
 
     def close(self) -> None:

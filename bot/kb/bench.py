@@ -15,7 +15,7 @@ from bot.config import Settings
 from bot.kb.evaluate import DEFAULT_RAW_DIR, load_questions
 
 
-def _pct(values: list[float], p: float) -> float:
+def percentile(values: list[float], p: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
@@ -28,7 +28,7 @@ def bench_queries(settings: Settings, console: Console, rounds: int = 3) -> dict
     for q in questions[:20]:  # warm-up
         retriever.search(q)
     took = [retriever.search(q).took_ms for _ in range(rounds) for q in questions]
-    res = {"queries": len(took), "p50_ms": statistics.median(took), "p95_ms": _pct(took, 95),
+    res = {"queries": len(took), "p50_ms": statistics.median(took), "p95_ms": percentile(took, 95),
            "max_ms": max(took)}
     console.print(f"query latency after load: n={res['queries']} p50={res['p50_ms']:.1f} ms "
                   f"p95={res['p95_ms']:.1f} ms max={res['max_ms']:.1f} ms")

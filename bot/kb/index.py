@@ -221,6 +221,7 @@ class KnowledgeBase:
         *,
         documents: Iterable[Document] = (),
         prune_sources: Callable[[Document], bool] | None = None,
+        origin: str | None = None,
         rebuild: bool = False,
         on_file: Callable[[str, str | None], None] | None = None,
         on_embed: Callable[[int, int], None] | None = None,
@@ -228,7 +229,8 @@ class KnowledgeBase:
         """Add or update documents from files and folders; re-running with the same input is a no-op.
 
         ``prune_sources`` selects existing documents that are removed unless this ingest provided
-        them again (used to keep the bundled knowledge base in step with ``knowledge/``).
+        them again (used to keep the bundled knowledge base in step with ``knowledge/``);
+        ``origin`` is recorded in the metadata of the documents loaded from ``paths``.
         ``on_file(name, error)`` is called per file, ``on_embed(done, total)`` while embedding.
         """
         started = time.perf_counter()
@@ -236,7 +238,10 @@ class KnowledgeBase:
         loaded: list[Document] = list(documents)
         for path in iter_paths(paths):
             try:
-                loaded.append(load_file(path, max_bytes=self.max_file_bytes))
+                doc = load_file(path, max_bytes=self.max_file_bytes)
+                if origin:
+                    doc.meta["origin"] = origin
+                loaded.append(doc)
                 if on_file:
                     on_file(path.name, None)
             except UnreadableDocument as exc:

@@ -6,7 +6,6 @@ import logging
 from pathlib import Path
 
 from bot.config import Settings
-from bot.kb.documents import Document
 from bot.kb.embed import get_embedder
 from bot.kb.index import IngestReport, KnowledgeBase
 from bot.kb.retrieve import Retriever
@@ -26,23 +25,11 @@ def sync_bundled(settings: Settings, kb: KnowledgeBase, **callbacks) -> IngestRe
     """Keep the default knowledge base in step with ``knowledge/``: new, edited and deleted articles.
 
     Bundled articles are tagged so that removing one from ``knowledge/`` removes it here too,
-    while documents an admin ingested stay.
+    while documents an admin ingested stay. A broken article is skipped with a warning.
     """
-    from bot.kb.documents import iter_paths, load_file
-
-    docs: list[Document] = []
-    report_failed = []
-    for path in iter_paths([settings.knowledge_dir]):
-        try:
-            doc = load_file(path)
-        except Exception as exc:  # a broken bundled article must not take the bot down
-            report_failed.append((str(path), str(exc)))
-            continue
-        doc.meta["origin"] = BUNDLED
-        docs.append(doc)
-    report = kb.ingest(documents=docs, prune_sources=lambda d: d.meta.get("origin") == BUNDLED, **callbacks)
-    report.failed.extend(report_failed)
-    for name, reason in report_failed:
+    report = kb.ingest([settings.knowledge_dir], origin=BUNDLED,
+                       prune_sources=lambda d: d.meta.get("origin") == BUNDLED, **callbacks)
+    for name, reason in report.failed:
         log.warning("bundled article %s skipped: %s", name, reason)
     return report
 

@@ -11,15 +11,11 @@ import psutil
 from rich.console import Console
 
 from bot.config import Settings
+from bot.kb.bench import percentile
 from bot.kb.evaluate import load_questions
 from bot.services import Services
 from bot.telegram.app import build_application
 from bot.telegram.fakeapi import FakeBotAPI, message
-
-
-def _pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
 async def _run(settings: Settings, console: Console, users: int, per_user: int) -> dict:
@@ -42,7 +38,7 @@ async def _run(settings: Settings, console: Console, users: int, per_user: int) 
             await app.process_update(message(app.bot, q, uid=1000 + i))
             sent = [t for name, t, _ in api.times if name == "sendMessage"]
             latencies.append((sent[0] - t0) * 1000)
-        res.update(latency_n=len(latencies), p50_ms=statistics.median(latencies), p95_ms=_pct(latencies, 95))
+        res.update(latency_n=len(latencies), p50_ms=statistics.median(latencies), p95_ms=percentile(latencies, 95))
         console.print(f"update → sendMessage: n={len(latencies)} p50={res['p50_ms']:.1f} ms p95={res['p95_ms']:.1f} ms")
 
         # 2. Many users at once; every question must be answered, with no error replies.
