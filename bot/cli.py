@@ -195,14 +195,19 @@ def ask(question: Annotated[str, typer.Argument(help="The question.")], kb: KbOp
 
 @app.command(name="eval")
 def evaluate(
-    only: Annotated[str | None, typer.Option(help="Run one set: kb or raw.")] = None,
+    only: Annotated[str | None, typer.Option(help="Run one set: kb, raw or roleplay.")] = None,
     tune: Annotated[bool, typer.Option(help="Grid-search the fusion weight and report every setting.")] = False,
     raw_dir: Annotated[Path | None, typer.Option(help="Folder of raw web documents (default ../shared/seeds).")] = None,
 ) -> None:
-    """Retrieval quality on our labelled question sets: hit@1/3/5 and MRR per set and language."""
+    """Retrieval quality (hit@1/3/5, MRR per set and language) and the role-play scorer's pairwise accuracy."""
+    from bot.coach.evaluate import run_roleplay_eval
     from bot.kb.evaluate import run_eval
 
-    run_eval(_settings(), only=only, tune=tune, raw_dir=raw_dir, console=Console())
+    settings, out = _settings(), Console()
+    if only != "roleplay":
+        run_eval(settings, only=only, tune=tune, raw_dir=raw_dir, console=out)
+    if only in (None, "roleplay"):
+        run_roleplay_eval(settings, out)
 
 
 @app.command()
@@ -223,6 +228,66 @@ def bench(
         b.bench_cold_start(settings, out)
     if what in ("ingest", "all"):
         b.bench_ingest(settings, out)
+
+
+@app.command()
+def roleplay(
+    list_: Annotated[bool, typer.Option("--list", help="List the scenarios.")] = False,
+    scenario: Annotated[str | None, typer.Option(help="Scenario id.")] = None,
+    difficulty: Annotated[str, typer.Option(help="easy, normal or hard.")] = "normal",
+    turns: Annotated[Path | None, typer.Option(help="Rep turns, one per line; a line '---' starts a new session.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per session per line.")] = False,
+) -> None:
+    """Role-play scenarios: list them, or play scripted rep turns and print the scorecards."""
+    from bot.coach.evaluate import play
+    from bot.coach.judge import Judge
+    from bot.coach.roleplay import suggest_next
+    from bot.coach.scenario import LEVELS, ScenarioError, load_scenarios
+    from bot.coach.text import scorecard_text
+    from bot.kb.embed import get_embedder
+
+    out = Console(soft_wrap=True)
+    try:
+        scenarios = load_scenarios()
+    except ScenarioError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from None
+    if list_ or not scenario:
+        for s in scenarios.values():
+            out.print(f"[bold]{s.id}[/bold]  {s.title} · {s.title_en}\n    {s.summary}", highlight=False)
+        if not list_:
+            console.print("Play one with --scenario ID --turns FILE [--json].")
+        return
+    if scenario not in scenarios:
+        console.print(f"[red]unknown scenario {scenario!r}[/red]; known: {', '.join(scenarios)}")
+        raise typer.Exit(2)
+    if difficulty not in LEVELS:
+        console.print(f"[red]difficulty must be one of {', '.join(LEVELS)}[/red]")
+        raise typer.Exit(2)
+    if turns is None:
+        console.print("Give --turns FILE (one rep turn per line, '---' between sessions), or use `salescoach chat`.")
+        raise typer.Exit(2)
+    try:
+        lines = turns.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        console.print(f"[red]cannot read {turns}: {exc}[/red]")
+        raise typer.Exit(1) from None
+    sessions, current = [], []
+    for line in lines + ["---"]:
+        if line.strip() == "---":
+            if current:
+                sessions.append(current)
+            current = []
+        elif line.strip():
+            current.append(line.strip())
+    judge = Judge(get_embedder(_settings()))
+    for rep_turns in sessions:
+        card = play(scenarios[scenario], judge, rep_turns, difficulty)
+        card.next_practice = suggest_next(card, scenarios)
+        if as_json:
+            sys.stdout.write(json.dumps(card.to_json(), ensure_ascii=False) + "\n")
+        else:
+            out.print(scorecard_text(card), markup=False, highlight=False)
 
 
 @models_app.command("build")
