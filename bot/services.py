@@ -6,6 +6,7 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from bot.coach.service import Coach
 from bot.config import Settings
 from bot.kb.answer import Answerer
 from bot.kb.index import IngestReport
@@ -19,18 +20,22 @@ class Services:
     retriever: Retriever
     answerer: Answerer
     store: Store
+    coach: Coach
     # Model inference runs on one thread: the model is used one call at a time anyway, and torch's
     # OpenMP workers stay warm for it (switching callers doubled the latency of a question).
     compute: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="compute"))
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
+        from bot.coach.judge import Judge
         from bot.kb.service import open_retriever
         from bot.llm import chat_model
 
         retriever = open_retriever(settings)
-        return cls(settings, retriever, Answerer(retriever, chat_model(settings)),
-                   Store(settings.data_dir / "state.sqlite"))
+        llm = chat_model(settings)
+        store = Store(settings.data_dir / "state.sqlite")
+        coach = Coach(store, Judge(retriever.kb.embedder), retriever=retriever, chat_model=llm)
+        return cls(settings, retriever, Answerer(retriever, llm), store, coach)
 
     def ingest(self, document) -> IngestReport:
         """Add or update one document (sent by an admin) and start answering from it at once."""

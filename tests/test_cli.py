@@ -77,3 +77,31 @@ def test_terminal_chat_answers_and_handles_junk(tmp_path):
     assert "问题太长了（1200 字）" in out
     assert "不认识的命令 /foo" in out
     assert out.rstrip().endswith("再见！")
+
+
+def test_terminal_roleplay_shows_rubric_plays_survives_restart_and_scores(tmp_path):
+    settings = make_settings(tmp_path / "data")
+    first = io.StringIO("/roleplay\n/roleplay late-delivery-complaint hard\n/go\n对不起，这次是我们的责任。\n/quit\n")
+    out1 = io.StringIO()
+    run_terminal_chat(settings, None, stdin=first, stdout=out1)
+    text = out1.getvalue()
+    assert "1. " in text
+    assert "late-delivery-complaint" in text
+    assert "📋 评分标准（满分 100）" in text
+    assert "真诚道歉并承担责任（20 分）" in text
+    assert "🧑‍💼 韩立：喂？" in text
+    assert text.count("🧑‍💼 韩立：") == 2  # the opening and one reply
+
+    second = io.StringIO("/hint\n车号苏E·5K723，司机电话 139-1234-5678，下午 3 点前到。\n/end\n/history\n"
+                         "客户一直催货怎么办？\n/quit\n")
+    out2 = io.StringIO()
+    run_terminal_chat(settings, None, stdin=second, stdout=out2)  # a new process: the session is still there
+    text = out2.getvalue()
+    assert "💡 提示" in text
+    assert "总分：55/100" in text
+    assert "✅ 达成 真诚道歉并承担责任（20 分）：「对不起，这次是我们的责任。」（第 1 轮）" in text
+    assert "评分图已保存：" in text
+    chart = next(settings.data_dir.joinpath("charts").glob("roleplay-*.png"))
+    assert chart.read_bytes().startswith(b"\x89PNG")
+    assert "困难 · 55/100" in text
+    assert "来源：" in text  # after the role-play, questions are answered again

@@ -31,6 +31,29 @@ CREATE TABLE IF NOT EXISTS ratings (
     created REAL NOT NULL,
     PRIMARY KEY (answer_id, user_id)
 );
+CREATE TABLE IF NOT EXISTS roleplays (
+    session_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER NOT NULL,
+    chat_id INTEGER NOT NULL,
+    scenario TEXT NOT NULL,
+    difficulty TEXT NOT NULL,
+    status TEXT NOT NULL,          -- active | ended
+    state TEXT NOT NULL,           -- the engine's state after the last turn (JSON)
+    total INTEGER,
+    outcome TEXT,
+    card TEXT,                     -- the scorecard (JSON) once ended
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS roleplays_by_user ON roleplays (user_id, status);
+CREATE TABLE IF NOT EXISTS roleplay_turns (
+    session_id INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    role TEXT NOT NULL,            -- rep | customer
+    text TEXT NOT NULL,
+    created REAL NOT NULL,
+    PRIMARY KEY (session_id, idx)
+);
 CREATE TABLE IF NOT EXISTS admin_actions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id INTEGER NOT NULL,
@@ -39,6 +62,31 @@ CREATE TABLE IF NOT EXISTS admin_actions (
     created REAL NOT NULL
 );
 """
+
+
+@dataclass
+class StoredRolePlay:
+    session_id: int
+    user_id: int
+    chat_id: int
+    scenario: str
+    difficulty: str
+    status: str
+    state: dict
+    total: int | None
+    outcome: str | None
+    card: dict | None
+    created: float
+    updated: float
+
+
+_RP_COLUMNS = ("session_id, user_id, chat_id, scenario, difficulty, status, state, total, outcome, card, "
+               "created, updated")
+
+
+def _roleplay(row) -> StoredRolePlay:
+    return StoredRolePlay(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]), row[7], row[8],
+                          json.loads(row[9]) if row[9] else None, row[10], row[11])
 
 
 @dataclass
@@ -122,6 +170,81 @@ class Store:
     def ratings(self) -> list[tuple[int, int, int]]:
         with self._lock:
             return self.db.execute("SELECT answer_id, user_id, rating FROM ratings ORDER BY answer_id").fetchall()
+
+    # role-plays -------------------------------------------------------------
+    def start_roleplay(self, user_id: int, chat_id: int, scenario: str, difficulty: str, state: dict) -> int:
+        """A new active session with its opening turns; the caller has ended any previous one."""
+        now = self.clock()
+        with self._lock, self.db:
+            self.db.execute("BEGIN")
+            cur = self.db.execute(
+                "INSERT INTO roleplays (user_id, chat_id, scenario, difficulty, status, state, created, updated) "
+                "VALUES (?, ?, ?, ?, 'active', ?, ?, ?)",
+                (user_id, chat_id, scenario, difficulty, json.dumps(state, ensure_ascii=False), now, now))
+            session_id = int(cur.lastrowid)
+            self._append_turns(session_id, state["transcript"], 0, now)
+            return session_id
+
+    def save_roleplay_turn(self, session_id: int, state: dict, first_new: int) -> None:
+        """The state after a turn and the transcript lines from `first_new` on, in one transaction."""
+        now = self.clock()
+        with self._lock, self.db:
+            self.db.execute("BEGIN")
+            self.db.execute("UPDATE roleplays SET state = ?, updated = ? WHERE session_id = ?",
+                            (json.dumps(state, ensure_ascii=False), now, session_id))
+            self._append_turns(session_id, state["transcript"][first_new:], first_new, now)
+
+    def end_roleplay(self, session_id: int, state: dict, total: int, outcome: str, card: dict) -> None:
+        now = self.clock()
+        with self._lock, self.db:
+            self.db.execute("BEGIN")
+            self.db.execute(
+                "UPDATE roleplays SET status = 'ended', state = ?, total = ?, outcome = ?, card = ?, updated = ? "
+                "WHERE session_id = ?",
+                (json.dumps(state, ensure_ascii=False), total, outcome, json.dumps(card, ensure_ascii=False), now,
+                 session_id))
+            known = self.db.execute("SELECT COUNT(*) FROM roleplay_turns WHERE session_id = ?",
+                                    (session_id,)).fetchone()[0]
+            self._append_turns(session_id, state["transcript"][known:], known, now)
+
+    def _append_turns(self, session_id: int, turns: list[dict], first: int, now: float) -> None:
+        self.db.executemany(
+            "INSERT OR REPLACE INTO roleplay_turns (session_id, idx, role, text, created) VALUES (?, ?, ?, ?, ?)",
+            [(session_id, first + i, t["role"], t["text"], now) for i, t in enumerate(turns)])
+
+    def active_roleplay(self, user_id: int) -> StoredRolePlay | None:
+        with self._lock:
+            row = self.db.execute(f"SELECT {_RP_COLUMNS} FROM roleplays WHERE user_id = ? AND status = 'active' "
+                                  "ORDER BY session_id DESC LIMIT 1", (user_id,)).fetchone()
+        return _roleplay(row) if row else None
+
+    def roleplay(self, session_id: int) -> StoredRolePlay | None:
+        with self._lock:
+            row = self.db.execute(f"SELECT {_RP_COLUMNS} FROM roleplays WHERE session_id = ?",
+                                  (session_id,)).fetchone()
+        return _roleplay(row) if row else None
+
+    def roleplays(self, user_id: int | None = None, *, status: str | None = "ended",
+                  limit: int = 100) -> list[StoredRolePlay]:
+        """Sessions, newest first; all users when `user_id` is None (trainer views)."""
+        where, args = [], []
+        if user_id is not None:
+            where.append("user_id = ?")
+            args.append(user_id)
+        if status is not None:
+            where.append("status = ?")
+            args.append(status)
+        sql = f"SELECT {_RP_COLUMNS} FROM roleplays"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        with self._lock:
+            rows = self.db.execute(sql + " ORDER BY session_id DESC LIMIT ?", (*args, limit)).fetchall()
+        return [_roleplay(r) for r in rows]
+
+    def roleplay_transcript(self, session_id: int) -> list[tuple[str, str]]:
+        with self._lock:
+            return self.db.execute("SELECT role, text FROM roleplay_turns WHERE session_id = ? ORDER BY idx",
+                                   (session_id,)).fetchall()
 
     # admin -----------------------------------------------------------------
     def log_admin_action(self, user_id: int, action: str, detail: str = "") -> None:

@@ -14,7 +14,6 @@ from telegram import (
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
     InputTextMessageContent,
-    Message,
     Update,
 )
 from telegram.constants import ChatAction, ChatType, ParseMode
@@ -22,11 +21,9 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
-    CallbackContext,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
-    ExtBot,
     InlineQueryHandler,
     MessageHandler,
     filters,
@@ -35,26 +32,13 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.kb.answer import MAX_QUESTION_CHARS, Answer
 from bot.services import Services
-from bot.telegram import render
-from bot.telegram.i18n import COMMANDS, LANG_NAMES, LANGS, guess_lang, t
+from bot.telegram import render, roleplay
+from bot.telegram.context import CoachContext, send_html
+from bot.telegram.i18n import COMMANDS, LANG_NAMES, LANGS, t
 from bot.telegram.retry import RetryingRequest
 
 log = logging.getLogger(__name__)
 
-
-
-class CoachContext(CallbackContext[ExtBot, dict, dict, dict]):
-    """Callback context with typed access to the shared services."""
-
-    @property
-    def services(self) -> Services:
-        return self.application.bot_data["services"]
-
-    def lang(self, update: Update) -> str:
-        user = update.effective_user
-        if user is None:
-            return "zh-CN"
-        return self.services.store.user_lang(user.id) or guess_lang(user.language_code)
 
 
 # --------------------------------------------------------------------------- commands
@@ -62,6 +46,9 @@ async def start(update: Update, context: CoachContext) -> None:
     """Welcome, what the bot can do, and a language choice."""
     lang = context.lang(update)
     context.services.store.touch_user(update.effective_user.id)
+    if context.args and context.args[0] == "roleplay":  # deep link from /roleplay in a group
+        await roleplay.roleplay_command(update, context)
+        return
     await update.effective_message.reply_text(t("welcome", lang), reply_markup=_lang_keyboard())
 
 
@@ -87,7 +74,9 @@ async def ask_command(update: Update, context: CoachContext) -> None:
 
 # --------------------------------------------------------------------------- messages
 async def private_text(update: Update, context: CoachContext) -> None:
-    """Any text in a private chat is a question."""
+    """Any text in a private chat is a question, or the rep's turn while a role-play runs."""
+    if await roleplay.rep_turn(update, context):
+        return
     await _answer(update, context, update.effective_message.text)
 
 
@@ -131,7 +120,7 @@ async def _answer(update: Update, context: CoachContext, question: str) -> None:
         return
     answer_id = services.store.save_answer(user.id, message.chat_id, question,
                                            [p.chunk_id for p in answer.passages])
-    await _send_html(message, render.answer_html(answer, lang), _answer_keyboard(answer, answer_id, lang))
+    await send_html(message, render.answer_html(answer, lang), _answer_keyboard(answer, answer_id, lang))
 
 
 # --------------------------------------------------------------------------- admin
@@ -182,7 +171,7 @@ async def kb_command(update: Update, context: CoachContext) -> None:
     titles = sorted({d.title for d in gen.docs.values()})
     listing = "\n".join(f"• {html.escape(render.in_script(title, lang))}" for title in titles)
     text = html.escape(t("kb_summary", lang, docs=len(gen.docs), chunks=len(gen.chunks))) + "\n\n" + listing
-    await _send_html(update.effective_message, text, None)
+    await send_html(update.effective_message, text, None)
 
 
 async def reload_command(update: Update, context: CoachContext) -> None:
@@ -246,13 +235,13 @@ async def on_button(update: Update, context: CoachContext) -> None:
             await query.answer(t("stale_button", lang), show_alert=True)
             return
         await query.answer()
-        await _send_html(query.message, render.passage_html(passage, n, lang), None, reply=False)
+        await send_html(query.message, render.passage_html(passage, n, lang), None, reply=False)
         return
     if not passages:
         await query.answer(t("stale_button", lang), show_alert=True)
         return
     await query.answer()
-    await _send_html(query.message, render.more_html(passages, lang), None, reply=False)
+    await send_html(query.message, render.more_html(passages, lang), None, reply=False)
 
 
 # --------------------------------------------------------------------------- inline mode
@@ -306,17 +295,6 @@ def _answer_keyboard(answer: Answer, answer_id: int, lang: str) -> InlineKeyboar
     return InlineKeyboardMarkup([row1, row2])
 
 
-async def _send_html(message: Message, text: str, keyboard: InlineKeyboardMarkup | None, *, reply: bool = True):
-    parts = render.split_message(text)
-    for i, part in enumerate(parts):
-        markup = keyboard if i == len(parts) - 1 else None
-        if reply and i == 0:
-            await message.reply_html(part, reply_markup=markup, disable_web_page_preview=True)
-        else:
-            await message.get_bot().send_message(message.chat_id, part, parse_mode=ParseMode.HTML,
-                                                 reply_markup=markup, disable_web_page_preview=True)
-
-
 async def _set_chat_commands(context: CoachContext, chat_id: int, lang: str) -> None:
     await context.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS[lang]],
                                       scope=BotCommandScopeChat(chat_id))
@@ -362,7 +340,12 @@ def build_application(services: Services, *, request: BaseRequest | None = None,
     app.add_handler(CommandHandler("ask", ask_command))
     app.add_handler(CommandHandler("kb", kb_command))
     app.add_handler(CommandHandler("reload", reload_command))
+    app.add_handler(CommandHandler("roleplay", roleplay.roleplay_command))
+    app.add_handler(CommandHandler("hint", roleplay.hint_command))
+    app.add_handler(CommandHandler("end", roleplay.end_command))
+    app.add_handler(CommandHandler("history", roleplay.history_command))
     # Group 0: buttons and inline mode.
+    app.add_handler(CallbackQueryHandler(roleplay.on_button, pattern=r"^rp:"))
     app.add_handler(CallbackQueryHandler(on_button))
     app.add_handler(InlineQueryHandler(inline_query))
     # Group 0: plain messages, private first, then groups.

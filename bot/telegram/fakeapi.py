@@ -15,6 +15,10 @@ BOT = {"id": 999, "is_bot": True, "first_name": "Coach", "username": "coach_bot"
        "can_read_all_group_messages": False, "supports_inline_queries": True}
 
 
+_MESSAGE_METHODS = {"sendMessage", "editMessageText", "sendPhoto", "sendDocument", "sendPoll", "stopPoll",
+                    "editMessageReplyMarkup"}
+
+
 class FakeBotAPI(BaseRequest):
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict]] = []
@@ -23,6 +27,7 @@ class FakeBotAPI(BaseRequest):
         self.files: dict[str, bytes] = {}  # file_id -> content, served by getFile + download
         self.failures: list[object] = []  # next calls fail: an HTTP status (e.g. 502) or an exception
         self.updates: list[dict] = []  # served by getUpdates, for tests that run the real polling loop
+        self.uploads: list[tuple[str, dict]] = []  # calls that uploaded files (params["_files"]: name -> bytes)
 
     async def initialize(self) -> None:
         pass
@@ -50,11 +55,29 @@ class FakeBotAPI(BaseRequest):
         self.times.append((name, time.perf_counter(), params))
         if name == "getMe":
             result: object = BOT
-        elif name in ("sendMessage", "editMessageText"):
+        elif name in _MESSAGE_METHODS:
+            if request_data is not None and request_data.multipart_data:
+                params["_files"] = {k: v[1] for k, v in request_data.multipart_data.items()}
+                self.uploads.append((name, params))
             chat_id = int(params.get("chat_id", 0))
             result = {"message_id": int(params.get("message_id") or next(self._ids)), "date": int(time.time()),
                       "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"},
                       "from": BOT, "text": params.get("text", "")}
+            fid = f"sent{next(self._ids)}"
+            if name == "sendPhoto":
+                result["photo"] = [{"file_id": fid, "file_unique_id": fid, "width": 800, "height": 600}]
+            elif name == "sendDocument":
+                result["document"] = {"file_id": fid, "file_unique_id": fid}
+            elif name in ("sendPoll", "stopPoll"):
+                options = params.get("options") or []
+                options = json.loads(options) if isinstance(options, str) else options
+                result["poll"] = {"id": fid, "question": params.get("question", ""), "total_voter_count": 0,
+                                  "options": [{"text": o if isinstance(o, str) else o["text"], "voter_count": 0}
+                                              for o in options],
+                                  "is_closed": name == "stopPoll", "is_anonymous": False, "type": "regular",
+                                  "allows_multiple_answers": False}
+                if name == "stopPoll":
+                    result = result["poll"]
         elif name == "getFile":
             fid = params["file_id"]
             result = {"file_id": fid, "file_unique_id": fid, "file_size": len(self.files[fid]), "file_path": fid}

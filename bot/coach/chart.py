@@ -1,0 +1,67 @@
+"""The scorecard as a picture: one bar per criterion, coloured by status, Chinese rendered with Noto Sans CJK."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import io
+import threading
+from pathlib import Path
+
+from bot.coach.roleplay import CREDIT, Scorecard
+from bot.coach.text import LEVEL_NAMES, OUTCOME_NAMES
+
+COLOURS = {"met": "#2e9d5b", "partly": "#e6a23c", "missed": "#d9534f"}
+STATUS_LABEL = {"met": "达成", "partly": "部分", "missed": "未达成"}
+_lock = threading.Lock()  # pyplot's state is global
+
+
+@functools.cache
+def cjk_font() -> Path:
+    """Noto Sans CJK SC from the pinned `mplfonts` package (found without importing it)."""
+    spec = importlib.util.find_spec("mplfonts")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the mplfonts package is missing: run `make install`")
+    path = Path(next(iter(spec.submodule_search_locations))) / "fonts" / "NotoSansCJKsc-Regular.otf"
+    if not path.exists():
+        raise RuntimeError(f"CJK font not found at {path}")
+    from matplotlib import font_manager
+
+    font_manager.fontManager.addfont(str(path))
+    return path
+
+
+def scorecard_png(card: Scorecard) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+    from matplotlib.font_manager import FontProperties
+
+    font = FontProperties(fname=str(cjk_font()))
+    rows = list(reversed(card.criteria))
+    with _lock:
+        fig, ax = plt.subplots(figsize=(7.5, 1.1 + 0.55 * len(rows)), dpi=150)
+        try:
+            y = range(len(rows))
+            ax.barh(y, [c.weight for c in rows], color="#eeeeee", height=0.6)
+            ax.barh(y, [c.weight * CREDIT[c.status] for c in rows], color=[COLOURS[c.status] for c in rows],
+                    height=0.6)
+            for i, c in enumerate(rows):
+                ax.text(c.weight + 0.6, i, f"{STATUS_LABEL[c.status]} {c.weight * CREDIT[c.status]:g}/{c.weight}",
+                        va="center", fontproperties=font, fontsize=9)
+            ax.set_yticks(list(y), [c.title for c in rows], fontproperties=font, fontsize=10)
+            ax.set_xlim(0, max(c.weight for c in rows) * 1.45)
+            ax.set_xlabel("得分 / 权重", fontproperties=font)
+            penalty = sum(m.penalty for m in card.mistakes)
+            title = (f"{card.title}（{LEVEL_NAMES.get(card.difficulty, card.difficulty)}）\n"
+                     f"总分 {card.total}/100 · {OUTCOME_NAMES[card.outcome]}" + (f" · 扣分 {penalty}" if penalty else ""))
+            ax.set_title(title, fontproperties=font, fontsize=11)
+            for side in ("top", "right"):
+                ax.spines[side].set_visible(False)
+            fig.tight_layout()
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png")
+        finally:
+            plt.close(fig)
+    return buf.getvalue()

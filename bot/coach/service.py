@@ -1,0 +1,214 @@
+"""Role-play sessions for users: start, talk, hint, end, history. Both faces (terminal, Telegram) use this.
+
+Every turn is written to the store before the reply is returned, so a bot restart mid-session carries on
+where the rep left off. A configured LLM may voice the customer and write feedback; the offline engine
+still decides the customer's moves and the score, and is used whenever the LLM fails.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.coach.judge import Judge
+from bot.coach.roleplay import CustomerTurn, RolePlay, Scorecard, suggest_next
+from bot.coach.scenario import LEVELS, SCENARIOS_DIR, Criterion, Scenario, load_scenarios
+from bot.coach.text import LEVEL_NAMES
+from bot.store import Store
+from bot.store.sqlite import StoredRolePlay
+
+log = logging.getLogger(__name__)
+
+MAX_TURN_CHARS = 600
+"""A rep's line in a conversation; longer is a speech, not a turn, and is refused with a message."""
+STUDY_CHARS = 160
+
+
+class CoachError(Exception):
+    """A role-play request that cannot be served; the message is for the user."""
+
+
+class NoActiveSession(CoachError):
+    pass
+
+
+class SessionActive(CoachError):
+    def __init__(self, session: StoredRolePlay) -> None:
+        super().__init__("a role-play is already running")
+        self.session = session
+
+
+class UnknownScenario(CoachError):
+    pass
+
+
+class TurnTooLong(CoachError):
+    def __init__(self, length: int) -> None:
+        super().__init__(f"{length} characters; the limit is {MAX_TURN_CHARS}")
+        self.length = length
+
+
+@dataclass
+class Reply:
+    turn: CustomerTurn
+    card: Scorecard | None  # set when the customer ended the meeting
+
+
+@dataclass
+class Hint:
+    criterion: Criterion
+    passage: dict | None  # {"title", "source", "text"} from the knowledge base
+
+
+class Coach:
+    def __init__(self, store: Store, judge: Judge, *, retriever=None, chat_model=None,
+                 scenarios_dir: Path = SCENARIOS_DIR) -> None:
+        self.store, self.judge, self.retriever, self.chat_model = store, judge, retriever, chat_model
+        self.scenarios_dir = scenarios_dir
+
+    # ------------------------------------------------------------------ catalogue
+    def scenarios(self) -> dict[str, Scenario]:
+        return load_scenarios(self.scenarios_dir)
+
+    def scenario(self, scenario_id: str) -> Scenario:
+        try:
+            return self.scenarios()[scenario_id]
+        except KeyError:
+            raise UnknownScenario(scenario_id) from None
+
+    # ------------------------------------------------------------------ sessions
+    def active(self, user_id: int) -> StoredRolePlay | None:
+        return self.store.active_roleplay(user_id)
+
+    def start(self, user_id: int, chat_id: int, scenario_id: str, difficulty: str = "normal", *,
+              replace: bool = False) -> tuple[int, Scenario]:
+        """Open a session and store its opening line; an unfinished one is scored first when `replace`."""
+        scenario = self.scenario(scenario_id)
+        if difficulty not in LEVELS:
+            raise UnknownScenario(f"{scenario_id}/{difficulty}")
+        running = self.active(user_id)
+        if running is not None:
+            if not replace:
+                raise SessionActive(running)
+            self.end(user_id)
+        session = RolePlay.begin(scenario, self.judge, difficulty)
+        return self.store.start_roleplay(user_id, chat_id, scenario.id, difficulty, session.state), scenario
+
+    def _load(self, user_id: int) -> tuple[StoredRolePlay, RolePlay]:
+        stored = self.active(user_id)
+        if stored is None:
+            raise NoActiveSession("no role-play is running")
+        scenario = self.scenarios().get(stored.scenario)
+        if scenario is None:  # the file was removed or broke while the session ran
+            self.store.end_roleplay(stored.session_id, stored.state, 0, "ended", {})
+            raise UnknownScenario(stored.scenario)
+        return stored, RolePlay(scenario, self.judge, stored.state)
+
+    def say(self, user_id: int, text: str) -> Reply:
+        text = text.strip()
+        if len(text) > MAX_TURN_CHARS:
+            raise TurnTooLong(len(text))
+        stored, session = self._load(user_id)
+        before = len(session.state["transcript"])
+        turn = session.rep_says(text)
+        if self.chat_model is not None:
+            turn.text = self._voice(session, text, turn.text)
+            session.state["transcript"][-1]["text"] = turn.text
+        if turn.outcome:
+            return Reply(turn, self._close(stored, session))
+        self.store.save_roleplay_turn(stored.session_id, session.state, before)
+        return Reply(turn, None)
+
+    def hint(self, user_id: int) -> Hint:
+        stored, session = self._load(user_id)
+        criterion = session.hint()
+        self.store.save_roleplay_turn(stored.session_id, session.state, len(session.state["transcript"]))
+        return Hint(criterion, self._passage_for(criterion.title + " " + criterion.tip, criterion.articles))
+
+    def end(self, user_id: int) -> Scorecard:
+        stored, session = self._load(user_id)
+        return self._close(stored, session)
+
+    def history(self, user_id: int, limit: int = 20) -> list[StoredRolePlay]:
+        return self.store.roleplays(user_id, limit=limit)
+
+    # ------------------------------------------------------------------ scoring
+    def _close(self, stored: StoredRolePlay, session: RolePlay) -> Scorecard:
+        card = session.finish()
+        card.next_practice = suggest_next(card, self.scenarios())
+        seen = set()
+        for c in card.weakest[:3]:
+            passage = self._passage_for(c.title + " " + c.tip, c.articles, exclude=seen)
+            if passage:
+                seen.add(passage["doc_id"])
+                card.study.append(passage)
+        if self.chat_model is not None:
+            card.feedback = self._feedback(card)
+        self.store.end_roleplay(stored.session_id, session.state, card.total, card.outcome, card.to_json())
+        return card
+
+    def _passage_for(self, query: str, articles: list[str], exclude: set | None = None) -> dict | None:
+        """The knowledge-base passage a criterion rests on: the best match inside its own articles."""
+        if self.retriever is None:
+            return None
+        exclude = exclude or set()
+        try:
+            result = self.retriever.search(query, k=30)
+        except Exception:  # study links are a bonus; never lose a scorecard over them
+            log.exception("study passage lookup failed")
+            return None
+        ranked = [p for p in result.passages if p.doc_id in articles and p.doc_id not in exclude]
+        if not ranked:
+            return None
+        p = ranked[0]
+        text = p.text.replace("\n", " ")
+        return {"doc_id": p.doc_id, "chunk_id": p.chunk_id, "title": p.title, "source": p.source,
+                "text": text[:STUDY_CHARS] + ("…" if len(text) > STUDY_CHARS else "")}
+
+    # ------------------------------------------------------------------ LLM (optional)
+    def _voice(self, session: RolePlay, rep: str, intent: str) -> str:
+        from bot.prompts import load_prompt
+
+        if session.outcome:  # the ending line tells the rep the meeting is over: keep it as scripted
+            return intent
+        scenario, st = session.scenario, session.state
+        p = scenario.persona
+        revealed = [f.says for f in scenario.hidden.facts if f.id in st["revealed"]]
+        history = "\n".join(f"{'销售员' if t['role'] == 'rep' else '客户'}：{t['text']}"
+                            for t in st["transcript"][-9:-2])
+        prompt = load_prompt("roleplay_customer")
+        mood = "敌对" if session.mood < 0 else "缓和" if session.mood >= 2 else "中性"
+        values = {"persona": f"{p.name}，{p.company}{p.role}，{p.temperament}", "situation": scenario.situation,
+                  "revealed": "；".join(revealed) or "（暂无）", "mood": mood, "history": history or "（开场）",
+                  "rep": rep, "intent": intent}
+        try:
+            reply = self.chat_model.invoke([("system", prompt["system"].format(**values)),
+                                            ("human", prompt["user"].format(**values))])
+            text = str(reply.content).strip()
+        except Exception:
+            log.exception("the LLM could not voice the customer; using the scripted line")
+            return intent
+        return text or intent
+
+    def _feedback(self, card: Scorecard) -> str | None:
+        from bot.prompts import load_prompt
+
+        prompt = load_prompt("roleplay_feedback")
+        criteria = "\n".join(f"- {c.title}（{c.weight}）：{c.status}" + (f"，证据「{c.evidence}」" if c.evidence else "")
+                             for c in card.criteria)
+        criteria += "".join(f"\n- 扣分：{m.title}「{m.evidence}」" for m in card.mistakes)
+        history = "\n".join(f"{'销售员' if t['role'] == 'rep' else '客户'}：{t['text']}" for t in card.transcript)
+        values = {"scenario": card.title, "total": card.total, "outcome": card.outcome, "criteria": criteria,
+                  "history": history[-3000:]}
+        try:
+            reply = self.chat_model.invoke([("system", prompt["system"].format(**values)),
+                                            ("human", prompt["user"].format(**values))])
+            return str(reply.content).strip() or None
+        except Exception:
+            log.exception("the LLM could not write feedback; the scorecard stands on its own")
+            return None
+
+
+def level_name(level: str) -> str:
+    return LEVEL_NAMES.get(level, level)

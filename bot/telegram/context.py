@@ -1,0 +1,37 @@
+"""What every handler module shares: the typed callback context and message sending helpers."""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Message, Update
+from telegram.constants import ParseMode
+from telegram.ext import CallbackContext, ExtBot
+
+from bot.services import Services
+from bot.telegram import render
+from bot.telegram.i18n import guess_lang
+
+
+class CoachContext(CallbackContext[ExtBot, dict, dict, dict]):
+    """Callback context with typed access to the shared services."""
+
+    @property
+    def services(self) -> Services:
+        return self.application.bot_data["services"]
+
+    def lang(self, update: Update) -> str:
+        user = update.effective_user
+        if user is None:
+            return "zh-CN"
+        return self.services.store.user_lang(user.id) or guess_lang(user.language_code)
+
+
+async def send_html(message: Message, text: str, keyboard: InlineKeyboardMarkup | None, *, reply: bool = True):
+    """Send HTML text split under Telegram's limit; the keyboard goes on the last part."""
+    parts = render.split_message(text)
+    for i, part in enumerate(parts):
+        markup = keyboard if i == len(parts) - 1 else None
+        if reply and i == 0:
+            await message.reply_html(part, reply_markup=markup, disable_web_page_preview=True)
+        else:
+            await message.get_bot().send_message(message.chat_id, part, parse_mode=ParseMode.HTML,
+                                                 reply_markup=markup, disable_web_page_preview=True)

@@ -1,0 +1,246 @@
+"""Role-play in the private chat: pick a scenario and difficulty, read the brief and rubric, talk, score.
+
+Handlers only parse, call `services.coach`, and render. The session lives in the store, so a restart
+between two messages changes nothing for the rep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from datetime import datetime
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatAction, ChatType
+
+from bot.coach.roleplay import Scorecard
+from bot.coach.scenario import LEVELS
+from bot.coach.service import MAX_TURN_CHARS, NoActiveSession, SessionActive, TurnTooLong, UnknownScenario
+from bot.coach.text import LEVEL_NAMES, OUTCOME_NAMES, brief_text, level_text, scorecard_text
+from bot.telegram.context import CoachContext, send_html
+from bot.telegram.i18n import t
+from bot.telegram.render import in_script
+
+log = logging.getLogger(__name__)
+
+
+# --------------------------------------------------------------------------- commands
+async def roleplay_command(update: Update, context: CoachContext) -> None:
+    """/roleplay: the scenario list, or the running session's status."""
+    message, lang = update.effective_message, context.lang(update)
+    if update.effective_chat.type != ChatType.PRIVATE:
+        link = f"https://t.me/{context.bot.username}?start=roleplay"
+        await message.reply_text(t("rp_private_only", lang), reply_markup=InlineKeyboardMarkup(
+            [[InlineKeyboardButton(t("rp_btn_private", lang), url=link)]]))
+        return
+    coach = context.services.coach
+    running = coach.active(update.effective_user.id)
+    if running is not None and running.scenario in coach.scenarios():
+        title = coach.scenarios()[running.scenario].title
+        await message.reply_text(
+            in_script(t("rp_active", lang, title=title, level=LEVEL_NAMES[running.difficulty],
+                        turns=running.state["turn"]), lang),
+            reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(t("rp_btn_continue", lang), callback_data="rp:cont"),
+                                                InlineKeyboardButton(t("rp_btn_end", lang), callback_data="rp:end")]]))
+        return
+    await message.reply_text(t("rp_choose", lang), reply_markup=_scenario_keyboard(context, lang))
+
+
+async def hint_command(update: Update, context: CoachContext) -> None:
+    """/hint: one coaching tip from the knowledge base, without ending the session."""
+    lang, services = context.lang(update), context.services
+    try:
+        hint = await services.run(services.coach.hint, update.effective_user.id)
+    except NoActiveSession:
+        await update.effective_message.reply_text(t("rp_none", lang))
+        return
+    except UnknownScenario:
+        await update.effective_message.reply_text(t("rp_gone", lang))
+        return
+    text = html.escape(in_script(t("rp_hint", lang, title=hint.criterion.title, tip=hint.criterion.tip), lang))
+    if hint.passage:
+        p = hint.passage
+        text += (f"\n\n<b>{t('rp_hint_source', lang)}</b>：《{html.escape(in_script(p['title'], lang))}》"
+                 f"<i>({html.escape(p['source'])})</i>\n{html.escape(in_script(p['text'], lang))}")
+    await send_html(update.effective_message, text, None)
+
+
+async def end_command(update: Update, context: CoachContext) -> None:
+    """/end: end the session and send the scorecard (text and chart)."""
+    await _end(update, context, update.effective_message)
+
+
+async def history_command(update: Update, context: CoachContext) -> None:
+    """/history: past sessions with scores."""
+    lang = context.lang(update)
+    coach = context.services.coach
+    sessions = coach.history(update.effective_user.id, limit=15)
+    if not sessions:
+        await update.effective_message.reply_text(t("rp_history_empty", lang))
+        return
+    scenarios = coach.scenarios()
+    lines = [t("rp_history_title", lang, n=len(sessions))]
+    for s in sessions:
+        title = scenarios[s.scenario].title if s.scenario in scenarios else s.scenario
+        when = datetime.fromtimestamp(s.updated).strftime("%m-%d %H:%M")
+        lines.append(f"• {when} 《{title}》{LEVEL_NAMES.get(s.difficulty, s.difficulty)} · "
+                     f"{s.total if s.total is not None else '-'}/100 · {OUTCOME_NAMES.get(s.outcome, s.outcome)}")
+    await send_html(update.effective_message, html.escape(in_script("\n".join(lines), lang)), None)
+
+
+# --------------------------------------------------------------------------- the conversation
+async def rep_turn(update: Update, context: CoachContext) -> bool:
+    """A private text while a session runs is the rep's turn; returns False when no session runs."""
+    message, user = update.effective_message, update.effective_user
+    services = context.services
+    running = services.coach.active(user.id)
+    if running is None:
+        return False
+    lang = context.lang(update)
+    scenario = services.coach.scenarios().get(running.scenario)
+    typing = asyncio.create_task(context.bot.send_chat_action(message.chat_id, ChatAction.TYPING))
+    try:
+        reply = await services.run(services.coach.say, user.id, message.text)
+    except TurnTooLong as exc:
+        await message.reply_text(t("rp_too_long", lang, n=exc.length, max=MAX_TURN_CHARS))
+        return True
+    except UnknownScenario:
+        await message.reply_text(t("rp_gone", lang))
+        return True
+    except NoActiveSession:  # ended by another update in between: treat the text as a question
+        return False
+    finally:
+        await asyncio.gather(typing, return_exceptions=True)
+    await message.reply_text(in_script(f"🧑‍💼 {_name(scenario)}：{reply.turn.text}", lang))
+    if reply.card:
+        await _send_scorecard(message, context, reply.card, lang)
+    return True
+
+
+# --------------------------------------------------------------------------- buttons
+async def on_button(update: Update, context: CoachContext) -> None:
+    """rp:list | rp:s:ID | rp:d:ID:LEVEL | rp:go:ID:LEVEL | rp:cont | rp:end; stale data gets a polite no."""
+    query = update.callback_query
+    lang = context.lang(update)
+    coach = context.services.coach
+    parts = (query.data or "").split(":")
+    action = parts[1] if len(parts) > 1 else ""
+    scenarios = coach.scenarios()
+    scenario = scenarios.get(parts[2]) if len(parts) > 2 else None
+    level = parts[3] if len(parts) > 3 else None
+    if action == "list":
+        await query.answer()
+        await _edit_or_send(query, context, t("rp_choose", lang), _scenario_keyboard(context, lang))
+    elif action == "s" and scenario:
+        await query.answer()
+        text = in_script(f"《{scenario.title}》\n{scenario.summary}\n\n" + "\n".join(
+            level_text(scenario, lv) for lv in LEVELS), lang) + "\n\n" + t("rp_choose_level", lang)
+        keyboard = [[InlineKeyboardButton(in_script(LEVEL_NAMES[lv], lang), callback_data=f"rp:d:{scenario.id}:{lv}")
+                     for lv in LEVELS], [InlineKeyboardButton(t("rp_btn_back", lang), callback_data="rp:list")]]
+        await _edit_or_send(query, context, text, InlineKeyboardMarkup(keyboard))
+    elif action in ("d", "next") and scenario and level in LEVELS:
+        await query.answer()
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("rp_btn_start", lang),
+                                                               callback_data=f"rp:go:{scenario.id}:{level}")],
+                                         [InlineKeyboardButton(t("rp_btn_back", lang), callback_data="rp:list")]])
+        await send_html(_target(query), html.escape(in_script(brief_text(scenario, level), lang)), keyboard,
+                        reply=False)
+    elif action == "go" and scenario and level in LEVELS:
+        try:
+            coach.start(query.from_user.id, query.from_user.id, scenario.id, level)
+        except SessionActive:
+            await query.answer(t("rp_busy", lang), show_alert=True)
+            return
+        await query.answer()
+        target = _target(query)
+        await target.get_bot().send_message(target.chat_id, t("rp_started", lang))
+        await target.get_bot().send_message(
+            target.chat_id, in_script(f"🧑‍💼 {scenario.persona.name}：{scenario.opening}", lang))
+    elif action == "cont":
+        running = coach.active(query.from_user.id)
+        if running is None:
+            await query.answer(t("rp_none", lang), show_alert=True)
+            return
+        await query.answer()
+        last = running.state["transcript"][-1]
+        name = _name(scenarios.get(running.scenario))
+        target = _target(query)
+        await target.get_bot().send_message(target.chat_id, in_script(f"🧑‍💼 {name}：{last['text']}", lang))
+    elif action == "end":
+        if coach.active(query.from_user.id) is None:
+            await query.answer(t("rp_none", lang), show_alert=True)
+            return
+        await query.answer()
+        await _end(update, context, _target(query))
+    else:
+        await query.answer(t("stale_button", lang), show_alert=True)
+
+
+# --------------------------------------------------------------------------- helpers
+async def _end(update: Update, context: CoachContext, target: Message) -> None:
+    lang, services = context.lang(update), context.services
+    try:
+        card = await services.run(services.coach.end, update.effective_user.id)
+    except NoActiveSession:
+        await target.get_bot().send_message(target.chat_id, t("rp_none", lang))
+        return
+    except UnknownScenario:
+        await target.get_bot().send_message(target.chat_id, t("rp_gone", lang))
+        return
+    await _send_scorecard(target, context, card, lang)
+
+
+async def _send_scorecard(target: Message, context: CoachContext, card: Scorecard, lang: str) -> None:
+    from bot.coach.chart import scorecard_png
+
+    keyboard = None
+    if card.next_practice:
+        nxt = card.next_practice
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(
+            t("rp_btn_next", lang), callback_data=f"rp:next:{nxt['scenario']}:{nxt['difficulty']}")]])
+    await send_html(target, html.escape(in_script(scorecard_text(card), lang)), keyboard, reply=False)
+    try:
+        png = await context.services.run(scorecard_png, card)
+    except Exception:  # the text scorecard has gone out; a missing chart must not look like a crash
+        log.exception("scorecard chart failed")
+        return
+    await target.get_bot().send_photo(target.chat_id, png, caption=in_script(
+        t("rp_chart_caption", lang, title=card.title, total=card.total), lang))
+
+
+def _scenario_keyboard(context: CoachContext, lang: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(in_script(s.title, lang) if lang != "en" else s.title_en,
+                                                       callback_data=f"rp:s:{s.id}")]
+                                 for s in context.services.coach.scenarios().values()])
+
+
+def _target(query) -> Message:
+    """The message a button was on; when Telegram no longer shows it, a stand-in in the user's chat."""
+    if query.message is not None and isinstance(query.message, Message):
+        return query.message
+    return _PrivateChat(query.get_bot(), query.from_user.id)
+
+
+class _PrivateChat:
+    """Enough of a Message (chat_id, get_bot, reply_html) to send into the user's private chat."""
+
+    def __init__(self, bot, chat_id: int) -> None:
+        self._bot, self.chat_id = bot, chat_id
+
+    def get_bot(self):
+        return self._bot
+
+    async def reply_html(self, text, **kwargs):
+        return await self._bot.send_message(self.chat_id, text, parse_mode="HTML", **kwargs)
+
+
+async def _edit_or_send(query, context: CoachContext, text: str, keyboard: InlineKeyboardMarkup) -> None:
+    if query.message is not None and isinstance(query.message, Message):
+        await query.edit_message_text(text, reply_markup=keyboard)
+    else:
+        await context.bot.send_message(query.from_user.id, text, reply_markup=keyboard)
+
+
+def _name(scenario) -> str:
+    return scenario.persona.name if scenario else "客户"

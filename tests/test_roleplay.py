@@ -1,0 +1,234 @@
+"""The role-play engine offline: scenario files, the judge, the customer's reactions, the Coach service."""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from langchain_core.language_models.fake_chat_models import FakeListChatModel
+from typer.testing import CliRunner
+
+from bot.cli import app
+from bot.coach.evaluate import play
+from bot.coach.judge import MET, Judge, cue_matches, match_form
+from bot.coach.roleplay import RolePlay, suggest_next
+from bot.coach.scenario import SCENARIOS_DIR, ScenarioError, load_scenario, load_scenarios, scenario_errors
+from bot.coach.service import Coach, NoActiveSession, SessionActive, TurnTooLong
+from bot.config import PROJECT_ROOT
+from bot.kb.embed import FakeEmbedder
+from bot.store import Store
+
+SCENARIO_FILES = sorted(SCENARIOS_DIR.glob("*.yaml"))
+KB_IDS = {p.stem for p in (PROJECT_ROOT / "knowledge").glob("*.md")}
+REQUIRED = {"late-delivery-complaint", "price-objection", "key-account-retention", "needs-discovery"}
+
+
+@pytest.fixture(scope="module")
+def judge():
+    return Judge(FakeEmbedder())
+
+
+@pytest.fixture(scope="module")
+def scenarios():
+    return load_scenarios()
+
+
+def test_the_four_required_scenarios_ship():
+    assert {p.stem for p in SCENARIO_FILES} >= REQUIRED
+    assert scenario_errors() == {}
+
+
+@pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: p.stem)
+def test_scenario_file_is_valid_grounded_and_plays_to_every_end(path, judge):
+    scenario = load_scenario(path)
+    assert scenario.article_ids() <= KB_IDS, "every criterion rests on articles that exist"
+    for c in scenario.rubric:
+        # The model sentences a trainer wrote must themselves meet the criterion on their cues.
+        best = max(judge.judge(scenario, e).criteria.get(c.id).strength if c.id in judge.judge(scenario, e).criteria
+                   else 0 for e in c.examples)
+        assert best >= MET, f"{c.id}: no example sentence meets it"
+    for m in scenario.mistakes:
+        assert any(m.id in judge.judge(scenario, e).mistakes for e in m.examples), f"{m.id}: examples not caught"
+    model_turns = [c.examples[0] for c in scenario.rubric]
+    for level in ("easy", "normal", "hard"):
+        good = play(scenario, judge, model_turns * 2, level)
+        assert good.outcome == "won", (level, good.transcript)
+        assert good.total >= 50  # the customer may agree before every criterion was shown
+        bad = play(scenario, judge, [m.examples[0] for m in scenario.mistakes] * 10, level)
+        assert bad.outcome == "lost", (level, bad.transcript)
+        assert bad.total <= 10
+        idle = play(scenario, judge, ["嗯。"] * 30, level)
+        assert idle.outcome == "out_of_turns"
+        assert idle.total == 0
+
+
+@pytest.mark.parametrize("path", SCENARIO_FILES, ids=lambda p: p.stem)
+def test_customer_replies_differ_between_a_good_and_a_bad_conversation(path, judge):
+    scenario = load_scenario(path)
+    good = RolePlay.begin(scenario, judge)
+    bad = RolePlay.begin(scenario, judge)
+    good_reply = good.rep_says(scenario.rubric[0].examples[0])
+    bad_reply = bad.rep_says(scenario.mistakes[0].examples[0])
+    assert good_reply.text != bad_reply.text
+    assert good_reply.mood > bad_reply.mood  # a good move softens, a bad one hardens
+
+
+def test_scoring_is_deterministic(scenarios):
+    turns = ["对不起，是我们的责任。", "车号苏E·5K723，司机电话 139-1234-5678，下午 3 点前到。", "其实是物流的问题。"]
+    a = play(scenarios["late-delivery-complaint"], Judge(FakeEmbedder()), turns).to_json()
+    b = play(scenarios["late-delivery-complaint"], Judge(FakeEmbedder()), turns).to_json()
+    assert a == b
+    assert a["total"] == 20 + 20 + 15 - 15  # apology, five facts, time; minus blaming the carrier
+    assert {c["id"]: c["status"] for c in a["criteria"]}["five-facts"] == "met"
+    assert a["mistakes"][0]["evidence"] == "其实是物流的问题。"
+
+
+def test_cues_respect_negation_script_and_spacing():
+    assert cue_matches("我们的问题", match_form("这是我们的问题"))
+    assert not cue_matches("我们的问题", match_form("这不是我们的问题"))
+    assert cue_matches("对不起", match_form("對不起"))  # traditional script
+    assert cue_matches("20吨|二十吨", match_form("那 ２０ 吨货"))  # spaces and full-width digits
+    assert cue_matches("re:[0-9]+点(之前|前)", match_form("3点前到"))
+    assert cue_matches("司机&电话", match_form("司机的电话是139"))
+    assert not cue_matches("司机&电话", match_form("司机已经出发"))
+
+
+def test_facts_given_over_several_turns_add_up(scenarios, judge):
+    session = RolePlay.begin(scenarios["late-delivery-complaint"], judge)
+    session.rep_says("车牌是苏E·5K723。")
+    assert not session.met("five-facts")
+    session.rep_says("司机老周的电话 139-1234-5678。")
+    session.rep_says("货昨晚 8 点发出的。")
+    assert session.met("five-facts")
+
+
+def test_hidden_facts_come_out_only_when_asked_well(scenarios, judge):
+    scenario = scenarios["late-delivery-complaint"]
+    hidden = [f.says for f in scenario.hidden.facts]
+    pitch = RolePlay.begin(scenario, judge)
+    for _ in range(4):
+        pitch.rep_says("我们新出了一款板材，您要不要看看？")
+    assert not any(h in t["text"] for t in pitch.state["transcript"] for h in hidden)
+    good = RolePlay.begin(scenario, judge, "easy")
+    good.rep_says("真对不起，是我们的责任。我记下来了，跟您核对一下：工地现在停了多少人？")
+    assert any(h in good.state["transcript"][-1]["text"] for h in hidden)
+
+
+def test_scorecard_has_evidence_advice_and_a_next_practice(scenarios, judge):
+    card = play(scenarios["late-delivery-complaint"], judge,
+                ["对不起，这次是我们的责任。", "您别激动，才晚了一天。"])
+    apology = next(c for c in card.criteria if c.id == "apology-ownership")
+    assert apology.status == "met"
+    assert apology.evidence == "对不起，这次是我们的责任。"
+    assert apology.turn == 1
+    assert card.keep
+    assert card.start
+    assert card.stop
+    assert "您别激动" in card.stop[0]
+    nxt = suggest_next(card, scenarios)
+    weakest = card.weakest[0]
+    skill = scenarios["late-delivery-complaint"].criterion(weakest.id).skill
+    assert nxt["criterion"] == weakest.id
+    assert any(c.skill == skill for c in scenarios[nxt["scenario"]].rubric)
+    assert nxt["difficulty"] in ("easy", "normal")
+
+
+def test_bad_scenario_files_are_rejected_with_the_reason(tmp_path):
+    data = yaml.safe_load((SCENARIOS_DIR / "late-delivery-complaint.yaml").read_text(encoding="utf-8"))
+    cases = {
+        "extra-key": {**data, "colour": "blue"},
+        "weights": {**data, "rubric": [{**data["rubric"][0], "weight": 99}, *data["rubric"][1:]]},
+        "dangling": {**data, "endings": {**data["endings"], "won_requires": ["no-such-criterion"]}},
+    }
+    for name, broken in cases.items():
+        broken["id"] = name
+        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump(broken, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "late-delivery-complaint.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    (tmp_path / "garbage.yaml").write_text("id: [unclosed", encoding="utf-8")
+    assert list(load_scenarios(tmp_path)) == ["late-delivery-complaint"]  # the good one still loads
+    errors = scenario_errors(tmp_path)
+    assert "colour" in errors["extra-key.yaml"]
+    assert "add up to 100" in errors["weights.yaml"]
+    assert "no-such-criterion" in errors["dangling.yaml"]
+    assert "cannot read" in errors["garbage.yaml"]
+    renamed = tmp_path / "other-name.yaml"
+    renamed.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ScenarioError, match="must match the file name"):
+        load_scenario(renamed)
+
+
+def _coach(path: Path, **kw) -> Coach:
+    return Coach(Store(path), Judge(FakeEmbedder()), **kw)
+
+
+def test_coach_keeps_sessions_across_restarts_and_stores_transcripts(tmp_path):
+    db = tmp_path / "state.sqlite"
+    coach = _coach(db)
+    coach.start(7, 7, "late-delivery-complaint", "normal")
+    with pytest.raises(SessionActive):
+        coach.start(7, 7, "price-objection")
+    coach.say(7, "对不起，是我们的责任。")
+    coach.store.close()
+
+    coach = _coach(db)  # a new process
+    assert coach.active(7).state["turn"] == 1
+    reply = coach.say(7, "车号苏E·5K723，司机电话 139-1234-5678，下午 3 点前到。")
+    assert reply.card is None
+    with pytest.raises(TurnTooLong):
+        coach.say(7, "好" * 601)
+    card = coach.end(7)
+    assert card.total == 55
+    with pytest.raises(NoActiveSession):
+        coach.say(7, "还在吗？")
+    [stored] = coach.history(7)
+    assert stored.total == 55
+    assert stored.card["criteria"][0]["evidence"] == "对不起，是我们的责任。"
+    assert len(coach.store.roleplay_transcript(stored.session_id)) == 5
+
+
+def test_llm_voices_the_customer_and_writes_feedback_but_the_score_stays_offline(tmp_path):
+    llm = FakeListChatModel(responses=["（叹气）行吧，你先把车的信息发我。", "道歉做得好；下次先报车号和司机电话。"])
+    coach = _coach(tmp_path / "s.sqlite", chat_model=llm)
+    coach.start(1, 1, "late-delivery-complaint")
+    reply = coach.say(1, "对不起，是我们的责任。")
+    assert reply.turn.text == "（叹气）行吧，你先把车的信息发我。"
+    assert reply.turn.met == ["apology-ownership"]  # the offline engine still judged the turn
+    card = coach.end(1)
+    assert card.feedback == "道歉做得好；下次先报车号和司机电话。"
+    assert card.total == 20
+    assert card.transcript[-1]["text"] == "（叹气）行吧，你先把车的信息发我。"
+
+
+def test_a_failing_llm_falls_back_to_the_scripted_customer(tmp_path):
+    class Broken(FakeListChatModel):
+        def invoke(self, *args, **kwargs):
+            raise TimeoutError("model server down")
+
+    coach = _coach(tmp_path / "s.sqlite", chat_model=Broken(responses=["x"]))
+    coach.start(1, 1, "late-delivery-complaint")
+    reply = coach.say(1, "对不起，是我们的责任。")
+    scenario = load_scenarios()["late-delivery-complaint"]
+    assert reply.turn.text.startswith(tuple(scenario.criterion("apology-ownership").reaction))
+    assert coach.end(1).feedback is None
+
+
+def test_cli_lists_scenarios_and_plays_turn_files_as_json(tmp_path, monkeypatch):
+    monkeypatch.setenv("SALESCOACH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SALESCOACH_EMBEDDING_MODEL", "fake")
+    listed = CliRunner().invoke(app, ["roleplay", "--list"])
+    assert listed.exit_code == 0
+    assert all(s in listed.stdout for s in REQUIRED)
+    turns = tmp_path / "turns.txt"
+    turns.write_text("对不起，是我们的责任。\n车号苏E·5K723，司机电话 139-1234-5678，下午 3 点前到。\n---\n"
+                     "这是物流的问题。\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["roleplay", "--scenario", "late-delivery-complaint", "--turns", str(turns),
+                                      "--json"])
+    assert result.exit_code == 0, result.output
+    first, second = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {"scenario", "total", "outcome", "criteria", "transcript"} <= set(first)
+    assert first["total"] > second["total"]
+    assert {"id", "status", "evidence"} <= set(first["criteria"][0])
+    assert first["transcript"][1] == {"role": "rep", "text": "对不起，是我们的责任。"}
+    bad = CliRunner().invoke(app, ["roleplay", "--scenario", "nope", "--turns", str(turns)])
+    assert bad.exit_code == 2
+    assert "unknown scenario" in bad.output

@@ -1,0 +1,136 @@
+"""Role-play through the real Application and a fake Bot API: choose, read the rubric, talk, restart, score."""
+
+import pytest
+
+from bot.telegram.fakeapi import button, message
+
+from .test_telegram import Running, _buttons, bot_settings  # noqa: F401  (fixture)
+
+
+@pytest.fixture
+async def running(bot_settings):  # noqa: F811
+    r = await Running(bot_settings).start()
+    yield r
+    await r.stop()
+
+
+def _button_data(params, label_start: str) -> str:
+    return next(d for t, d in _buttons(params) if t.startswith(label_start))
+
+
+async def _open_late_delivery(running, level="普通", title="第三次延误"):
+    await running.send(message(running.bot, "/roleplay"))
+    listing = running.api.sent()[-1]
+    assert listing["text"].startswith("🎭")
+    await running.send(button(running.bot, _button_data(listing, title)))
+    levels = running.api.sent("editMessageText")[-1]
+    assert "普通" in levels["text"]
+    assert "困" in levels["text"]
+    await running.send(button(running.bot, _button_data(levels, level)))
+    brief = running.api.sent()[-1]
+    return brief
+
+
+async def test_roleplay_shows_brief_and_rubric_then_plays_restarts_and_scores(running):
+    brief = await _open_late_delivery(running)
+    # The rubric is visible before starting: every criterion with its weight, and the penalties.
+    for item in ("真诚道歉并承担责任（20 分）", "告诉客户发货五要素（20 分）", "扣分项", "/hint"):
+        assert item in brief["text"]
+    await running.send(button(running.bot, _button_data(brief, "▶")))
+    opening = running.api.texts()[-1]
+    assert opening.startswith("🧑‍💼 韩立：")
+    assert "20 吨铝板" in opening
+
+    await running.send(message(running.bot, "韩经理，真对不起，这次延误是我们的责任，给您添麻烦了。"))
+    first_reply = running.api.texts()[-1]
+    assert first_reply.startswith("🧑‍💼 韩立：")
+    assert "来源" not in first_reply  # a turn in the role-play, not a knowledge-base answer
+
+    await running.restart()  # the bot restarts mid-session: the conversation carries on
+    await running.send(message(running.bot, "/hint"))
+    hint = running.api.texts()[-1]
+    assert hint.startswith("💡 提示")
+    await running.send(message(running.bot, "车牌苏E·5K723，司机电话 139-1234-5678，预计今天下午 3 点前到工地。"))
+    assert running.api.texts()[-1].startswith("🧑‍💼 韩立：")
+
+    running.api.clear()
+    await running.send(message(running.bot, "/end"))
+    card = running.api.texts()[0]
+    assert "总分：" in card
+    assert "✅ 达成 真诚道歉并承担责任（20 分）：「韩经理，真对不起，这次延误是我们的责任，给您添麻烦了。」" in card
+    assert "✅ 达成 告诉客户发货五要素" in card
+    assert "❌ 未达成 书面整改与回访" in card
+    assert "🚀 开始做" in card
+    assert "🎯 下一次练习" in card
+    [photo] = running.api.sent("sendPhoto")
+    assert photo["caption"].startswith("评分图：第三次延误")
+    [(_, upload)] = running.api.uploads
+    assert next(iter(upload["_files"].values())).startswith(b"\x89PNG")
+
+    # Stored: history lists it, the transcript has every line, and the next text is a question again.
+    await running.send(message(running.bot, "/history"))
+    assert "第三次延误" in running.api.texts()[-1]
+    assert "/100" in running.api.texts()[-1]
+    [session] = running.services.store.roleplays(42)
+    assert [r for r, _ in running.services.store.roleplay_transcript(session.session_id)] == \
+        ["customer", "rep", "customer", "rep", "customer"]
+    await running.send(message(running.bot, "客户一直催货怎么办？"))
+    assert "来源" in running.api.texts()[-1]
+
+
+async def test_a_bad_conversation_loses_the_customer_and_ends_with_a_scorecard(running):
+    brief = await _open_late_delivery(running, "困难")
+    await running.send(button(running.bot, _button_data(brief, "▶")))
+    await running.send(message(running.bot, "您别激动，这真不是我们的问题，是物流公司的问题。"))
+    texts = running.api.texts()
+    assert "远东板材" in texts[-2]  # the customer walks away ...
+    assert "结果：客户离开了" in texts[-1]  # ... and the scorecard follows without /end
+    assert "🛑 停止做" in texts[-1]
+    await running.send(message(running.bot, "/end"))
+    assert running.api.texts()[-1] == "现在没有进行中的练习。发 /roleplay 开始一个。"
+
+
+async def test_roleplay_edges(running):
+    await running.send(message(running.bot, "/hint"))
+    assert running.api.texts()[-1] == "现在没有进行中的练习。发 /roleplay 开始一个。"
+    await running.send(message(running.bot, "/history"))
+    assert running.api.texts()[-1] == "你还没有完成过练习。发 /roleplay 开始。"
+    await running.send(button(running.bot, "rp:s:no-such-scenario"))
+    assert running.api.sent("answerCallbackQuery")[-1]["text"] == "这个按钮已失效，请重新提问。"
+    await running.send(button(running.bot, "rp:go:late-delivery-complaint:impossible"))
+    assert running.api.sent("answerCallbackQuery")[-1]["text"] == "这个按钮已失效，请重新提问。"
+
+    brief = await _open_late_delivery(running)
+    start = _button_data(brief, "▶")
+    await running.send(button(running.bot, start))
+    await running.send(button(running.bot, start))  # a second start while one runs
+    assert running.api.sent("answerCallbackQuery")[-1]["text"] == "先结束当前的练习（/end），再开始新的。"
+    await running.send(message(running.bot, "好" * 700))
+    assert running.api.texts()[-1] == "这句话太长了（700 字）。对话里一次说一段，600 字以内。"
+    await running.send(message(running.bot, "/roleplay"))
+    status = running.api.sent()[-1]
+    assert status["text"].startswith("你有一个进行中的练习：《第三次延误")
+    await running.send(button(running.bot, _button_data(status, "💬")))
+    assert running.api.texts()[-1].startswith("🧑‍💼 韩立：")
+    await running.send(button(running.bot, _button_data(status, "🏁")))
+    assert "总分：0/100" in running.api.texts()[-1]
+    await running.send(button(running.bot, _button_data(status, "🏁")))  # stale: already ended
+    assert running.api.sent("answerCallbackQuery")[-1]["text"] == "现在没有进行中的练习。发 /roleplay 开始一个。"
+
+
+async def test_roleplay_in_a_group_points_to_the_private_chat(running):
+    await running.send(message(running.bot, "/roleplay", chat_id=-100, chat_type="group"))
+    sent = running.api.sent()[-1]
+    assert sent["text"] == "角色扮演在私聊里进行，点下面的按钮来找我。"
+    markup = sent["reply_markup"]
+    assert "start=roleplay" in str(markup)
+    await running.send(message(running.bot, "/start roleplay"))
+    assert running.api.sent()[-1]["text"].startswith("🎭 选择一个练习场景")
+
+
+async def test_traditional_script_users_get_the_customer_in_traditional(running):
+    await running.send(button(running.bot, "lang:zh-TW"))
+    brief = await _open_late_delivery(running, title="第三次延誤")
+    assert "評分標準" in brief["text"]
+    await running.send(button(running.bot, _button_data(brief, "▶")))
+    assert running.api.texts()[-1].startswith("🧑‍💼 韓立：")
