@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(default=None, description="Secret token Telegram must send back.")
     admin_ids: list[int] = Field(default_factory=list, description="Telegram user ids of admins.")
     trainer_ids: list[int] = Field(default_factory=list, description="Telegram user ids of trainers.")
+    game_team_size: int = Field(default=5, ge=1, description="Players per team in the key-account game.")
+    game_minutes: float = Field(default=30.0, gt=0, description="Length of a key-account game.")
+    game_reminders: list[float] = Field(default_factory=lambda: [10.0, 5.0, 1.0],
+                                        description="Reminders at these minutes left.")
+    game_vote_minutes: float = Field(default=3.0, gt=0, description="How long team B has to vote.")
+    assignment_days: float = Field(default=3.0, gt=0, description="Default deadline of an /assign, in days.")
 
     @property
     def kb_dir(self) -> Path:

@@ -6,6 +6,7 @@ import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from bot.coach.game import GameBook
 from bot.coach.service import Coach
 from bot.config import Settings
 from bot.kb.answer import Answerer
@@ -21,6 +22,7 @@ class Services:
     answerer: Answerer
     store: Store
     coach: Coach
+    games: GameBook
     # Model inference runs on one thread: the model is used one call at a time anyway, and torch's
     # OpenMP workers stay warm for it (switching callers doubled the latency of a question).
     compute: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="compute"))
@@ -35,7 +37,9 @@ class Services:
         llm = chat_model(settings)
         store = Store(settings.data_dir / "state.sqlite")
         coach = Coach(store, Judge(retriever.kb.embedder), retriever=retriever, chat_model=llm)
-        return cls(settings, retriever, Answerer(retriever, llm), store, coach)
+        games = GameBook(store, team_size=settings.game_team_size, minutes=settings.game_minutes,
+                         reminders=tuple(settings.game_reminders))
+        return cls(settings, retriever, Answerer(retriever, llm), store, coach, games)
 
     def ingest(self, document) -> IngestReport:
         """Add or update one document (sent by an admin) and start answering from it at once."""

@@ -146,6 +146,11 @@ class Coach:
         if self.chat_model is not None:
             card.feedback = self._feedback(card)
         self.store.end_roleplay(stored.session_id, session.state, card.total, card.outcome, card.to_json())
+        # A real attempt (the customer ended it, or three turns or more) completes an assignment.
+        attempted = card.outcome != "ended" or session.turns >= 3
+        for a in self.store.assignments(user_id=stored.user_id, open_only=True):
+            if attempted and a["scenario"] == card.scenario:
+                self.store.mark_assignment(a["assignment_id"], done_session=stored.session_id)
         return card
 
     def _passage_for(self, query: str, articles: list[str], exclude: set | None = None) -> dict | None:

@@ -54,6 +54,47 @@ CREATE TABLE IF NOT EXISTS roleplay_turns (
     created REAL NOT NULL,
     PRIMARY KEY (session_id, idx)
 );
+CREATE TABLE IF NOT EXISTS games (
+    game_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    chat_id INTEGER NOT NULL,
+    status TEXT NOT NULL,          -- lobby | running | paused | voting | ended
+    state TEXT NOT NULL,           -- the game's state (JSON): teams, clock, votes
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS games_by_chat ON games (chat_id, status);
+CREATE TABLE IF NOT EXISTS game_messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    game_id INTEGER NOT NULL,
+    user_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    team TEXT NOT NULL,
+    text TEXT NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS reachable (   -- users who opened a private chat: the bot may write to them
+    user_id INTEGER PRIMARY KEY,
+    since REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS members (   -- who the bot has seen in which group (trainer views)
+    chat_id INTEGER NOT NULL,
+    user_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    last_seen REAL NOT NULL,
+    PRIMARY KEY (chat_id, user_id)
+);
+CREATE TABLE IF NOT EXISTS assignments (
+    assignment_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    chat_id INTEGER NOT NULL,      -- the team group it was given in
+    trainer_id INTEGER NOT NULL,
+    user_id INTEGER NOT NULL,
+    scenario TEXT NOT NULL,
+    difficulty TEXT NOT NULL,
+    due REAL NOT NULL,
+    reminded INTEGER NOT NULL DEFAULT 0,
+    done_session INTEGER,          -- the role-play session that completed it
+    created REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS admin_actions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id INTEGER NOT NULL,
@@ -245,6 +286,105 @@ class Store:
         with self._lock:
             return self.db.execute("SELECT role, text FROM roleplay_turns WHERE session_id = ? ORDER BY idx",
                                    (session_id,)).fetchall()
+
+    # key-account games --------------------------------------------------------
+    def create_game(self, chat_id: int, state: dict) -> int:
+        now = self.clock()
+        with self._lock:
+            cur = self.db.execute("INSERT INTO games (chat_id, status, state, created, updated) VALUES (?, ?, ?, ?, ?)",
+                                  (chat_id, state["status"], json.dumps(state, ensure_ascii=False), now, now))
+            return int(cur.lastrowid)
+
+    def save_game(self, game_id: int, state: dict) -> None:
+        with self._lock:
+            self.db.execute("UPDATE games SET status = ?, state = ?, updated = ? WHERE game_id = ?",
+                            (state["status"], json.dumps(state, ensure_ascii=False), self.clock(), game_id))
+
+    def game(self, game_id: int) -> tuple[int, dict] | None:
+        with self._lock:
+            row = self.db.execute("SELECT game_id, state FROM games WHERE game_id = ?", (game_id,)).fetchone()
+        return (row[0], json.loads(row[1])) if row else None
+
+    def open_game(self, chat_id: int) -> tuple[int, dict] | None:
+        """The chat's game that has not ended, if any."""
+        with self._lock:
+            row = self.db.execute("SELECT game_id, state FROM games WHERE chat_id = ? AND status != 'ended' "
+                                  "ORDER BY game_id DESC LIMIT 1", (chat_id,)).fetchone()
+        return (row[0], json.loads(row[1])) if row else None
+
+    def games(self, statuses: tuple[str, ...]) -> list[tuple[int, dict]]:
+        marks = ",".join("?" * len(statuses))
+        with self._lock:
+            rows = self.db.execute(f"SELECT game_id, state FROM games WHERE status IN ({marks}) ORDER BY game_id",
+                                   statuses).fetchall()
+        return [(r[0], json.loads(r[1])) for r in rows]
+
+    def add_game_message(self, game_id: int, user_id: int, name: str, team: str, text: str) -> None:
+        with self._lock:
+            self.db.execute("INSERT INTO game_messages (game_id, user_id, name, team, text, created) "
+                            "VALUES (?, ?, ?, ?, ?, ?)", (game_id, user_id, name, team, text, self.clock()))
+
+    def game_messages(self, game_id: int) -> list[dict]:
+        with self._lock:
+            rows = self.db.execute("SELECT user_id, name, team, text, created FROM game_messages WHERE game_id = ? "
+                                   "ORDER BY id", (game_id,)).fetchall()
+        return [{"user_id": r[0], "name": r[1], "team": r[2], "text": r[3], "created": r[4]} for r in rows]
+
+    # group members and assignments -------------------------------------------
+    def mark_reachable(self, user_id: int) -> None:
+        with self._lock:
+            self.db.execute("INSERT OR IGNORE INTO reachable VALUES (?, ?)", (user_id, self.clock()))
+
+    def is_reachable(self, user_id: int) -> bool:
+        with self._lock:
+            return self.db.execute("SELECT 1 FROM reachable WHERE user_id = ?", (user_id,)).fetchone() is not None
+
+    def seen_member(self, chat_id: int, user_id: int, name: str) -> None:
+        with self._lock:
+            self.db.execute("INSERT INTO members VALUES (?, ?, ?, ?) ON CONFLICT(chat_id, user_id) DO UPDATE SET "
+                            "name = excluded.name, last_seen = excluded.last_seen", (chat_id, user_id, name, self.clock()))
+
+    def members(self, chat_id: int) -> list[tuple[int, str]]:
+        with self._lock:
+            return self.db.execute("SELECT user_id, name FROM members WHERE chat_id = ? ORDER BY name",
+                                   (chat_id,)).fetchall()
+
+    def add_assignment(self, chat_id: int, trainer_id: int, user_id: int, scenario: str, difficulty: str,
+                       due: float) -> int:
+        with self._lock:
+            cur = self.db.execute(
+                "INSERT INTO assignments (chat_id, trainer_id, user_id, scenario, difficulty, due, created) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)", (chat_id, trainer_id, user_id, scenario, difficulty, due, self.clock()))
+            return int(cur.lastrowid)
+
+    def assignments(self, *, user_id: int | None = None, chat_id: int | None = None,
+                    open_only: bool = False) -> list[dict]:
+        where, args = [], []
+        if user_id is not None:
+            where.append("user_id = ?")
+            args.append(user_id)
+        if chat_id is not None:
+            where.append("chat_id = ?")
+            args.append(chat_id)
+        if open_only:
+            where.append("done_session IS NULL")
+        sql = ("SELECT assignment_id, chat_id, trainer_id, user_id, scenario, difficulty, due, reminded, done_session "
+               "FROM assignments" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY assignment_id")
+        with self._lock:
+            rows = self.db.execute(sql, args).fetchall()
+        keys = ("assignment_id", "chat_id", "trainer_id", "user_id", "scenario", "difficulty", "due", "reminded",
+                "done_session")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    def mark_assignment(self, assignment_id: int, *, reminded: bool | None = None,
+                        done_session: int | None = None) -> None:
+        with self._lock:
+            if reminded is not None:
+                self.db.execute("UPDATE assignments SET reminded = ? WHERE assignment_id = ?",
+                                (int(reminded), assignment_id))
+            if done_session is not None:
+                self.db.execute("UPDATE assignments SET done_session = ? WHERE assignment_id = ?",
+                                (done_session, assignment_id))
 
     # admin -----------------------------------------------------------------
     def log_admin_action(self, user_id: int, action: str, detail: str = "") -> None:

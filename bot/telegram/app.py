@@ -9,6 +9,7 @@ import logging
 
 from telegram import (
     BotCommand,
+    BotCommandScopeAllGroupChats,
     BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -26,15 +27,16 @@ from telegram.ext import (
     ContextTypes,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.kb.answer import MAX_QUESTION_CHARS, Answer
 from bot.services import Services
-from bot.telegram import render, roleplay
+from bot.telegram import game, render, roleplay, trainer
 from bot.telegram.context import CoachContext, send_html
-from bot.telegram.i18n import COMMANDS, LANG_NAMES, LANGS, t
+from bot.telegram.i18n import COMMANDS, GROUP_COMMANDS, LANG_NAMES, LANGS, t
 from bot.telegram.retry import RetryingRequest
 
 log = logging.getLogger(__name__)
@@ -48,6 +50,11 @@ async def start(update: Update, context: CoachContext) -> None:
     context.services.store.touch_user(update.effective_user.id)
     if context.args and context.args[0] == "roleplay":  # deep link from /roleplay in a group
         await roleplay.roleplay_command(update, context)
+        return
+    if context.args and context.args[0] == "game":  # deep link from a game lobby: hand over the brief
+        if await game.deliver_pending_briefs(update, context):
+            return
+        await update.effective_message.reply_text("好的，游戏开始时我会把你的角色说明发到这里。")
         return
     await update.effective_message.reply_text(t("welcome", lang), reply_markup=_lang_keyboard())
 
@@ -81,7 +88,9 @@ async def private_text(update: Update, context: CoachContext) -> None:
 
 
 async def group_text(update: Update, context: CoachContext) -> None:
-    """In groups, answer only when mentioned or replied to."""
+    """In groups, answer only when mentioned or replied to; during a key-account game, only record."""
+    if await game.record(update, context):
+        return
     message = update.effective_message
     username = f"@{context.bot.username}".lower()
     text = message.text or ""
@@ -301,9 +310,25 @@ async def _set_chat_commands(context: CoachContext, chat_id: int, lang: str) -> 
 
 
 async def _post_init(app: Application) -> None:
-    """Command menus: zh-CN by default, English for English clients (zh-TW is set per chat)."""
+    """Command menus (zh-CN by default, English for English clients; zh-TW is set per chat), and the
+    clocks of running games and the reminders of open assignments, rebuilt from the store."""
     await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS["zh-CN"]])
     await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS["en"]], language_code="en")
+    await app.bot.set_my_commands([BotCommand(c, d) for c, d in GROUP_COMMANDS], scope=BotCommandScopeAllGroupChats())
+    game.restore(app)
+    trainer.restore(app)
+
+
+async def seen(update: Update, context: CoachContext) -> None:
+    """Before any handler: who may receive private messages, and who is in which team group."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or user.is_bot:
+        return
+    store = context.services.store
+    if chat.type == ChatType.PRIVATE:
+        store.mark_reachable(user.id)
+    else:
+        store.seen_member(chat.id, user.id, user.full_name or user.username or str(user.id))
 
 
 async def _post_shutdown(app: Application) -> None:
@@ -333,6 +358,8 @@ def build_application(services: Services, *, request: BaseRequest | None = None,
     app = builder.build()
     app.bot_data["services"] = services
 
+    # Group -1: bookkeeping every update passes through (never answers).
+    app.add_handler(TypeHandler(Update, seen), group=-1)
     # Group 0: commands.
     app.add_handler(CommandHandler("start", start))
     app.add_handler(CommandHandler("help", help_command))
@@ -344,8 +371,18 @@ def build_application(services: Services, *, request: BaseRequest | None = None,
     app.add_handler(CommandHandler("hint", roleplay.hint_command))
     app.add_handler(CommandHandler("end", roleplay.end_command))
     app.add_handler(CommandHandler("history", roleplay.history_command))
+    app.add_handler(CommandHandler("game", game.game_command))
+    app.add_handler(CommandHandler("pause", game.pause_command))
+    app.add_handler(CommandHandler("resume", game.resume_command))
+    app.add_handler(CommandHandler("extend", game.extend_command))
+    app.add_handler(CommandHandler("endgame", game.endgame_command))
+    app.add_handler(CommandHandler("assign", trainer.assign_command))
+    app.add_handler(CommandHandler("team", trainer.team_command))
+    app.add_handler(CommandHandler("leaderboard", trainer.leaderboard_command))
+    app.add_handler(CommandHandler("export", trainer.export_command))
     # Group 0: buttons and inline mode.
     app.add_handler(CallbackQueryHandler(roleplay.on_button, pattern=r"^rp:"))
+    app.add_handler(CallbackQueryHandler(game.on_button, pattern=r"^g:"))
     app.add_handler(CallbackQueryHandler(on_button))
     app.add_handler(InlineQueryHandler(inline_query))
     # Group 0: plain messages, private first, then groups.

@@ -27,6 +27,8 @@ class FakeBotAPI(BaseRequest):
         self.files: dict[str, bytes] = {}  # file_id -> content, served by getFile + download
         self.failures: list[object] = []  # next calls fail: an HTTP status (e.g. 502) or an exception
         self.updates: list[dict] = []  # served by getUpdates, for tests that run the real polling loop
+        self.chat_admins: set[int] = set()  # getChatMember answers "administrator" for these user ids
+        self.blocked: set[int] = set()  # chats that answer 403 (the user never opened a private chat)
         self.uploads: list[tuple[str, dict]] = []  # calls that uploaded files (params["_files"]: name -> bytes)
 
     async def initialize(self) -> None:
@@ -51,6 +53,10 @@ class FakeBotAPI(BaseRequest):
             return 200, self.files[url.rsplit("/", 1)[-1]]
         name = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data else {}
+        if name.startswith("send") and int(params.get("chat_id", 0) or 0) in self.blocked:
+            self.calls.append((name + ":forbidden", params))
+            return 403, json.dumps({"ok": False, "error_code": 403,
+                                    "description": "Forbidden: bot can't initiate conversation with a user"}).encode()
         self.calls.append((name, params))
         self.times.append((name, time.perf_counter(), params))
         if name == "getMe":
@@ -78,6 +84,15 @@ class FakeBotAPI(BaseRequest):
                                   "allows_multiple_answers": False}
                 if name == "stopPoll":
                     result = result["poll"]
+        elif name == "getChatMember":
+            uid = int(params["user_id"])
+            result = {"status": "administrator" if uid in self.chat_admins else "member",
+                      "user": {"id": uid, "is_bot": False, "first_name": f"User{uid}"},
+                      **({"can_be_edited": False, "is_anonymous": False, "can_manage_chat": True,
+                          "can_delete_messages": True, "can_manage_video_chats": True, "can_restrict_members": True,
+                          "can_promote_members": False, "can_change_info": True, "can_invite_users": True,
+                          "can_post_stories": False, "can_edit_stories": False, "can_delete_stories": False}
+                         if uid in self.chat_admins else {})}
         elif name == "getFile":
             fid = params["file_id"]
             result = {"file_id": fid, "file_unique_id": fid, "file_size": len(self.files[fid]), "file_path": fid}
@@ -114,7 +129,7 @@ def user(uid: int = 42, lang: str = "zh-hans") -> dict:
 
 
 def message(bot, text: str, *, uid: int = 42, chat_id: int | None = None, chat_type: str = "private",
-            lang: str = "zh-hans", reply_to_bot: bool = False) -> Update:
+            lang: str = "zh-hans", reply_to_bot: bool = False, reply_to_uid: int | None = None) -> Update:
     chat_id = chat_id if chat_id is not None else uid
     msg = {"message_id": next(_message_ids), "date": int(time.time()), "text": text,
            "chat": {"id": chat_id, "type": chat_type, **({"title": "Sales team"} if chat_type != "private" else {})},
@@ -124,6 +139,9 @@ def message(bot, text: str, *, uid: int = 42, chat_id: int | None = None, chat_t
     if reply_to_bot:
         msg["reply_to_message"] = {"message_id": 1, "date": int(time.time()), "chat": msg["chat"], "from": BOT,
                                    "text": "earlier answer"}
+    elif reply_to_uid is not None:
+        msg["reply_to_message"] = {"message_id": 1, "date": int(time.time()), "chat": msg["chat"],
+                                   "from": user(reply_to_uid), "text": "earlier message"}
     return Update.de_json({"update_id": next(_update_ids), "message": msg}, bot)
 
 
@@ -138,8 +156,8 @@ def document(bot, api: FakeBotAPI, name: str, data: bytes, *, uid: int = 1) -> U
 
 def button(bot, data: str, *, uid: int = 42, chat_id: int | None = None, lang: str = "zh-hans") -> Update:
     chat_id = chat_id if chat_id is not None else uid
-    msg = {"message_id": 5, "date": int(time.time()), "chat": {"id": chat_id, "type": "private"}, "from": BOT,
-           "text": "answer"}
+    msg = {"message_id": 5, "date": int(time.time()),
+           "chat": {"id": chat_id, "type": "private" if chat_id > 0 else "group"}, "from": BOT, "text": "answer"}
     return Update.de_json({"update_id": next(_update_ids), "callback_query": {
         "id": str(next(_update_ids)), "from": user(uid, lang), "chat_instance": "ci", "data": data,
         "message": msg}}, bot)

@@ -131,6 +131,12 @@ COMMANDS = {
 }
 
 
+GROUP_COMMANDS = [("ask", "提问"), ("roleplay", "角色扮演练习（私聊）"), ("leaderboard", "排行榜"),
+                  ("game", "培训师：开一局大客户维护游戏"), ("pause", "培训师：暂停计时"), ("resume", "培训师：继续计时"),
+                  ("extend", "培训师：加时 N 分钟"), ("endgame", "培训师：结束游戏"),
+                  ("assign", "培训师：布置练习"), ("team", "培训师：团队练习情况"), ("export", "培训师：导出成绩 CSV")]
+
+
 def t(key: str, lang: str, **kwargs) -> str:
     table = _STRINGS[key]
     text = table.get(lang) or table[DEFAULT_LANG]

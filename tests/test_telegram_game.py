@@ -1,0 +1,159 @@
+"""The key-account game in a group through the fake Bot API: a trainer, four players, a real clock."""
+
+import asyncio
+import time
+
+import pytest
+
+from bot.telegram.fakeapi import button, message
+
+from .conftest import make_settings
+from .test_telegram import Running
+
+GROUP = -100
+TRAINER, A1, A2, B1, B2, OUTSIDER = 2, 11, 12, 13, 14, 50
+
+
+class GameRunning(Running):
+    """With the job queue running, as in production, so the game clock really ticks."""
+
+    async def start(self):
+        await super().start()
+        await self.app.job_queue.start()
+        return self
+
+    async def stop(self):
+        await self.app.job_queue.stop(wait=False)
+        await super().stop()
+
+
+@pytest.fixture
+async def running(tmp_path):
+    settings = make_settings(tmp_path / "data", telegram_token="123:ABC", trainer_ids=[TRAINER],
+                             game_minutes=0.15, game_reminders=[0.1, 0.05], game_vote_minutes=0.2)
+    r = await GameRunning(settings).start()
+    yield r
+    await r.stop()
+
+
+def group(bot, text, uid):
+    return message(bot, text, uid=uid, chat_id=GROUP, chat_type="group")
+
+
+def to(api, chat_id):
+    return [p["text"] for name, p in api.calls if name == "sendMessage" and int(p["chat_id"]) == chat_id]
+
+
+async def wait_for(predicate, seconds=20.0):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+async def test_key_account_game_end_to_end(running):
+    api, bot = running.api, running.bot
+    for uid in (A1, B1, B2, TRAINER):  # they opened a private chat with the bot; A2 never did
+        await running.send(message(bot, "/start", uid=uid))
+    api.blocked.add(A2)
+
+    await running.send(group(bot, "/game", OUTSIDER))
+    assert to(api, GROUP)[-1] == "只有培训师（或群管理员）可以开游戏。"
+    await running.send(group(bot, "/game", TRAINER))
+    lobby = api.sent()[-1]
+    assert lobby["text"].startswith("🎲 大客户维护游戏 ·《年度续约")
+    labels = {b["text"]: b.get("callback_data", b.get("url")) for row in lobby["reply_markup"]["inline_keyboard"]
+              for b in row}
+    join_a = next(d for t, d in labels.items() if t.startswith("加入 A"))
+    join_b = next(d for t, d in labels.items() if t.startswith("加入 B"))
+    start = next(d for t, d in labels.items() if t.startswith("▶"))
+    for uid, data in ((A1, join_a), (A2, join_a), (B1, join_b), (B2, join_b)):
+        await running.send(button(bot, data, uid=uid, chat_id=GROUP))
+    assert "A 组（供应商） 2/5" in api.sent("editMessageText")[-1]["text"]
+    assert "私聊" in api.sent("answerCallbackQuery")[1]["text"]  # A2 is told to open a private chat first
+
+    await running.send(button(bot, start, uid=A1, chat_id=GROUP))
+    assert api.sent("answerCallbackQuery")[-1]["text"] == "只有培训师可以开始游戏。"
+    await running.send(button(bot, start, uid=TRAINER, chat_id=GROUP))
+
+    brief_a, brief_b = to(api, A1)[-1], to(api, B1)[-1]
+    assert "你们是 A 组" in brief_a
+    assert "底线" in brief_a
+    assert "你们是 B 组" in brief_b
+    assert "秘密需要" in brief_b
+    assert "秘密需要" not in brief_a  # players cannot read the other team's brief
+    assert "底线" not in brief_b
+    assert "这些玩家还没私聊过我" in to(api, GROUP)[-1]
+    assert "Rep12" in to(api, GROUP)[-1]
+    api.blocked.discard(A2)
+    await running.send(message(bot, "/start game", uid=A2))  # the deep link hands over the brief
+    assert "你们是 A 组" in to(api, A2)[-1]
+
+    before = len(to(api, GROUP))
+    await running.send(group(bot, "今年三次延误，远东报价比你们低3%，你们怎么说？", B1))
+    await running.send(group(bot, "王经理，延误是我们的责任。以后每批货一发出就把车号和司机电话发给您。", A1))
+    await running.send(group(bot, "两个大项目我们派工程师做排版深化，一起想办法帮您省材料、缩短工期。", A2))
+    await running.send(group(bot, "我们想想。", B2))
+    assert len(to(api, GROUP)) == before  # the bot stays quiet during play
+
+    await running.send(group(bot, "/pause", A1))
+    assert to(api, GROUP)[-1] == "只有培训师可以控制游戏。"
+    await running.send(group(bot, "/pause", TRAINER))
+    assert to(api, GROUP)[-1].startswith("⏸ 暂停。还剩")
+    await running.send(group(bot, "/resume", TRAINER))
+    assert to(api, GROUP)[-1].startswith("▶ 继续！")
+
+    await running.restart()  # mid-game: the clock is rebuilt from the stored deadline
+    api = running.api  # same fake API object, kept across the restart
+    await wait_for(lambda: any(t.startswith("⏱ 时间到") for t in to(api, GROUP)))
+    reminders = [t for t in to(api, GROUP) if t.startswith("⏰")]
+    assert len(reminders) == 2  # each reminder once, even across the restart
+
+    vote = next(p for p in api.sent() if p["text"].startswith("⏱ 时间到"))
+    renew = vote["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    await running.send(button(bot := running.bot, renew, uid=A1, chat_id=GROUP))
+    assert api.sent("answerCallbackQuery")[-1]["text"] == "只有 B 组（大客户）投票。"
+    await running.send(button(bot, renew, uid=B1, chat_id=GROUP))
+    await running.send(button(bot, renew, uid=B2, chat_id=GROUP))  # everyone in B voted: debrief now
+
+    report = to(api, GROUP)[-1]
+    assert "B 组投票：2 票续约，0 票不续约 → 续约 ✅" in report
+    assert "最高：伙伴型。证据：Rep12「两个大项目我们派工程师做排版深化，一起想办法帮您省材料、缩短工期。」" in report
+    assert "✅ 没说出来的需要" in report  # the truck number and driver's phone
+    assert "❌ 秘密需要" in report
+    assert "顾客化营销" in report
+    assert "Rep11（A 组）：1 条" in report
+    [(_, doc)] = [(n, p) for n, p in api.uploads if n == "sendDocument"]
+    assert int(doc["chat_id"]) == TRAINER
+    transcript = next(iter(doc["_files"].values())).decode()
+    assert "今年三次延误" in transcript
+    assert "## 复盘" in transcript
+
+
+async def test_game_permissions_and_edges(running):
+    api, bot = running.api, running.bot
+    await running.send(message(bot, "/game", uid=TRAINER))
+    assert to(api, TRAINER)[-1].startswith("大客户维护游戏在团队群里进行")
+    await running.send(group(bot, "/game no-such-scene", TRAINER))
+    assert to(api, GROUP)[-1].startswith("没有这个场景：no-such-scene")
+    await running.send(group(bot, "/endgame", TRAINER))
+    assert to(api, GROUP)[-1] == "这个群里没有进行中的游戏。培训师发 /game 开一局。"
+    await running.send(group(bot, "/game", TRAINER))
+    lobby = api.sent()[-1]
+    start = lobby["reply_markup"]["inline_keyboard"][1][1]["callback_data"]
+    await running.send(button(bot, start, uid=TRAINER, chat_id=GROUP))
+    assert api.sent("answerCallbackQuery")[-1]["text"] == "两组都至少要有一人才能开始。"
+    await running.send(group(bot, "/game", TRAINER))
+    assert to(api, GROUP)[-1].startswith("这个群里已经有一局游戏还没结束")
+    await running.send(group(bot, "/extend abc", TRAINER))
+    assert to(api, GROUP)[-1].startswith("用法：/extend")
+    await running.send(group(bot, "/endgame", TRAINER))
+    assert to(api, GROUP)[-1] == "已取消这局游戏。"
+    await running.send(button(bot, "g:999:join:A", uid=A1, chat_id=GROUP))
+    assert api.sent("answerCallbackQuery")[-1]["text"] == "这个按钮已失效。"
+    # A group admin who is not in SALESCOACH_TRAINER_IDS may run games too.
+    api.chat_admins.add(OUTSIDER)
+    await running.send(group(bot, "/game", OUTSIDER))
+    assert api.sent()[-1]["text"].startswith("🎲 大客户维护游戏")

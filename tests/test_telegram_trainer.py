@@ -1,0 +1,89 @@
+"""Trainer tools in a team group: /assign with a reminder that survives a restart, /team, /leaderboard, /export."""
+
+import csv
+import io
+
+import pytest
+
+from bot.telegram.fakeapi import button, message
+
+from .conftest import make_settings
+from .test_telegram_game import GROUP, TRAINER, GameRunning, group, to, wait_for
+
+REP1, REP2, REP3 = 21, 22, 23
+
+
+@pytest.fixture
+async def running(tmp_path):
+    settings = make_settings(tmp_path / "data", telegram_token="123:ABC", trainer_ids=[TRAINER])
+    r = await GameRunning(settings).start()
+    yield r
+    await r.stop()
+
+
+async def test_assign_remind_track_and_export(running):
+    api, bot = running.api, running.bot
+    for uid in (REP1, REP2, TRAINER):
+        await running.send(message(bot, "/start", uid=uid))
+    for uid in (REP1, REP2, REP3, TRAINER):
+        await running.send(group(bot, "大家好", uid))  # the bot learns who is in the team group
+    api.blocked.add(REP3)
+
+    await running.send(group(bot, "/assign price-objection", REP1))
+    assert to(api, GROUP)[-1] == "只有培训师可以用这个命令。"
+    await running.send(group(bot, "/assign nope", TRAINER))
+    assert to(api, GROUP)[-1].startswith("用法：/assign")
+    # 0.00003 days is ~2.6 s: the reminder is due in ~1.3 s.
+    await running.send(group(bot, "/assign late-delivery-complaint hard 0.00003", TRAINER))
+    summary = to(api, GROUP)[-1]
+    assert summary.startswith("已布置《第三次延误：大客户来电投诉催货》（困难）")
+    assert "这些人还没私聊过我，收不到邀请：Rep23" in summary
+    invite = next(p for p in api.sent() if int(p["chat_id"]) == REP1 and p["text"].startswith("📌 培训师布置了一个练习"))
+    assert invite["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "rp:d:late-delivery-complaint:hard"
+    assert not any(t.startswith("📌") for t in to(api, TRAINER))  # the trainer is not assigned to themselves
+
+    await running.restart()  # the reminder job is rebuilt from the store
+    await wait_for(lambda: any(t.startswith("⏰ 提醒") for t in to(running.api, REP2)), seconds=10)
+    assert sum(t.startswith("⏰ 提醒") for t in to(api, REP2)) == 1
+
+    # REP1 does the assigned role-play; REP2 does another one.
+    await running.send(button(running.bot, "rp:go:late-delivery-complaint:hard", uid=REP1))
+    for line in ("对不起，是我们的责任。", "车号苏E·5K723，司机电话 139-1234-5678，下午 3 点前到。", "我记下来了，跟您核对一下。"):
+        await running.send(message(running.bot, line, uid=REP1))
+    await running.send(message(running.bot, "/end", uid=REP1))
+    await running.send(button(running.bot, "rp:go:price-objection:easy", uid=REP2))
+    await running.send(message(running.bot, "/end", uid=REP2))
+
+    await running.send(group(running.bot, "/team", TRAINER))
+    team = to(api, GROUP)[-1]
+    assert "👥 团队练习情况（3 人）" in team
+    assert "Rep21：1 次；最好成绩：第三次延误：大客户来电投诉催货" in team
+    assert "😴 还没练过：Rep23" in team
+    assert "📉 全队最常没做到的" in team
+    assert "Rep21：《第三次延误：大客户来电投诉催货》困难 ✅ 已完成" in team
+    assert "Rep22：《第三次延误：大客户来电投诉催货》困难 ⚠️ 已过期" in team  # REP2 practised something else
+
+    await running.send(group(running.bot, "/leaderboard", REP2))
+    board = to(api, GROUP)[-1]
+    assert board.splitlines()[1].startswith("🥇 Rep21")
+    assert "Rep22：0 分（1 个场景） ← 你" in board
+
+    await running.send(group(running.bot, "/export", TRAINER))
+    assert to(api, GROUP)[-1] == "成绩表已私聊发给你。"
+    [(_, doc)] = [(n, p) for n, p in api.uploads if n == "sendDocument"]
+    assert int(doc["chat_id"]) == TRAINER
+    rows = list(csv.DictReader(io.StringIO(next(iter(doc["_files"].values())).decode("utf-8-sig"))))
+    assert {r["name"] for r in rows} == {"Rep21", "Rep22"}
+    assert next(r for r in rows if r["name"] == "Rep21")["scenario"] == "late-delivery-complaint"
+
+
+async def test_assign_to_the_member_replied_to(running):
+    api, bot = running.api, running.bot
+    for uid in (REP1, REP2):
+        await running.send(message(bot, "/start", uid=uid))
+        await running.send(group(bot, "在", uid))
+    await running.send(message(bot, "/assign needs-discovery easy 2", uid=TRAINER, chat_id=GROUP, chat_type="group",
+                               reply_to_uid=REP2))
+    assert to(api, GROUP)[-1].endswith("：Rep22")
+    assert any(t.startswith("📌") for t in to(api, REP2))
+    assert not any(t.startswith("📌") for t in to(api, REP1))
