@@ -212,7 +212,7 @@ def evaluate(
 
 @app.command()
 def bench(
-    what: Annotated[str, typer.Argument(help="queries, cold, ingest, bot or all")] = "all",
+    what: Annotated[str, typer.Argument(help="queries, cold, ingest, bot, roleplay or all")] = "all",
 ) -> None:
     """Benchmarks: query latency, cold start, ingestion throughput, and the bot through a fake API."""
     from bot.kb import bench as b
@@ -226,6 +226,10 @@ def bench(
         b.bench_queries(settings, out)
     if what in ("cold", "all"):
         b.bench_cold_start(settings, out)
+    if what in ("roleplay", "all"):
+        from bot.coach.bench import bench_roleplay
+
+        bench_roleplay(settings, out)
     if what in ("ingest", "all"):
         b.bench_ingest(settings, out)
 
@@ -243,7 +247,7 @@ def roleplay(
     from bot.coach.judge import Judge
     from bot.coach.roleplay import suggest_next
     from bot.coach.scenario import LEVELS, ScenarioError, load_scenarios
-    from bot.coach.text import scorecard_text
+    from bot.coach.text import brief_text, scorecard_text
     from bot.kb.embed import get_embedder
 
     out = Console(soft_wrap=True)
@@ -264,9 +268,11 @@ def roleplay(
     if difficulty not in LEVELS:
         console.print(f"[red]difficulty must be one of {', '.join(LEVELS)}[/red]")
         raise typer.Exit(2)
-    if turns is None:
-        console.print("Give --turns FILE (one rep turn per line, '---' between sessions), or use `salescoach chat`.")
-        raise typer.Exit(2)
+    if turns is None:  # the brief and rubric a rep reads before starting
+        out.print(brief_text(scenarios[scenario], difficulty), markup=False, highlight=False)
+        console.print("Play it with --turns FILE (one rep turn per line, '---' between sessions), "
+                      "or interactively in `salescoach chat`.")
+        return
     try:
         lines = turns.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:

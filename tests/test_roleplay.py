@@ -218,6 +218,9 @@ def test_cli_lists_scenarios_and_plays_turn_files_as_json(tmp_path, monkeypatch)
     listed = CliRunner().invoke(app, ["roleplay", "--list"])
     assert listed.exit_code == 0
     assert all(s in listed.stdout for s in REQUIRED)
+    brief = CliRunner().invoke(app, ["roleplay", "--scenario", "late-delivery-complaint", "--difficulty", "hard"])
+    assert "🎭 第三次延误：大客户来电投诉催货（困难）" in brief.stdout
+    assert "📋 评分标准（满分 100）" in brief.stdout
     turns = tmp_path / "turns.txt"
     turns.write_text("对不起，是我们的责任。\n车号苏E·5K723，司机电话 139-1234-5678，下午 3 点前到。\n---\n"
                      "这是物流的问题。\n", encoding="utf-8")

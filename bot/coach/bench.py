@@ -1,0 +1,55 @@
+"""How fast the customer answers and the scorecard arrives (`salescoach bench roleplay`)."""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from bot.config import Settings
+from bot.kb.bench import percentile
+
+
+def bench_roleplay(settings: Settings, console: Console) -> dict:
+    """Every pair in eval/roleplay played through the Coach (judge, store write, study lookup, chart)."""
+    from bot.coach.chart import scorecard_png
+    from bot.coach.evaluate import load_pairs
+    from bot.coach.judge import Judge
+    from bot.coach.service import Coach
+    from bot.kb.service import open_retriever
+    from bot.store import Store
+
+    retriever = open_retriever(settings)
+    with tempfile.TemporaryDirectory() as tmp:
+        coach = Coach(Store(Path(tmp) / "bench.sqlite"), Judge(retriever.kb.embedder), retriever=retriever)
+        turn_ms, end_ms, chart_ms = [], [], []
+        coach.start(1, 1, "late-delivery-complaint")  # warm-up: example vectors, torch threads
+        coach.say(1, "对不起，是我们的责任。")
+        coach.end(1)
+        for pair_file in load_pairs():
+            for pair in pair_file.pairs:
+                for side in ("better", "worse"):
+                    coach.start(1, 1, pair_file.scenario)
+                    for turn in pair.turns(side):
+                        t0 = time.perf_counter()
+                        reply = coach.say(1, turn)
+                        turn_ms.append((time.perf_counter() - t0) * 1000)
+                        if reply.card:
+                            break
+                    if coach.active(1):
+                        t0 = time.perf_counter()
+                        card = coach.end(1)
+                        end_ms.append((time.perf_counter() - t0) * 1000)
+                        t0 = time.perf_counter()
+                        scorecard_png(card)
+                        chart_ms.append((time.perf_counter() - t0) * 1000)
+        coach.store.close()
+    res = {"turns": len(turn_ms), "turn_p50_ms": statistics.median(turn_ms), "turn_p95_ms": percentile(turn_ms, 95),
+           "end_p50_ms": statistics.median(end_ms), "chart_p50_ms": statistics.median(chart_ms)}
+    console.print(f"role-play: customer reply p50={res['turn_p50_ms']:.1f} ms p95={res['turn_p95_ms']:.1f} ms "
+                  f"over {res['turns']} turns; scorecard with study passages p50={res['end_p50_ms']:.1f} ms; "
+                  f"chart p50={res['chart_p50_ms']:.1f} ms")
+    return res
