@@ -95,6 +95,44 @@ CREATE TABLE IF NOT EXISTS assignments (
     done_session INTEGER,          -- the role-play session that completed it
     created REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS study (       -- one row per learner: lessons read, pending question, reminder
+    user_id INTEGER PRIMARY KEY,
+    state TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS quiz_answers (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER NOT NULL,
+    qid TEXT NOT NULL,
+    module TEXT NOT NULL,
+    correct INTEGER NOT NULL,
+    context TEXT NOT NULL,         -- quiz | review | exam
+    day TEXT NOT NULL,             -- local date, for streaks
+    created REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS quiz_answers_by_user ON quiz_answers (user_id);
+CREATE TABLE IF NOT EXISTS review_cards (
+    user_id INTEGER NOT NULL,
+    qid TEXT NOT NULL,
+    card TEXT NOT NULL,            -- FSRS card (JSON)
+    due REAL NOT NULL,
+    PRIMARY KEY (user_id, qid)
+);
+CREATE TABLE IF NOT EXISTS exams (
+    attempt_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER NOT NULL,
+    questions TEXT NOT NULL,       -- question ids (JSON)
+    answers TEXT NOT NULL,         -- given answers (JSON)
+    started REAL NOT NULL,
+    deadline REAL NOT NULL,
+    finished REAL,
+    right INTEGER,
+    passed INTEGER
+);
+CREATE TABLE IF NOT EXISTS certifications (
+    user_id INTEGER PRIMARY KEY,
+    attempt_id INTEGER NOT NULL,
+    created REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS admin_actions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id INTEGER NOT NULL,
@@ -385,6 +423,93 @@ class Store:
             if done_session is not None:
                 self.db.execute("UPDATE assignments SET done_session = ? WHERE assignment_id = ?",
                                 (done_session, assignment_id))
+
+    # self-study ---------------------------------------------------------------
+    def study_state(self, user_id: int) -> dict:
+        with self._lock:
+            row = self.db.execute("SELECT state FROM study WHERE user_id = ?", (user_id,)).fetchone()
+        return json.loads(row[0]) if row else {}
+
+    def save_study_state(self, user_id: int, state: dict) -> None:
+        with self._lock:
+            self.db.execute("INSERT INTO study VALUES (?, ?) ON CONFLICT(user_id) DO UPDATE SET state = excluded.state",
+                            (user_id, json.dumps(state, ensure_ascii=False)))
+
+    def study_states(self) -> list[tuple[int, dict]]:
+        with self._lock:
+            rows = self.db.execute("SELECT user_id, state FROM study").fetchall()
+        return [(r[0], json.loads(r[1])) for r in rows]
+
+    def add_quiz_answer(self, user_id: int, qid: str, module: str, correct: bool, context: str, day: str,
+                        card: str | None, due: float | None) -> None:
+        """The answer, and (outside exams) the question's new review card, in one transaction."""
+        now = self.clock()
+        with self._lock, self.db:
+            self.db.execute("BEGIN")
+            self.db.execute("INSERT INTO quiz_answers (user_id, qid, module, correct, context, day, created) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?)", (user_id, qid, module, int(correct), context, day, now))
+            if card is not None:
+                self.db.execute("INSERT INTO review_cards VALUES (?, ?, ?, ?) ON CONFLICT(user_id, qid) DO UPDATE "
+                                "SET card = excluded.card, due = excluded.due", (user_id, qid, card, due))
+
+    def quiz_answers(self, user_id: int) -> list[tuple[str, str, bool, str, str]]:
+        """(qid, module, correct, context, day), oldest first."""
+        with self._lock:
+            rows = self.db.execute("SELECT qid, module, correct, context, day FROM quiz_answers WHERE user_id = ? "
+                                   "ORDER BY id", (user_id,)).fetchall()
+        return [(r[0], r[1], bool(r[2]), r[3], r[4]) for r in rows]
+
+    def review_card(self, user_id: int, qid: str) -> str | None:
+        with self._lock:
+            row = self.db.execute("SELECT card FROM review_cards WHERE user_id = ? AND qid = ?",
+                                  (user_id, qid)).fetchone()
+        return row[0] if row else None
+
+    def due_cards(self, user_id: int, now: float) -> list[str]:
+        with self._lock:
+            rows = self.db.execute("SELECT qid FROM review_cards WHERE user_id = ? AND due <= ? ORDER BY due",
+                                   (user_id, now)).fetchall()
+        return [r[0] for r in rows]
+
+    def start_exam(self, user_id: int, qids: list[str], started: float, deadline: float) -> int:
+        with self._lock:
+            cur = self.db.execute("INSERT INTO exams (user_id, questions, answers, started, deadline) "
+                                  "VALUES (?, ?, '[]', ?, ?)", (user_id, json.dumps(qids), started, deadline))
+            return int(cur.lastrowid)
+
+    def exam(self, attempt_id: int) -> dict | None:
+        with self._lock:
+            row = self.db.execute("SELECT attempt_id, user_id, questions, answers, started, deadline, finished, right, "
+                                  "passed FROM exams WHERE attempt_id = ?", (attempt_id,)).fetchone()
+        if not row:
+            return None
+        return {"attempt_id": row[0], "user_id": row[1], "questions": json.loads(row[2]), "answers": json.loads(row[3]),
+                "started": row[4], "deadline": row[5], "finished": row[6], "right": row[7],
+                "passed": None if row[8] is None else bool(row[8])}
+
+    def exams(self, user_id: int) -> list[dict]:
+        with self._lock:
+            ids = [r[0] for r in self.db.execute("SELECT attempt_id FROM exams WHERE user_id = ? ORDER BY attempt_id",
+                                                 (user_id,)).fetchall()]
+        return [self.exam(i) for i in ids]
+
+    def save_exam_answers(self, attempt_id: int, answers: list) -> None:
+        with self._lock:
+            self.db.execute("UPDATE exams SET answers = ? WHERE attempt_id = ?", (json.dumps(answers), attempt_id))
+
+    def finish_exam(self, attempt_id: int, finished: float, right: int, passed: bool) -> None:
+        with self._lock:
+            self.db.execute("UPDATE exams SET finished = ?, right = ?, passed = ? WHERE attempt_id = ?",
+                            (finished, right, int(passed), attempt_id))
+
+    def certify(self, user_id: int, attempt_id: int) -> None:
+        with self._lock:
+            self.db.execute("INSERT OR IGNORE INTO certifications VALUES (?, ?, ?)", (user_id, attempt_id, self.clock()))
+
+    def certified(self, user_id: int) -> float | None:
+        with self._lock:
+            row = self.db.execute("SELECT created FROM certifications WHERE user_id = ?", (user_id,)).fetchone()
+        return row[0] if row else None
 
     # admin -----------------------------------------------------------------
     def log_admin_action(self, user_id: int, action: str, detail: str = "") -> None:
