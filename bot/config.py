@@ -66,6 +66,7 @@ class Settings(BaseSettings):
     game_reminders: list[float] = Field(default_factory=lambda: [10.0, 5.0, 1.0],
                                         description="Reminders at these minutes left.")
     game_vote_minutes: float = Field(default=3.0, gt=0, description="How long team B has to vote.")
+    timezone: str = Field(default="Asia/Shanghai", description="Learners' time zone: streaks, daily reminders.")
     assignment_days: float = Field(default=3.0, gt=0, description="Default deadline of an /assign, in days.")
 
     @property

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from bot.coach.game import GameBook
+from bot.coach.self_study import SelfStudy
 from bot.coach.service import Coach
 from bot.config import Settings
 from bot.kb.answer import Answerer
@@ -23,6 +24,7 @@ class Services:
     store: Store
     coach: Coach
     games: GameBook
+    study: SelfStudy
     # Model inference runs on one thread: the model is used one call at a time anyway, and torch's
     # OpenMP workers stay warm for it (switching callers doubled the latency of a question).
     compute: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="compute"))
@@ -39,7 +41,8 @@ class Services:
         coach = Coach(store, Judge(retriever.kb.embedder), retriever=retriever, chat_model=llm)
         games = GameBook(store, team_size=settings.game_team_size, minutes=settings.game_minutes,
                          reminders=tuple(settings.game_reminders))
-        return cls(settings, retriever, Answerer(retriever, llm), store, coach, games)
+        study = SelfStudy(store, settings.knowledge_dir, timezone=settings.timezone)
+        return cls(settings, retriever, Answerer(retriever, llm), store, coach, games, study)
 
     def ingest(self, document) -> IngestReport:
         """Add or update one document (sent by an admin) and start answering from it at once."""

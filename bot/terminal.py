@@ -17,12 +17,15 @@ TERMINAL_USER = 0
 WELCOME = (
     "salescoach · 销售教练（终端版）\n"
     "直接输入问题，例如：客户一直催货怎么办？\n"
-    "命令：/roleplay 角色扮演 · /history 练习记录 · /help 帮助 · /quit 退出\n"
+    "命令：/roleplay 角色扮演 · /learn 学习 · /quiz 测验 · /review 复习 · /progress 进度 · /exam 考试 · "
+    "/help 帮助 · /quit 退出\n"
 )
 HELP = (
     "输入任何销售问题，我会从知识库里找答案并注明出处。\n"
     "/roleplay 列出练习场景；/roleplay 编号 [easy|normal|hard] 查看简介和评分标准；/go 开始。\n"
-    "练习中直接输入你对客户说的话；/hint 提示，/end 结束并打分；/history 练习记录；/quit 退出。"
+    "练习中直接输入你对客户说的话；/hint 提示，/end 结束并打分；/history 练习记录。\n"
+    "/learn 学习下一页；/quiz 小测验，/review 复习到期的题（输入 A/B/C/D 或直接打字回答）；/progress 学习进度；"
+    "/exam 认证考试；/quit 退出。"
 )
 
 
@@ -42,6 +45,11 @@ class TerminalChat:
         self.store = Store(settings.data_dir / "state.sqlite")
         self.coach = Coach(self.store, Judge(retriever.kb.embedder), retriever=retriever, chat_model=llm)
         self.pending: tuple[str, str] | None = None  # scenario and level chosen, not started yet
+        from bot.coach.self_study import SelfStudy
+
+        self.study = SelfStudy(self.store, settings.knowledge_dir, timezone=settings.timezone)
+        self.question: tuple[str, str] | None = None  # (question id, quiz | review) waiting for an answer
+        self.exam: tuple[int, int] | None = None  # (attempt, question index) waiting for an answer
 
     def say(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -70,8 +78,20 @@ class TerminalChat:
                 self.scorecard(self.coach.end(TERMINAL_USER))
             elif command == "/history":
                 self.history()
+            elif command == "/learn":
+                self.learn()
+            elif command in ("/quiz", "/review"):
+                self.ask(review=command == "/review")
+            elif command == "/progress":
+                self.progress()
+            elif command == "/exam":
+                self.exam_start()
             elif command.startswith("/"):
                 self.say(f"不认识的命令 {command}。\n{HELP}")
+            elif self.exam is not None:
+                self.exam_answer(text)
+            elif self.question is not None:
+                self.answer(text)
             elif self.coach.active(TERMINAL_USER) is not None:
                 reply = self.coach.say(TERMINAL_USER, text)
                 self.say(f"🧑‍💼 {self._customer()}：{reply.turn.text}")
@@ -153,6 +173,92 @@ class TerminalChat:
             when = datetime.fromtimestamp(s.updated).strftime("%m-%d %H:%M")
             self.say(f"• {when} {s.scenario} {LEVEL_NAMES.get(s.difficulty, s.difficulty)} · {s.total}/100 · "
                      f"{OUTCOME_NAMES.get(s.outcome, s.outcome)}")
+
+    # ------------------------------------------------------------------ self-study
+    def learn(self) -> None:
+        lesson = self.study.lesson(TERMINAL_USER)
+        self.say(f"📖《{lesson.article.title}》（{lesson.screen + 1}/{lesson.screens}）\n{lesson.text}")
+        self.say("/learn 下一页 · /quiz 考考我")
+
+    def _show(self, q, head: str) -> None:
+        self.say(f"{head}\n{q.prompt}")
+        if q.kind == "free":
+            self.say("（直接打字回答）")
+        for i, o in enumerate(q.options):
+            self.say(f"  {'ABCDEFGH'[i]}. {o}")
+
+    def ask(self, *, review: bool) -> None:
+        if review:
+            due = self.study.due(TERMINAL_USER)
+            if not due:
+                self.say("现在没有要复习的题。")
+                return
+            q, head = due[0], f"🔁 复习（还有 {len(due)} 题到期）"
+        else:
+            q, head = self.study.quiz(TERMINAL_USER), "📝 小测验"
+        self.question = (q.id, "review" if review else "quiz")
+        self._show(q, head)
+
+    def _choice(self, text: str, q) -> int | str | None:
+        if q.kind == "free":
+            return text
+        letter = text.strip().upper()[:1]
+        if letter in "ABCDEFGH" and "ABCDEFGH".index(letter) < len(q.options):
+            return "ABCDEFGH".index(letter)
+        if letter.isdigit() and 1 <= int(letter) <= len(q.options):
+            return int(letter) - 1
+        return None
+
+    def answer(self, text: str) -> None:
+        qid, context = self.question
+        q = self.study.questions[qid]
+        given = self._choice(text, q)
+        if given is None:
+            self.say(f"请输入 A–{'ABCDEFGH'[len(q.options) - 1]} 之一。")
+            return
+        self.question = None
+        fb = self.study.answer(TERMINAL_USER, qid, given, context=context)
+        verdict = "✅ 答对了！" if fb.correct else (f"❌ 正确答案是 {fb.right_answer}" if fb.right_answer else "❌ 还不完整。")
+        self.say(f"{verdict}\n{q.explanation}\n依据：《{fb.article_title}》")
+
+    def progress(self) -> None:
+        p = self.study.progress(TERMINAL_USER)
+        for m in p.modules:
+            acc = f"{100 * m.right / m.answered:.0f}%" if m.answered else "-"
+            self.say(f"{'✅' if m.done else '▫️'} {m.title}：课程 {m.read}/{m.lessons}，测验 {m.answered} 题，正确率 {acc}")
+        self.say(f"🔥 连续学习 {p.streak} 天 · 🔁 待复习 {p.due} 题" + (" · 🎓 已认证" if p.certified else ""))
+
+    def exam_start(self) -> None:
+        from bot.coach.self_study import ExamLocked
+
+        try:
+            attempt, questions = self.study.exam_start(TERMINAL_USER)
+        except ExamLocked as exc:
+            self.say({"passed": "你已经通过考试了。", "attempts": "考试次数已用完，请联系培训师。"}.get(
+                exc.reason, "两次考试之间要间隔一段时间，稍后再考。"))
+            return
+        i = len(self.store.exam(attempt)["answers"])
+        self.exam = (attempt, i)
+        self._show(questions[i], f"📝 考试 第 {i + 1}/{len(questions)} 题")
+
+    def exam_answer(self, text: str) -> None:
+        attempt, i = self.exam
+        exam = self.store.exam(attempt)
+        q = self.study.questions[exam["questions"][i]]
+        given = self._choice(text, q)
+        if given is None:
+            self.say("请输入 A/B/C/D。")
+            return
+        nxt = self.study.exam_answer(TERMINAL_USER, attempt, i, given)
+        if nxt is not None:
+            self.exam = (attempt, nxt)
+            self._show(self.study.questions[exam["questions"][nxt]], f"📝 考试 第 {nxt + 1}/{len(exam['questions'])} 题")
+            return
+        self.exam = None
+        result = self.study.exam_finish(TERMINAL_USER, attempt)
+        self.say(f"📝 考试结束：{result.right}/{result.total}，" + ("及格 ✅" if result.passed else "没有及格 ❌"))
+        if result.passed and self.study.try_certify(TERMINAL_USER):
+            self.say("🎓 恭喜！你已通过认证。")
 
     def _customer(self) -> str:
         running = self.store.roleplays(TERMINAL_USER, status=None, limit=1)

@@ -105,3 +105,19 @@ def test_terminal_roleplay_shows_rubric_plays_survives_restart_and_scores(tmp_pa
     assert chart.read_bytes().startswith(b"\x89PNG")
     assert "困难 · 55/100" in text
     assert "来源：" in text  # after the role-play, questions are answered again
+
+
+def test_terminal_self_study(tmp_path):
+    settings = make_settings(tmp_path / "data")
+    stdin = io.StringIO("/learn\n/quiz\nZ\nA\n/progress\n/exam\nA\n/quit\n")
+    out = io.StringIO()
+    run_terminal_chat(settings, None, stdin=stdin, stdout=out)
+    text = out.getvalue()
+    assert "📖《" in text
+    assert "📝 小测验" in text
+    assert "请输入 A–" in text  # junk answer: asked again, nothing lost
+    assert ("✅ 答对了！" in text) or ("❌ 正确答案是" in text)
+    assert "依据：《" in text
+    assert "🔥 连续学习 1 天" in text
+    assert "📝 考试 第 1/20 题" in text
+    assert "📝 考试 第 2/20 题" in text

@@ -65,3 +65,38 @@ def scorecard_png(card: Scorecard) -> bytes:
         finally:
             plt.close(fig)
     return buf.getvalue()
+
+
+def progress_png(progress) -> bytes:
+    """Per module: lessons read and quiz accuracy, with the streak and certification in the title."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+    from matplotlib.font_manager import FontProperties
+
+    font = FontProperties(fname=str(cjk_font()))
+    mods = list(reversed(progress.modules))
+    with _lock:
+        fig, ax = plt.subplots(figsize=(7.5, 1.2 + 0.6 * len(mods)), dpi=150)
+        try:
+            y = list(range(len(mods)))
+            read = [100 * m.read / m.lessons if m.lessons else 0 for m in mods]
+            acc = [100 * m.right / m.answered if m.answered else 0 for m in mods]
+            ax.barh([i + 0.18 for i in y], read, height=0.34, color="#4a90d9", label="课程已读 %")
+            ax.barh([i - 0.18 for i in y], acc, height=0.34, color="#2e9d5b", label="测验正确率 %")
+            ax.set_yticks(y, [("✓ " if m.done else "") + m.title for m in mods], fontproperties=font, fontsize=10)
+            ax.set_xlim(0, 100)
+            ax.legend(prop=font, loc="lower right", fontsize=8)
+            title = f"学习进度 · 连续学习 {progress.streak} 天 · 待复习 {progress.due} 题"
+            if progress.certified:
+                title += " · 已认证"  # the CJK font has no emoji
+            ax.set_title(title, fontproperties=font, fontsize=11)
+            for side in ("top", "right"):
+                ax.spines[side].set_visible(False)
+            fig.tight_layout()
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png")
+        finally:
+            plt.close(fig)
+    return buf.getvalue()

@@ -93,6 +93,8 @@ class SelfStudy:
         self.path: LearningPath = load_path(path_file)
         self.articles = load_articles(knowledge_dir)
         self.questions = {q.id: q for q in question_bank(knowledge_dir, path_file)}
+        # Telegram's callback data holds 64 bytes: buttons carry a short, stable key instead of the id.
+        self.by_key = {short_key(q.id): q for q in self.questions.values()}
 
     def today(self) -> str:
         return datetime.fromtimestamp(self.clock(), self.tz).date().isoformat()
@@ -251,6 +253,9 @@ class SelfStudy:
         passed = right / len(qs) >= self.path.exam.pass_mark
         if not exam["finished"]:
             self.store.finish_exam(attempt_id, self.clock(), right, passed)
+            for qid in wrong:  # what the exam showed as weak comes back in /review
+                card, due = review(self.store.review_card(user_id, qid), False, self.clock())
+                self.store.set_review_card(user_id, qid, card, due)
         return ExamResult(right, len(qs), passed, late, wrong)
 
     def certification_gaps(self, user_id: int) -> list[str]:
@@ -280,6 +285,12 @@ class SelfStudy:
         if at <= now:
             at += timedelta(days=1)
         return at.timestamp()
+
+
+def short_key(qid: str) -> str:
+    import hashlib
+
+    return hashlib.sha1(qid.encode()).hexdigest()[:10]
 
 
 def hash_order(user_id: int, qid: str) -> int:

@@ -465,6 +465,11 @@ class Store:
                                   (user_id, qid)).fetchone()
         return row[0] if row else None
 
+    def set_review_card(self, user_id: int, qid: str, card: str, due: float) -> None:
+        with self._lock:
+            self.db.execute("INSERT INTO review_cards VALUES (?, ?, ?, ?) ON CONFLICT(user_id, qid) DO UPDATE "
+                            "SET card = excluded.card, due = excluded.due", (user_id, qid, card, due))
+
     def due_cards(self, user_id: int, now: float) -> list[str]:
         with self._lock:
             rows = self.db.execute("SELECT qid FROM review_cards WHERE user_id = ? AND due <= ? ORDER BY due",

@@ -34,7 +34,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.kb.answer import MAX_QUESTION_CHARS, Answer
 from bot.services import Services
-from bot.telegram import game, render, roleplay, trainer
+from bot.telegram import game, render, roleplay, study, trainer
 from bot.telegram.context import CoachContext, send_html
 from bot.telegram.i18n import COMMANDS, GROUP_COMMANDS, LANG_NAMES, LANGS, t
 from bot.telegram.retry import RetryingRequest
@@ -83,6 +83,8 @@ async def ask_command(update: Update, context: CoachContext) -> None:
 async def private_text(update: Update, context: CoachContext) -> None:
     """Any text in a private chat is a question, or the rep's turn while a role-play runs."""
     if await roleplay.rep_turn(update, context):
+        return
+    if await study.free_answer(update, context):
         return
     await _answer(update, context, update.effective_message.text)
 
@@ -317,6 +319,7 @@ async def _post_init(app: Application) -> None:
     await app.bot.set_my_commands([BotCommand(c, d) for c, d in GROUP_COMMANDS], scope=BotCommandScopeAllGroupChats())
     game.restore(app)
     trainer.restore(app)
+    study.restore(app)
 
 
 async def seen(update: Update, context: CoachContext) -> None:
@@ -371,6 +374,12 @@ def build_application(services: Services, *, request: BaseRequest | None = None,
     app.add_handler(CommandHandler("hint", roleplay.hint_command))
     app.add_handler(CommandHandler("end", roleplay.end_command))
     app.add_handler(CommandHandler("history", roleplay.history_command))
+    app.add_handler(CommandHandler("learn", study.learn_command))
+    app.add_handler(CommandHandler("quiz", study.quiz_command))
+    app.add_handler(CommandHandler("review", study.review_command))
+    app.add_handler(CommandHandler("progress", study.progress_command))
+    app.add_handler(CommandHandler("exam", study.exam_command))
+    app.add_handler(CommandHandler("remind", study.remind_command))
     app.add_handler(CommandHandler("game", game.game_command))
     app.add_handler(CommandHandler("pause", game.pause_command))
     app.add_handler(CommandHandler("resume", game.resume_command))
@@ -383,6 +392,7 @@ def build_application(services: Services, *, request: BaseRequest | None = None,
     # Group 0: buttons and inline mode.
     app.add_handler(CallbackQueryHandler(roleplay.on_button, pattern=r"^rp:"))
     app.add_handler(CallbackQueryHandler(game.on_button, pattern=r"^g:"))
+    app.add_handler(CallbackQueryHandler(study.on_button, pattern=r"^st:"))
     app.add_handler(CallbackQueryHandler(on_button))
     app.add_handler(InlineQueryHandler(inline_query))
     # Group 0: plain messages, private first, then groups.

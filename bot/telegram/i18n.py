@@ -13,7 +13,7 @@ _STRINGS: dict[str, dict[str, str]] = {
         "en": "Hi, I'm your sales coach 🤝\nAsk me any sales question, e.g. \"The customer keeps chasing the delivery, what do I do?\" and I'll answer from the knowledge base with sources.\n\n/help for everything I can do · /lang to change language",
     },
     "help": {
-        "zh-CN": "• 直接发问题：简短回答 + 出处，按钮可看原文、更多结果、评价\n• 群里：@我、回复我，或用 /ask 问题\n• 任意聊天里输入 @{bot} 问题，把资料发给别人\n• /roleplay 角色扮演：我扮演大客户，按公开的评分标准给你打分；/hint 提示 · /end 结束 · /history 记录\n• /lang 语言 · /help 帮助",
+        "zh-CN": "• 直接发问题：简短回答 + 出处，按钮可看原文、更多结果、评价\n• 群里：@我、回复我，或用 /ask 问题\n• 任意聊天里输入 @{bot} 问题，把资料发给别人\n• /roleplay 角色扮演：我扮演大客户，按公开的评分标准给你打分；/hint 提示 · /end 结束 · /history 记录\n• /learn 学习路径 · /quiz 测验 · /review 复习 · /progress 进度 · /exam 认证考试 · /remind 每日提醒\n• /lang 语言 · /help 帮助",
         "zh-TW": "• 直接發問題：簡短回答 + 出處，按鈕可看原文、更多結果、評價\n• 群組裡：@我、回覆我，或用 /ask 問題\n• 任何聊天輸入 @{bot} 問題，把資料分享出去\n• /roleplay 角色扮演：我扮演大客戶，按公開的評分標準幫你評分；/hint 提示 · /end 結束 · /history 記錄\n• /lang 語言 · /help 說明",
         "en": "• Send a question: a short answer with sources; buttons show the full passage, more results, and let you rate it\n• In groups: mention me, reply to me, or use /ask QUESTION\n• In any chat type @{bot} QUESTION to share passages\n• /roleplay practise a conversation: I play a key account and score you on a visible rubric; /hint · /end · /history\n• /lang language · /help help",
     },
@@ -122,11 +122,17 @@ _STRINGS: dict[str, dict[str, str]] = {
 
 COMMANDS = {
     "zh-CN": [("start", "开始"), ("roleplay", "角色扮演练习"), ("hint", "练习中要提示"), ("end", "结束练习并打分"),
-              ("history", "我的练习记录"), ("ask", "提问（群里用）"), ("help", "帮助"), ("lang", "切换语言")],
+              ("history", "我的练习记录"), ("learn", "学习路径"), ("quiz", "小测验"),
+              ("review", "复习到期的题"), ("progress", "学习进度"), ("exam", "认证考试"), ("remind", "每日提醒"),
+              ("ask", "提问（群里用）"), ("help", "帮助"), ("lang", "切换语言")],
     "zh-TW": [("start", "開始"), ("roleplay", "角色扮演練習"), ("hint", "練習中要提示"), ("end", "結束練習並評分"),
-              ("history", "我的練習記錄"), ("ask", "提問（群組用）"), ("help", "說明"), ("lang", "切換語言")],
+              ("history", "我的練習記錄"), ("learn", "學習路徑"), ("quiz", "小測驗"),
+              ("review", "複習到期的題"), ("progress", "學習進度"), ("exam", "認證考試"), ("remind", "每日提醒"),
+              ("ask", "提問（群組用）"), ("help", "說明"), ("lang", "切換語言")],
     "en": [("start", "Start"), ("roleplay", "Role-play practice"), ("hint", "A tip during a role-play"),
-           ("end", "End the role-play and score it"), ("history", "My role-plays"),
+           ("end", "End the role-play and score it"), ("history", "My role-plays"), ("learn", "Learning path"),
+           ("quiz", "Quiz"), ("review", "Due reviews"), ("progress", "Progress"), ("exam", "Certification exam"),
+           ("remind", "Daily reminder"),
            ("ask", "Ask a question (in groups)"), ("help", "Help"), ("lang", "Language")],
 }
 

@@ -154,7 +154,8 @@ async def team_command(update: Update, context: CoachContext) -> None:
                     weak[c["title"]] += 1
         scores = "，".join(f"{scenarios[k].title if k in scenarios else k} {v}" for k, v in best.items())
         last = sessions[0]
-        lines.append(f"• {name}：{len(sessions)} 次；最好成绩：{scores}；最近 {_when(last.updated)} "
+        cert = " 🎓已认证" if context.services.store.certified(uid) else ""
+        lines.append(f"• {name}{cert}：{len(sessions)} 次；最好成绩：{scores}；最近 {_when(last.updated)} "
                      f"{last.total}/100 {OUTCOME_NAMES.get(last.outcome, last.outcome)}")
     idle = [name for uid, name in members if not results[uid]]
     if weak:

@@ -1,0 +1,106 @@
+"""Self-study through the real Application and the fake Bot API: from /learn to a passed exam, with a restart."""
+
+import pytest
+
+from bot.telegram.fakeapi import button, message
+
+from .conftest import make_settings
+from .test_telegram_game import GameRunning
+
+UID = 42
+
+
+@pytest.fixture
+async def running(tmp_path):
+    r = await GameRunning(make_settings(tmp_path / "data", telegram_token="123:ABC")).start()
+    yield r
+    await r.stop()
+
+
+def keyboard(params):
+    return [(b["text"], b["callback_data"]) for row in params["reply_markup"]["inline_keyboard"] for b in row]
+
+
+async def test_learn_quiz_review_progress_exam_and_certificate(running):
+    api = running.api
+    await running.send(message(running.bot, "/learn"))
+    lesson = api.sent()[-1]
+    assert lesson["text"].startswith("📖 客户价值与满意度 ·《")
+    buttons = dict(keyboard(lesson))
+    await running.send(button(running.bot, buttons["下一页 ▶"] if "下一页 ▶" in buttons else buttons["下一课 ▶"]))
+    assert api.sent()[-1]["text"].startswith("📖 客户价值与满意度")
+
+    await running.send(button(running.bot, buttons["📝 考考我"]))
+    question = api.sent()[-1]
+    assert question["text"].startswith("📝 小测验")
+    assert [t for t, _ in keyboard(question)][:2] == ["A", "B"]
+    study = running.services.study
+    data = keyboard(question)[0][1]
+    q = study.by_key[data.split(":")[2]]
+    wrong = next(d for t, d in keyboard(question) if not d.endswith(f":{q.answer}"))
+    await running.send(button(running.bot, wrong))
+    feedback = api.texts()[-1]
+    assert feedback.startswith("❌ 正确答案是")
+    assert f"依据：《{study.articles[q.article].title}》" in feedback
+
+    await running.restart()  # progress and the review schedule are in the store
+    study = running.services.study
+    study.clock = lambda: __import__("time").time() + 11 * 60  # eleven minutes later
+    await running.send(message(running.bot, "/review"))
+    assert api.texts()[-1].startswith("🔁 复习（还有 1 题到期）")
+    assert q.prompt in api.texts()[-1]
+
+    await running.send(message(running.bot, "/progress"))
+    progress = api.texts()[-1]
+    assert "📈 学习进度" in progress
+    assert "🔥 连续学习 1 天 · 🔁 待复习 1 题" in progress
+    assert "🎓 认证还差：考试" in progress
+    assert api.sent("sendPhoto")[-1]["caption"] == "学习进度图"
+
+    # Role-plays passed earlier (played end to end in test_telegram_roleplay): four scores of 80.
+    for scenario in study.path.exam.roleplays:
+        sid = running.services.store.start_roleplay(UID, UID, scenario, "normal", {"transcript": []})
+        running.services.store.end_roleplay(sid, {"transcript": []}, 80, "won", {})
+
+    await running.send(message(running.bot, "/exam"))
+    await running.send(button(running.bot, keyboard(api.sent()[-1])[0][1]))
+    for i in range(study.path.exam.questions):
+        shown = api.sent()[-1]
+        assert shown["text"].startswith(f"📝 考试 第 {i + 1}/{study.path.exam.questions} 题")
+        attempt = int(keyboard(shown)[0][1].split(":")[2])
+        qid = running.services.store.exam(attempt)["questions"][i]
+        if i == 3:
+            await running.restart()  # mid-exam: the attempt goes on where it was
+            study = running.services.study
+            await running.send(message(running.bot, "/exam"))
+            await running.send(button(running.bot, keyboard(api.sent()[-1])[0][1]))
+            assert api.sent()[-1]["text"].startswith(f"📝 考试 第 {i + 1}/")
+        await running.send(button(running.bot, f"st:e:{attempt}:{i}:{study.questions[qid].answer}"))
+    texts = api.texts()
+    assert texts[-2].startswith(f"📝 考试结束：{study.path.exam.questions}/{study.path.exam.questions}")
+    assert "及格 ✅" in texts[-2]
+    assert texts[-1].startswith("🎓 恭喜")
+    await running.send(message(running.bot, "/exam"))
+    await running.send(button(running.bot, keyboard(api.sent()[-1])[0][1]))
+    assert api.texts()[-1] == "你已经通过考试了。发 /progress 看认证还差什么。"
+
+
+async def test_free_text_question_reminders_and_stale_buttons(running):
+    api = running.api
+    study = running.services.study
+    study.set_pending(UID, "bank:free-kotler")
+    await running.send(message(running.bot, "基本型、被动型、负责型、能动型、伙伴型"))
+    assert api.texts()[-1].startswith("✅ 答对了！")
+    await running.send(message(running.bot, "客户一直催货怎么办？"))
+    assert "来源" in api.texts()[-1]  # no pending question: back to answering questions
+    await running.send(button(running.bot, "st:a:deadbeef00:1"))
+    assert api.sent("answerCallbackQuery")[-1]["text"].startswith("这个按钮已失效")
+    await running.send(message(running.bot, "/remind 25:00"))
+    assert api.texts()[-1].startswith("用法：/remind")
+    await running.send(message(running.bot, "/remind 08:30"))
+    assert api.texts()[-1] == "好的，每天 08:30 提醒你学习。"
+    assert running.app.job_queue.get_jobs_by_name(f"remind:{UID}")
+    await running.restart()
+    assert running.app.job_queue.get_jobs_by_name(f"remind:{UID}")  # restored from the store
+    await running.send(message(running.bot, "/remind off"))
+    assert not [j for j in running.app.job_queue.get_jobs_by_name(f"remind:{UID}") if not j.removed]
