@@ -1,7 +1,9 @@
 """Trainer tools in a team group: /assign with a reminder that survives a restart, /team, /leaderboard, /export."""
 
+import asyncio
 import csv
 import io
+import time
 
 import pytest
 
@@ -45,6 +47,8 @@ async def test_assign_remind_track_and_export(running):
     await running.restart()  # the reminder job is rebuilt from the store
     await wait_for(lambda: any(t.startswith("⏰ 提醒") for t in to(running.api, REP2)), seconds=10)
     assert sum(t.startswith("⏰ 提醒") for t in to(api, REP2)) == 1
+    due = max(a["due"] for a in running.services.store.assignments())
+    await asyncio.sleep(max(0.0, due - time.time()) + 0.1)  # past the deadline: open assignments are overdue
 
     # REP1 does the assigned role-play; REP2 does another one.
     await running.send(button(running.bot, "rp:go:late-delivery-complaint:hard", uid=REP1))

@@ -28,8 +28,11 @@ MARGIN_LOW, MARGIN_HIGH = 0.02, 0.045
 to all of the scenario's model sentences: it must be about *this* move, not just about the situation."""
 SIM_CAP = 0.6
 """Similarity alone gives at most "partly": paraphrases earn credit, but full credit needs the words."""
-MISTAKE_MARGIN = 0.06
-"""A mistake found by similarity alone must stand out this far (a near copy of one of its examples)."""
+MISTAKE_MARGIN = 0.10
+"""A mistake found by similarity alone must be a near copy of one of its examples: at 0.06 on-topic good
+sentences were flagged (scenario authors hit it three times); 0.06-0.10 score the labelled pairs the same."""
+MISTAKE_CAP = 0.5
+"""Credit a criterion can earn from a sentence that also makes a mistake."""
 _NEGATIONS = ("不是", "并非", "不算", "没有", "不能说", "不会", "别说", "不")
 _CLAUSES = re.compile(r"(?<=[，,；;。！？!?\n])")
 
@@ -147,6 +150,10 @@ class Judge:
             per_sentence = [frozenset(cue for cue in c.cues if cue_matches(cue, n)) for n in normed]
             found = frozenset().union(*per_sentence)
             cue_strength = min(1.0, len(found) / c.min_cues)
+            # A move made inside a mistake ("对不起，但这是物流的问题") counts only in part.
+            clean = frozenset().union(*(f for k, f in enumerate(per_sentence) if k not in mistake_sentences))
+            if clean != found:
+                cue_strength = max(min(1.0, len(clean) / c.min_cues), min(cue_strength, MISTAKE_CAP))
             sim_strength = SIM_CAP * float(np.clip((margin.max() - MARGIN_LOW) / (MARGIN_HIGH - MARGIN_LOW), 0, 1))
             if found and cue_strength >= sim_strength:
                 j = max(range(len(parts)), key=lambda k: (len(per_sentence[k]), best_sim[k]))

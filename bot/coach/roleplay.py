@@ -162,8 +162,8 @@ class RolePlay:
                 st["best"][cid] = {"strength": round(strength, 4), "evidence": hit.evidence, "turn": n}
             if strength >= MET > was:
                 newly_met.append(cid)
-            if strength >= PARTLY:
-                touched.append(cid)
+            if strength >= PARTLY and (hit.cues or strength >= MET):
+                touched.append(cid)  # only moves the rep visibly made (cues), not mere resemblance
 
         mistakes = list(verdict.mistakes)
         for mid, sentence in verdict.mistakes.items():

@@ -86,9 +86,11 @@ class Criterion(_Strict):
     skill: str = Field(description="Shared skill tag; the next practice is picked by the weakest skill.")
     evidence: str = Field(description="What the rep visibly says or does to meet it (shown in the rubric).")
     articles: list[str] = Field(min_length=1, description="Knowledge-base article ids it rests on.")
-    cues: list[str] = Field(min_length=1, description="Phrases that show the move: 'A|B' either, 'A&B' both, "
-                            "'re:...' a regular expression; each is matched on simplified, lower-cased text.")
-    min_cues: int = Field(default=1, ge=1, description="Distinct cues needed for full credit (e.g. 3 of 5 facts).")
+    cues: list[str] = Field(min_length=1, description="Phrases that show the move: 'A|B' either, 'A&B' both "
+                            "('&' binds looser: 'A&B|C' is A and (B or C)), 're:...' a regular expression; matched "
+                            "on simplified, lower-cased text without spaces; a cue right after 不/没有/不是 is ignored.")
+    min_cues: int = Field(default=1, ge=1, description="Distinct cue entries needed for full credit (e.g. 3 of 5 "
+                          "facts); the alternatives of one entry count once.")
     examples: list[str] = Field(min_length=2, description="Model sentences, compared by embedding.")
     reaction: list[str] = Field(min_length=1, description="How the customer reacts when it is first met.")
     tip: str = Field(description="One concrete coaching tip (hints and 'start' advice).")
