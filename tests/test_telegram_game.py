@@ -98,8 +98,9 @@ async def test_key_account_game_end_to_end(running):
     await running.send(group(bot, "我们想想。", B2))
     assert len(to(api, GROUP)) == before  # the bot stays quiet during play
 
-    await running.send(group(bot, "/pause", A1))
-    assert to(api, GROUP)[-1] == "只有培训师可以控制游戏。"
+    for command in ("/pause", "/extend 5", "/endgame"):
+        await running.send(group(bot, command, A1))
+        assert to(api, GROUP)[-1] == "只有培训师可以控制游戏。"
     await running.send(group(bot, "/pause", TRAINER))
     assert to(api, GROUP)[-1].startswith("⏸ 暂停。还剩")
     await running.send(group(bot, "/resume", TRAINER))
