@@ -21,3 +21,17 @@ def test_retrieval_eval_figures(real_settings, capsys):
     assert results["kb"].hit5 >= 0.85
     if "raw" in results:
         assert results["raw"].hit5 >= 0.6
+
+
+def test_roleplay_scorer_pairwise_accuracy(real_settings, capsys):
+    from bot.coach.evaluate import run_roleplay_eval
+
+    results = run_roleplay_eval(real_settings, Console(width=110))
+    with capsys.disabled():
+        for r in results:
+            print(f"\n[eval] roleplay {r.scenario} ({r.split}): {r.correct}/{r.total} = {r.accuracy:.3f}, "
+                  f"min margin {min(r.margins)}")
+    by_scenario = {r.scenario for r in results if r.split == "dev" and r.total >= 10}
+    assert by_scenario >= {"late-delivery-complaint", "price-objection", "key-account-retention", "needs-discovery"}
+    n = sum(r.total for r in results)
+    assert sum(r.correct for r in results) / n >= 0.95

@@ -86,8 +86,12 @@ def test_sentencepiece_tokenizer_gives_the_hf_tokenizers_ids_on_all_our_text(mod
     for f in glob.glob(str(PROJECT_ROOT / "knowledge" / "*.md")) + glob.glob(str(SEEDS / "*")):
         content = Path(f).read_text(encoding="utf-8", errors="replace")
         texts += [line for line in content.splitlines() if line.strip()]
-    for f in glob.glob(str(PROJECT_ROOT / "eval" / "**" / "*.yaml"), recursive=True):
+    for f in glob.glob(str(PROJECT_ROOT / "eval" / "kb" / "*.yaml")) + glob.glob(str(PROJECT_ROOT / "eval" / "raw" / "*.yaml")):
         texts += [q["q"] for q in yaml.safe_load(Path(f).read_text(encoding="utf-8"))]
+    for f in glob.glob(str(PROJECT_ROOT / "eval" / "roleplay" / "**" / "*.yaml"), recursive=True):  # reps' turns
+        for pair in yaml.safe_load(Path(f).read_text(encoding="utf-8"))["pairs"]:
+            texts += [t for side in ("better", "worse") for t in
+                      ([pair[side]] if isinstance(pair[side], str) else pair[side])]
     assert len(texts) > 1000
     mismatched = [t for t in texts if model.tokenizer(t)["input_ids"] != hf.encode(t).ids]
     assert mismatched == []
