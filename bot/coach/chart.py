@@ -6,6 +6,7 @@ import functools
 import importlib.util
 import io
 import threading
+from contextlib import contextmanager
 from pathlib import Path
 
 from bot.coach.roleplay import CREDIT, Scorecard
@@ -31,7 +32,9 @@ def cjk_font() -> Path:
     return path
 
 
-def scorecard_png(card: Scorecard) -> bytes:
+@contextmanager
+def _figure(rows: int, per_row: float):
+    """A figure with the CJK font, under the lock pyplot's global state needs; yields (fig, ax, font)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -39,64 +42,57 @@ def scorecard_png(card: Scorecard) -> bytes:
     from matplotlib.font_manager import FontProperties
 
     font = FontProperties(fname=str(cjk_font()))
-    rows = list(reversed(card.criteria))
     with _lock:
-        fig, ax = plt.subplots(figsize=(7.5, 1.1 + 0.55 * len(rows)), dpi=150)
+        fig, ax = plt.subplots(figsize=(7.5, 1.2 + per_row * rows), dpi=150)
         try:
-            y = range(len(rows))
-            ax.barh(y, [c.weight for c in rows], color="#eeeeee", height=0.6)
-            ax.barh(y, [c.weight * CREDIT[c.status] for c in rows], color=[COLOURS[c.status] for c in rows],
-                    height=0.6)
-            for i, c in enumerate(rows):
-                ax.text(c.weight + 0.6, i, f"{STATUS_LABEL[c.status]} {c.weight * CREDIT[c.status]:g}/{c.weight}",
-                        va="center", fontproperties=font, fontsize=9)
-            ax.set_yticks(list(y), [c.title for c in rows], fontproperties=font, fontsize=10)
-            ax.set_xlim(0, max(c.weight for c in rows) * 1.45)
-            ax.set_xlabel("得分 / 权重", fontproperties=font)
-            penalty = sum(m.penalty for m in card.mistakes)
-            title = (f"{card.title}（{LEVEL_NAMES.get(card.difficulty, card.difficulty)}）\n"
-                     f"总分 {card.total}/100 · {OUTCOME_NAMES[card.outcome]}" + (f" · 扣分 {penalty}" if penalty else ""))
-            ax.set_title(title, fontproperties=font, fontsize=11)
-            for side in ("top", "right"):
-                ax.spines[side].set_visible(False)
-            fig.tight_layout()
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png")
+            yield fig, ax, font
         finally:
             plt.close(fig)
+
+
+def _png(fig, ax) -> bytes:
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
     return buf.getvalue()
+
+
+def scorecard_png(card: Scorecard) -> bytes:
+    """One bar per criterion: the weight in grey, what was earned coloured by status."""
+    rows = list(reversed(card.criteria))
+    with _figure(len(rows), 0.55) as (fig, ax, font):
+        y = range(len(rows))
+        ax.barh(y, [c.weight for c in rows], color="#eeeeee", height=0.6)
+        ax.barh(y, [c.weight * CREDIT[c.status] for c in rows], color=[COLOURS[c.status] for c in rows], height=0.6)
+        for i, c in enumerate(rows):
+            ax.text(c.weight + 0.6, i, f"{STATUS_LABEL[c.status]} {c.weight * CREDIT[c.status]:g}/{c.weight}",
+                    va="center", fontproperties=font, fontsize=9)
+        ax.set_yticks(list(y), [c.title for c in rows], fontproperties=font, fontsize=10)
+        ax.set_xlim(0, max(c.weight for c in rows) * 1.45)
+        ax.set_xlabel("得分 / 权重", fontproperties=font)
+        penalty = sum(m.penalty for m in card.mistakes)
+        title = (f"{card.title}（{LEVEL_NAMES.get(card.difficulty, card.difficulty)}）\n"
+                 f"总分 {card.total}/100 · {OUTCOME_NAMES[card.outcome]}" + (f" · 扣分 {penalty}" if penalty else ""))
+        ax.set_title(title, fontproperties=font, fontsize=11)
+        return _png(fig, ax)
 
 
 def progress_png(progress) -> bytes:
     """Per module: lessons read and quiz accuracy, with the streak and certification in the title."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-    from matplotlib.font_manager import FontProperties
-
-    font = FontProperties(fname=str(cjk_font()))
     mods = list(reversed(progress.modules))
-    with _lock:
-        fig, ax = plt.subplots(figsize=(7.5, 1.2 + 0.6 * len(mods)), dpi=150)
-        try:
-            y = list(range(len(mods)))
-            read = [100 * m.read / m.lessons if m.lessons else 0 for m in mods]
-            acc = [100 * m.right / m.answered if m.answered else 0 for m in mods]
-            ax.barh([i + 0.18 for i in y], read, height=0.34, color="#4a90d9", label="课程已读 %")
-            ax.barh([i - 0.18 for i in y], acc, height=0.34, color="#2e9d5b", label="测验正确率 %")
-            ax.set_yticks(y, [("✓ " if m.done else "") + m.title for m in mods], fontproperties=font, fontsize=10)
-            ax.set_xlim(0, 100)
-            ax.legend(prop=font, loc="lower right", fontsize=8)
-            title = f"学习进度 · 连续学习 {progress.streak} 天 · 待复习 {progress.due} 题"
-            if progress.certified:
-                title += " · 已认证"  # the CJK font has no emoji
-            ax.set_title(title, fontproperties=font, fontsize=11)
-            for side in ("top", "right"):
-                ax.spines[side].set_visible(False)
-            fig.tight_layout()
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png")
-        finally:
-            plt.close(fig)
-    return buf.getvalue()
+    with _figure(len(mods), 0.6) as (fig, ax, font):
+        y = list(range(len(mods)))
+        read = [100 * m.read / m.lessons if m.lessons else 0 for m in mods]
+        acc = [100 * m.right / m.answered if m.answered else 0 for m in mods]
+        ax.barh([i + 0.18 for i in y], read, height=0.34, color="#4a90d9", label="课程已读 %")
+        ax.barh([i - 0.18 for i in y], acc, height=0.34, color="#2e9d5b", label="测验正确率 %")
+        ax.set_yticks(y, [("✓ " if m.done else "") + m.title for m in mods], fontproperties=font, fontsize=10)
+        ax.set_xlim(0, 100)
+        ax.legend(prop=font, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=2, frameon=False)
+        title = f"学习进度 · 连续学习 {progress.streak} 天 · 待复习 {progress.due} 题"
+        if progress.certified:
+            title += " · 已认证"
+        ax.set_title(title, fontproperties=font, fontsize=11)
+        return _png(fig, ax)
