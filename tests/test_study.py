@@ -99,7 +99,11 @@ def test_wrong_answers_come_back_for_review_and_right_ones_later(study):
 
 
 def test_free_text_answers_are_graded_by_cues(study):
-    s, _ = study
+    s, clock = study
+    s.set_pending(1, "bank:free-five-facts")
+    assert s.pending(1) == "bank:free-five-facts"
+    clock.advance(31 * 60)
+    assert s.pending(1) is None  # an unanswered question does not swallow tomorrow's real question
     q = s.questions["bank:free-five-facts"]
     assert not s.answer(1, q.id, "告诉客户马上就到").correct
     assert s.answer(1, q.id, "规格和数量、发货时间、车牌号、司机的电话、预计到达时间").correct

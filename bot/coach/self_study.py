@@ -30,6 +30,7 @@ from bot.store import Store
 
 MODULE_DONE_ACCURACY = 0.7
 MODULE_DONE_ANSWERS = 5
+PENDING_SECONDS = 30 * 60
 
 
 class StudyError(Exception):
@@ -171,13 +172,17 @@ class SelfStudy:
         """A free-text question waiting for the learner's typed answer."""
         state = self.store.study_state(user_id)
         if qid:
-            state["pending"] = qid
+            state.update(pending=qid, pending_at=self.clock())
         else:
             state.pop("pending", None)
         self.store.save_study_state(user_id, state)
 
     def pending(self, user_id: int) -> str | None:
-        return self.store.study_state(user_id).get("pending")
+        """The free-text question awaiting an answer; after PENDING_SECONDS the next text is a question again."""
+        state = self.store.study_state(user_id)
+        if state.get("pending") and self.clock() - state.get("pending_at", 0) <= PENDING_SECONDS:
+            return state["pending"]
+        return None
 
     def due(self, user_id: int) -> list[Question]:
         return [self.questions[q] for q in self.store.due_cards(user_id, self.clock()) if q in self.questions]
