@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 from telegram.ext import CallbackContext, ExtBot
@@ -17,6 +20,10 @@ class CoachContext(CallbackContext[ExtBot, dict, dict, dict]):
     @property
     def services(self) -> Services:
         return self.application.bot_data["services"]
+
+    def when(self, ts: float, fmt: str = "%m-%d %H:%M") -> str:
+        """A time as the team reads it: in SALESCOACH_TIMEZONE, not the server's clock."""
+        return datetime.fromtimestamp(ts, ZoneInfo(self.services.settings.timezone)).strftime(fmt)
 
     def lang(self, update: Update) -> str:
         user = update.effective_user

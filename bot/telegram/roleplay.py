@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ChatType
@@ -83,7 +82,7 @@ async def history_command(update: Update, context: CoachContext) -> None:
     lines = [t("rp_history_title", lang, n=len(sessions))]
     for s in sessions:
         title = scenarios[s.scenario].title if s.scenario in scenarios else s.scenario
-        when = datetime.fromtimestamp(s.updated).strftime("%m-%d %H:%M")
+        when = context.when(s.updated)
         lines.append(f"• {when} 《{title}》{LEVEL_NAMES.get(s.difficulty, s.difficulty)} · "
                      f"{s.total if s.total is not None else '-'}/100 · {OUTCOME_NAMES.get(s.outcome, s.outcome)}")
     await send_html(update.effective_message, html.escape(in_script("\n".join(lines), lang)), None)

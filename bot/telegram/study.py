@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import Application
@@ -181,7 +180,7 @@ async def _exam_start(update: Update, context: CoachContext) -> None:
         elif exc.reason == "attempts":
             text = "考试次数已用完。请联系培训师。"
         else:
-            text = f"两次考试之间要间隔一段时间，{datetime.fromtimestamp(exc.until):%m-%d %H:%M} 之后可以再考。"
+            text = f"两次考试之间要间隔一段时间，{context.when(exc.until)} 之后可以再考。"
         await _say(update, context, text)
         return
     answered = len(study.store.exam(attempt)["answers"])

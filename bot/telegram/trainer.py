@@ -25,10 +25,6 @@ JOB_PREFIX = "assignment:"
 DAY = 86400.0
 
 
-def _when(ts: float) -> str:
-    return datetime.fromtimestamp(ts).strftime("%m-%d %H:%M")
-
-
 async def _trainer_in_group(update: Update, context: CoachContext) -> bool:
     message = update.effective_message
     if update.effective_chat.type == ChatType.PRIVATE:
@@ -85,12 +81,12 @@ async def assign_command(update: Update, context: CoachContext) -> None:
         keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("📋 查看简介和评分标准", callback_data=f"rp:d:{scenario.id}:{level}")]])
         try:
             await context.bot.send_message(uid, f"📌 培训师布置了一个练习：《{scenario.title}》（{LEVEL_NAMES[level]}），"
-                                                f"请在 {_when(due)} 前完成。\n{scenario.summary}", reply_markup=keyboard)
+                                                f"请在 {context.when(due)} 前完成。\n{scenario.summary}", reply_markup=keyboard)
             invited.append(name)
         except Forbidden:
             unreachable.append(name)
         _schedule_reminder(context.application, assignment_id, due)
-    text = f"已布置《{scenario.title}》（{LEVEL_NAMES[level]}），截止 {_when(due)}：" + "、".join(n for _, n in targets)
+    text = f"已布置《{scenario.title}》（{LEVEL_NAMES[level]}），截止 {context.when(due)}：" + "、".join(n for _, n in targets)
     if unreachable:
         text += f"\n⚠️ 这些人还没私聊过我，收不到邀请：{'、'.join(unreachable)}。请他们私聊我发 /roleplay。"
     await message.reply_text(text)
@@ -120,7 +116,7 @@ async def _remind(context: CoachContext) -> None:
     title = scenario.title if scenario else a["scenario"]
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("📋 现在就练", callback_data=f"rp:d:{a['scenario']}:{a['difficulty']}")]])
     try:
-        await context.bot.send_message(a["user_id"], f"⏰ 提醒：练习《{title}》的截止时间是 {_when(a['due'])}，还没完成哦。",
+        await context.bot.send_message(a["user_id"], f"⏰ 提醒：练习《{title}》的截止时间是 {context.when(a['due'])}，还没完成哦。",
                                        reply_markup=keyboard)
     except Forbidden:
         log.info("assignment %s: user %s cannot be reminded", a["assignment_id"], a["user_id"])
@@ -155,7 +151,7 @@ async def team_command(update: Update, context: CoachContext) -> None:
         scores = "，".join(f"{scenarios[k].title if k in scenarios else k} {v}" for k, v in best.items())
         last = sessions[0]
         cert = " 🎓已认证" if context.services.store.certified(uid) else ""
-        lines.append(f"• {name}{cert}：{len(sessions)} 次；最好成绩：{scores}；最近 {_when(last.updated)} "
+        lines.append(f"• {name}{cert}：{len(sessions)} 次；最好成绩：{scores}；最近 {context.when(last.updated)} "
                      f"{last.total}/100 {OUTCOME_NAMES.get(last.outcome, last.outcome)}")
     idle = [name for uid, name in members if not results[uid]]
     if weak:
@@ -166,7 +162,7 @@ async def team_command(update: Update, context: CoachContext) -> None:
     if assignments:
         lines += ["", "📌 布置的练习："]
         for a in assignments:
-            state = "✅ 已完成" if a["done_session"] else ("⚠️ 已过期" if a["due"] < time.time() else f"截止 {_when(a['due'])}")
+            state = "✅ 已完成" if a["done_session"] else ("⚠️ 已过期" if a["due"] < time.time() else f"截止 {context.when(a['due'])}")
             title = scenarios[a["scenario"]].title if a["scenario"] in scenarios else a["scenario"]
             lines.append(f"• {names.get(a['user_id'], a['user_id'])}：《{title}》{LEVEL_NAMES.get(a['difficulty'], '')} {state}")
     await send_html(update.effective_message, html.escape("\n".join(lines)), None)
@@ -213,7 +209,7 @@ async def export_command(update: Update, context: CoachContext) -> None:
         for s in sorted(results[uid], key=lambda x: x.session_id):
             missed = "; ".join(c["title"] for c in (s.card or {}).get("criteria", []) if c["status"] != "met")
             writer.writerow([uid, name, s.session_id, s.scenario, s.difficulty, s.total, s.outcome,
-                             datetime.fromtimestamp(s.updated).isoformat(timespec="seconds"), missed])
+                             context.when(s.updated, "%Y-%m-%d %H:%M:%S"), missed])
     data = ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: Excel opens the Chinese correctly
     name = f"roleplay-results-{datetime.now():%Y%m%d}.csv"
     try:
