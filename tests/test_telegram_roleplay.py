@@ -134,3 +134,25 @@ async def test_traditional_script_users_get_the_customer_in_traditional(running)
     assert "評分標準" in brief["text"]
     await running.send(button(running.bot, _button_data(brief, "▶")))
     assert running.api.texts()[-1].startswith("🧑‍💼 韓立：")
+
+
+async def test_a_text_hours_after_the_last_turn_is_not_assumed_to_be_for_the_customer(running):
+    brief = await _open_late_delivery(running)
+    await running.send(button(running.bot, _button_data(brief, "▶")))
+    store = running.services.store
+    store.db.execute("UPDATE roleplays SET updated = updated - 7 * 3600")  # the rep comes back 7 hours later
+    await running.send(message(running.bot, "客户一直催货怎么办？"))
+    parked = running.api.sent()[-1]
+    assert parked["text"] == "你有一个 7 小时前的练习《第三次延误：大客户来电投诉催货》还没结束。刚才这句话是说给客户的吗？"
+    await running.send(button(running.bot, _button_data(parked, "❓")))
+    assert "来源" in running.api.texts()[-1]  # answered as a question; the session is still open
+    await running.send(button(running.bot, _button_data(parked, "❓")))  # pressed twice: nothing left to answer
+    assert running.api.sent("answerCallbackQuery")[-1]["text"] == "这个按钮已失效，请重新提问。"
+
+    store.db.execute("UPDATE roleplays SET updated = updated - 7 * 3600")
+    await running.send(message(running.bot, "韩经理，对不起，是我们的责任。"))
+    parked = running.api.sent()[-1]
+    await running.send(button(running.bot, _button_data(parked, "💬")))
+    assert running.api.texts()[-1].startswith("🧑‍💼 韩立：")
+    [session] = store.roleplays(42, status="active")
+    assert session.state["transcript"][1] == {"role": "rep", "text": "韩经理，对不起，是我们的责任。"}

@@ -120,6 +120,20 @@ class Coach:
         self.store.save_roleplay_turn(stored.session_id, session.state, before)
         return Reply(turn, None)
 
+    def park(self, user_id: int, text: str) -> None:
+        """Hold a text that came long after the last turn, until the rep says where it belongs."""
+        stored, session = self._load(user_id)
+        session.state["parked"] = text
+        self.store.save_roleplay_turn(stored.session_id, session.state, len(session.state["transcript"]))
+
+    def unpark(self, user_id: int) -> str | None:
+        stored = self.active(user_id)
+        if stored is None or not stored.state.get("parked"):
+            return None
+        text = stored.state.pop("parked")
+        self.store.save_roleplay_turn(stored.session_id, stored.state, len(stored.state["transcript"]))
+        return text
+
     def hint(self, user_id: int) -> Hint:
         stored, session = self._load(user_id)
         criterion = session.hint()

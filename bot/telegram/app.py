@@ -76,7 +76,7 @@ async def ask_command(update: Update, context: CoachContext) -> None:
     if not question:
         await update.effective_message.reply_text(t("ask_usage", context.lang(update)))
         return
-    await _answer(update, context, question)
+    await answer_question(update, context, question)
 
 
 # --------------------------------------------------------------------------- messages
@@ -86,7 +86,7 @@ async def private_text(update: Update, context: CoachContext) -> None:
         return
     if await study.free_answer(update, context):
         return
-    await _answer(update, context, update.effective_message.text)
+    await answer_question(update, context, update.effective_message.text)
 
 
 async def group_text(update: Update, context: CoachContext) -> None:
@@ -104,7 +104,7 @@ async def group_text(update: Update, context: CoachContext) -> None:
     elif not replied_to_bot:
         return
     if text:
-        await _answer(update, context, text)
+        await answer_question(update, context, text)
 
 
 async def unsupported(update: Update, context: CoachContext) -> None:
@@ -112,7 +112,8 @@ async def unsupported(update: Update, context: CoachContext) -> None:
     await update.effective_message.reply_text(t("unsupported", context.lang(update)))
 
 
-async def _answer(update: Update, context: CoachContext, question: str) -> None:
+async def answer_question(update: Update, context: CoachContext, question: str) -> None:
+    """Answer from the knowledge base with citations and buttons (also used by the role-play module)."""
     message, user, lang = update.effective_message, update.effective_user, context.lang(update)
     question = question.strip()
     if len(question) > MAX_QUESTION_CHARS:

@@ -116,6 +116,11 @@ _STRINGS: dict[str, dict[str, str]] = {
     "rp_gone": {"zh-CN": "这个场景已经下线，练习已结束。发 /roleplay 选一个新的。",
                 "zh-TW": "這個場景已經下線，練習已結束。發 /roleplay 選一個新的。",
                 "en": "That scenario is no longer available; the role-play has ended. Send /roleplay for another."},
+    "rp_parked": {"zh-CN": "你有一个 {hours} 小时前的练习《{title}》还没结束。刚才这句话是说给客户的吗？",
+                  "zh-TW": "你有一個 {hours} 小時前的練習《{title}》還沒結束。剛才這句話是說給客戶的嗎？",
+                  "en": "Your role-play “{title}” from {hours} hours ago is still open. Was that message meant for the customer?"},
+    "rp_btn_send": {"zh-CN": "💬 是，发给客户", "zh-TW": "💬 是，發給客戶", "en": "💬 Yes, say it to the customer"},
+    "rp_btn_ask": {"zh-CN": "❓ 不是，这是个问题", "zh-TW": "❓ 不是，這是個問題", "en": "❓ No, it's a question for you"},
     "rp_chart_caption": {"zh-CN": "评分图：{title}，{total}/100", "zh-TW": "評分圖：{title}，{total}/100",
                          "en": "Scorecard: {title}, {total}/100"},
 }

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import time
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ChatType
@@ -22,6 +23,8 @@ from bot.telegram.i18n import t
 from bot.telegram.render import in_script
 
 log = logging.getLogger(__name__)
+IDLE_SECONDS = 6 * 3600
+"""A text this long after the last turn is not assumed to be meant for the customer."""
 
 
 # --------------------------------------------------------------------------- commands
@@ -98,23 +101,40 @@ async def rep_turn(update: Update, context: CoachContext) -> bool:
         return False
     lang = context.lang(update)
     scenario = services.coach.scenarios().get(running.scenario)
+    idle = time.time() - running.updated
+    if idle > IDLE_SECONDS and not running.state.get("parked"):
+        # Hours later, a text may be a question rather than a line for the customer: ask, keep the text.
+        services.coach.park(user.id, message.text)
+        keyboard = InlineKeyboardMarkup([
+            [InlineKeyboardButton(t("rp_btn_send", lang), callback_data="rp:send")],
+            [InlineKeyboardButton(t("rp_btn_ask", lang), callback_data="rp:ask")],
+            [InlineKeyboardButton(t("rp_btn_end", lang), callback_data="rp:end")]])
+        await message.reply_text(in_script(t("rp_parked", lang, title=scenario.title if scenario else running.scenario,
+                                             hours=int(idle // 3600)), lang), reply_markup=keyboard)
+        return True
+    await _turn(update, context, message, message.text, scenario, lang)
+    return True
+
+
+async def _turn(update: Update, context: CoachContext, message: Message, text: str, scenario, lang: str) -> None:
+    services, user = context.services, update.effective_user
     typing = asyncio.create_task(context.bot.send_chat_action(message.chat_id, ChatAction.TYPING))
     try:
-        reply = await services.run(services.coach.say, user.id, message.text)
+        reply = await services.run(services.coach.say, user.id, text)
     except TurnTooLong as exc:
-        await message.reply_text(t("rp_too_long", lang, n=exc.length, max=MAX_TURN_CHARS))
-        return True
+        await message.get_bot().send_message(message.chat_id, t("rp_too_long", lang, n=exc.length, max=MAX_TURN_CHARS))
+        return
     except UnknownScenario:
-        await message.reply_text(t("rp_gone", lang))
-        return True
-    except NoActiveSession:  # ended by another update in between: treat the text as a question
-        return False
+        await message.get_bot().send_message(message.chat_id, t("rp_gone", lang))
+        return
+    except NoActiveSession:  # ended by another update in between
+        await message.get_bot().send_message(message.chat_id, t("rp_none", lang))
+        return
     finally:
         await asyncio.gather(typing, return_exceptions=True)
-    await message.reply_text(in_script(f"🧑‍💼 {_name(scenario)}：{reply.turn.text}", lang))
+    await message.get_bot().send_message(message.chat_id, in_script(f"🧑‍💼 {_name(scenario)}：{reply.turn.text}", lang))
     if reply.card:
         await _send_scorecard(message, context, reply.card, lang)
-    return True
 
 
 # --------------------------------------------------------------------------- buttons
@@ -166,6 +186,19 @@ async def on_button(update: Update, context: CoachContext) -> None:
         name = _name(scenarios.get(running.scenario))
         target = _target(query)
         await target.get_bot().send_message(target.chat_id, in_script(f"🧑‍💼 {name}：{last['text']}", lang))
+    elif action in ("send", "ask"):
+        text = coach.unpark(query.from_user.id)
+        if text is None:
+            await query.answer(t("stale_button", lang), show_alert=True)
+            return
+        await query.answer()
+        if action == "send":
+            running = coach.active(query.from_user.id)
+            await _turn(update, context, _target(query), text, scenarios.get(running.scenario), lang)
+        else:
+            from bot.telegram.app import answer_question  # the Q&A handler lives with the app
+
+            await answer_question(update, context, text)
     elif action == "end":
         if coach.active(query.from_user.id) is None:
             await query.answer(t("rp_none", lang), show_alert=True)
