@@ -139,6 +139,7 @@ def test_bad_scenario_files_are_rejected_with_the_reason(tmp_path):
         "extra-key": {**data, "colour": "blue"},
         "weights": {**data, "rubric": [{**data["rubric"][0], "weight": 99}, *data["rubric"][1:]]},
         "dangling": {**data, "endings": {**data["endings"], "won_requires": ["no-such-criterion"]}},
+        "clash": {**data, "mistakes": [{**data["mistakes"][0], "id": data["rubric"][0]["id"]}, *data["mistakes"][1:]]},
     }
     for name, broken in cases.items():
         broken["id"] = name
@@ -150,6 +151,7 @@ def test_bad_scenario_files_are_rejected_with_the_reason(tmp_path):
     assert "colour" in errors["extra-key.yaml"]
     assert "add up to 100" in errors["weights.yaml"]
     assert "no-such-criterion" in errors["dangling.yaml"]
+    assert "must be unique" in errors["clash.yaml"]
     assert "cannot read" in errors["garbage.yaml"]
     renamed = tmp_path / "other-name.yaml"
     renamed.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")

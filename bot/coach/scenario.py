@@ -144,8 +144,9 @@ class Scenario(_Strict):
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         ids = [c.id for c in self.rubric]
-        if len(set(ids)) != len(ids):
-            raise ValueError("rubric criterion ids must be unique")
+        every = ids + [m.id for m in self.mistakes]
+        if len(set(every)) != len(every):
+            raise ValueError("criterion and mistake ids must be unique (across both lists)")
         if sum(c.weight for c in self.rubric) != 100:
             raise ValueError(f"rubric weights must add up to 100, not {sum(c.weight for c in self.rubric)}")
         if set(self.difficulties) != set(LEVELS):
