@@ -6,6 +6,7 @@ and cooldowns are testable.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ from bot.coach.study import (
     load_path,
     question_bank,
     review,
+    stable_hash,
     streak,
 )
 from bot.store import Store
@@ -145,7 +147,7 @@ class SelfStudy:
             raise StudyError("no questions")
         fresh = [q for q in pool if q.id not in right] or pool
         seen = {qid for qid, *_ in answers}
-        fresh.sort(key=lambda q: (q.id in seen, hash_order(user_id, q.id)))
+        fresh.sort(key=lambda q: (q.id in seen, stable_hash(str(user_id), q.id)))
         return fresh[0]
 
     def current_module(self, user_id: int) -> str:
@@ -293,12 +295,4 @@ class SelfStudy:
 
 
 def short_key(qid: str) -> str:
-    import hashlib
-
     return hashlib.sha1(qid.encode()).hexdigest()[:10]
-
-
-def hash_order(user_id: int, qid: str) -> int:
-    from bot.coach.study import _h
-
-    return _h(str(user_id), qid)

@@ -146,7 +146,7 @@ def lesson_screens(article: Article, limit: int = SCREEN_CHARS) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- question generation
-def _h(*parts: str) -> int:
+def stable_hash(*parts: str) -> int:
     return int.from_bytes(hashlib.blake2b("|".join(parts).encode(), digest_size=8).digest(), "little")
 
 
@@ -168,7 +168,7 @@ def _split_name(item: str) -> tuple[str, str] | None:
 def _distractors(qid: str, correct: str, pool: list[str], n: int = 3) -> list[str]:
     seen = {correct}
     out = []
-    for cand in sorted(pool, key=lambda c: _h(qid, c)):
+    for cand in sorted(pool, key=lambda c: stable_hash(qid, c)):
         if cand not in seen and cand not in correct and correct not in cand:
             out.append(cand)
             seen.add(cand)
@@ -178,7 +178,7 @@ def _distractors(qid: str, correct: str, pool: list[str], n: int = 3) -> list[st
 
 
 def _options(qid: str, correct: str, distractors: list[str]) -> tuple[tuple[str, ...], int]:
-    options = sorted([correct, *distractors], key=lambda o: _h(qid, "order", o))
+    options = sorted([correct, *distractors], key=lambda o: stable_hash(qid, "order", o))
     return tuple(options), options.index(correct)
 
 
@@ -211,7 +211,7 @@ def generate_questions(path: LearningPath, articles: dict[str, Article]) -> list
                                     f"{name}：{desc}"))
         shorts = [i for i in items if len(i) <= 24]
         if len(shorts) == len(items) and len(items) >= 3:
-            k = _h(article.id, heading) % len(items)
+            k = stable_hash(article.id, heading) % len(items)
             qid = f"fill:{article.id}:{heading}"
             shown = [("____" if j == k else x) for j, x in enumerate(items)]
             opts, ans = _options(qid, items[k], _distractors(qid, items[k], short_pool))
@@ -224,7 +224,7 @@ def generate_questions(path: LearningPath, articles: dict[str, Article]) -> list
             correct = " → ".join(steps)
             perms = []
             for shift in range(1, 24):
-                p = sorted(steps, key=lambda s, sh=shift: _h(qid, str(sh), s))
+                p = sorted(steps, key=lambda s, sh=shift: stable_hash(qid, str(sh), s))
                 if p != steps and " → ".join(p) not in perms:
                     perms.append(" → ".join(p))
                 if len(perms) == 3:
@@ -292,7 +292,7 @@ def exam_questions(questions: tuple[Question, ...], rules: ExamRules, seed: str)
         if q.kind != "free" and q.module:
             by_module.setdefault(q.module, []).append(q)
     for qs in by_module.values():
-        qs.sort(key=lambda q: _h(seed, q.id))
+        qs.sort(key=lambda q: stable_hash(seed, q.id))
     out, i = [], 0
     while len(out) < rules.questions and any(i < len(qs) for qs in by_module.values()):
         for qs in by_module.values():

@@ -143,6 +143,12 @@ CREATE TABLE IF NOT EXISTS admin_actions (
 """
 
 
+def _where(**filters) -> tuple[str, list]:
+    """' WHERE a = ? AND b = ?' and its arguments, for the filters that are not None."""
+    used = {k: v for k, v in filters.items() if v is not None}
+    return (" WHERE " + " AND ".join(f"{k} = ?" for k in used) if used else ""), list(used.values())
+
+
 @dataclass
 class StoredRolePlay:
     session_id: int
@@ -306,16 +312,8 @@ class Store:
     def roleplays(self, user_id: int | None = None, *, status: str | None = "ended",
                   limit: int = 100) -> list[StoredRolePlay]:
         """Sessions, newest first; all users when `user_id` is None (trainer views)."""
-        where, args = [], []
-        if user_id is not None:
-            where.append("user_id = ?")
-            args.append(user_id)
-        if status is not None:
-            where.append("status = ?")
-            args.append(status)
-        sql = f"SELECT {_RP_COLUMNS} FROM roleplays"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+        where, args = _where(user_id=user_id, status=status)
+        sql = f"SELECT {_RP_COLUMNS} FROM roleplays{where}"
         with self._lock:
             rows = self.db.execute(sql + " ORDER BY session_id DESC LIMIT ?", (*args, limit)).fetchall()
         return [_roleplay(r) for r in rows]
@@ -397,17 +395,11 @@ class Store:
 
     def assignments(self, *, user_id: int | None = None, chat_id: int | None = None,
                     open_only: bool = False) -> list[dict]:
-        where, args = [], []
-        if user_id is not None:
-            where.append("user_id = ?")
-            args.append(user_id)
-        if chat_id is not None:
-            where.append("chat_id = ?")
-            args.append(chat_id)
+        where, args = _where(user_id=user_id, chat_id=chat_id)
         if open_only:
-            where.append("done_session IS NULL")
+            where += (" AND" if where else " WHERE") + " done_session IS NULL"
         sql = ("SELECT assignment_id, chat_id, trainer_id, user_id, scenario, difficulty, due, reminded, done_session "
-               "FROM assignments" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY assignment_id")
+               f"FROM assignments{where} ORDER BY assignment_id")
         with self._lock:
             rows = self.db.execute(sql, args).fetchall()
         keys = ("assignment_id", "chat_id", "trainer_id", "user_id", "scenario", "difficulty", "due", "reminded",

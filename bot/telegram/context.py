@@ -32,6 +32,17 @@ class CoachContext(CallbackContext[ExtBot, dict, dict, dict]):
         return self.services.store.user_lang(user.id) or guess_lang(user.language_code)
 
 
+class ChatTarget:
+    """Enough of a Message for `send_html(..., reply=False)`: a chat to write into (a user's private
+    chat, a group) when there is no message to reply to."""
+
+    def __init__(self, bot, chat_id: int) -> None:
+        self._bot, self.chat_id = bot, chat_id
+
+    def get_bot(self):
+        return self._bot
+
+
 async def send_html(message: Message, text: str, keyboard: InlineKeyboardMarkup | None, *, reply: bool = True):
     """Send HTML text split under Telegram's limit; the keyboard goes on the last part."""
     parts = render.split_message(text)

@@ -25,7 +25,7 @@ from bot.coach.game import (
     team_brief,
     transcript_markdown,
 )
-from bot.telegram.context import CoachContext, send_html
+from bot.telegram.context import ChatTarget, CoachContext, send_html
 
 log = logging.getLogger(__name__)
 
@@ -205,18 +205,10 @@ async def _begin(context: CoachContext, game_id: int, game: KeyAccountGame) -> N
 
 async def _send_brief(context: CoachContext, user_id: int, scene, team: str) -> bool:
     try:
-        await send_html(_Chat(context.bot, user_id), html.escape(team_brief(scene, team)), None, reply=False)
+        await send_html(ChatTarget(context.bot, user_id), html.escape(team_brief(scene, team)), None, reply=False)
     except Forbidden:
         return False
     return True
-
-
-class _Chat:
-    def __init__(self, bot, chat_id: int) -> None:
-        self._bot, self.chat_id = bot, chat_id
-
-    def get_bot(self):
-        return self._bot
 
 
 async def deliver_pending_briefs(update: Update, context: CoachContext) -> bool:
@@ -249,17 +241,25 @@ async def record(update: Update, context: CoachContext) -> bool:
 
 
 # --------------------------------------------------------------------------- trainer clock commands
-async def _trainer_game(update: Update, context: CoachContext) -> tuple[int, KeyAccountGame] | None:
+async def trainer_in_group(update: Update, context: CoachContext, *, private: str, refused: str) -> bool:
+    """A group command only a trainer may use: say why not (`private`, `refused`) and return False."""
     message = update.effective_message
     if update.effective_chat.type == ChatType.PRIVATE:
-        await message.reply_text("这个命令在游戏所在的群里用。")
-        return None
+        await message.reply_text(private)
+        return False
     if not await is_trainer(update, context):
-        await message.reply_text("只有培训师可以控制游戏。")
+        await message.reply_text(refused)
+        return False
+    return True
+
+
+async def _trainer_game(update: Update, context: CoachContext) -> tuple[int, KeyAccountGame] | None:
+    if not await trainer_in_group(update, context, private="这个命令在游戏所在的群里用。",
+                                  refused="只有培训师可以控制游戏。"):
         return None
     found = context.services.games.open(update.effective_chat.id)
     if found is None:
-        await message.reply_text("这个群里没有进行中的游戏。培训师发 /game 开一局。")
+        await update.effective_message.reply_text("这个群里没有进行中的游戏。培训师发 /game 开一局。")
         return None
     return found
 
@@ -424,7 +424,7 @@ async def finish(context: CoachContext, game_id: int) -> None:
     gen = context.services.retriever.generation
     titles = {doc_id: doc.title for doc_id, doc in gen.docs.items()}
     body = debrief_text(report, scene, titles)
-    await send_html(_Chat(context.bot, chat_id), html.escape(body), None, reply=False)
+    await send_html(ChatTarget(context.bot, chat_id), html.escape(body), None, reply=False)
     transcript = transcript_markdown(game, scene, messages, body).encode("utf-8")
     name = f"game-{game_id}-{scene.id}.md"
     trainer = game.state["trainer_id"]

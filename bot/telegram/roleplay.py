@@ -18,7 +18,7 @@ from bot.coach.roleplay import Scorecard
 from bot.coach.scenario import LEVELS
 from bot.coach.service import MAX_TURN_CHARS, NoActiveSession, SessionActive, TurnTooLong, UnknownScenario
 from bot.coach.text import LEVEL_NAMES, OUTCOME_NAMES, brief_text, level_text, scorecard_text
-from bot.telegram.context import CoachContext, send_html
+from bot.telegram.context import ChatTarget, CoachContext, send_html
 from bot.telegram.i18n import t
 from bot.telegram.render import in_script
 
@@ -251,20 +251,7 @@ def _target(query) -> Message:
     """The message a button was on; when Telegram no longer shows it, a stand-in in the user's chat."""
     if query.message is not None and isinstance(query.message, Message):
         return query.message
-    return _PrivateChat(query.get_bot(), query.from_user.id)
-
-
-class _PrivateChat:
-    """Enough of a Message (chat_id, get_bot, reply_html) to send into the user's private chat."""
-
-    def __init__(self, bot, chat_id: int) -> None:
-        self._bot, self.chat_id = bot, chat_id
-
-    def get_bot(self):
-        return self._bot
-
-    async def reply_html(self, text, **kwargs):
-        return await self._bot.send_message(self.chat_id, text, parse_mode="HTML", **kwargs)
+    return ChatTarget(query.get_bot(), query.from_user.id)
 
 
 async def _edit_or_send(query, context: CoachContext, text: str, keyboard: InlineKeyboardMarkup) -> None:

@@ -18,7 +18,7 @@ from telegram.ext import Application
 from bot.coach.scenario import LEVELS
 from bot.coach.text import LEVEL_NAMES, OUTCOME_NAMES
 from bot.telegram.context import CoachContext, send_html
-from bot.telegram.game import is_trainer
+from bot.telegram.game import trainer_in_group
 
 log = logging.getLogger(__name__)
 JOB_PREFIX = "assignment:"
@@ -26,14 +26,8 @@ DAY = 86400.0
 
 
 async def _trainer_in_group(update: Update, context: CoachContext) -> bool:
-    message = update.effective_message
-    if update.effective_chat.type == ChatType.PRIVATE:
-        await message.reply_text("这个命令在团队群里用：它针对的是群里的成员。")
-        return False
-    if not await is_trainer(update, context):
-        await message.reply_text("只有培训师可以用这个命令。")
-        return False
-    return True
+    return await trainer_in_group(update, context, private="这个命令在团队群里用：它针对的是群里的成员。",
+                                  refused="只有培训师可以用这个命令。")
 
 
 def _team(update: Update, context: CoachContext) -> list[tuple[int, str]]:
