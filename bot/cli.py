@@ -195,7 +195,7 @@ def ask(question: Annotated[str, typer.Argument(help="The question.")], kb: KbOp
 
 @app.command(name="eval")
 def evaluate(
-    only: Annotated[str | None, typer.Option(help="Run one set: kb, raw or roleplay.")] = None,
+    only: Annotated[str | None, typer.Option(help="Run one set: kb, raw (with its held-out set) or roleplay.")] = None,
     tune: Annotated[bool, typer.Option(help="Grid-search the fusion weight and report every setting.")] = False,
     raw_dir: Annotated[Path | None, typer.Option(help="Folder of raw web documents (default ../shared/seeds).")] = None,
 ) -> None:

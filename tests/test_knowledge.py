@@ -67,13 +67,15 @@ def test_eval_questions_point_at_existing_articles():
     assert {a for q in questions for a in q.articles} == ids  # every article has questions
 
 
-def test_raw_eval_answers_occur_in_their_documents():
+@pytest.mark.parametrize("name", ["questions.yaml", "heldout.yaml"])
+def test_raw_eval_answers_occur_in_their_documents(name):
     if not SEEDS.is_dir():
         pytest.skip("shared/seeds not present")
     from bot.kb.text import normalize
 
-    items = yaml.safe_load((PROJECT_ROOT / "eval" / "raw" / "questions.yaml").read_text(encoding="utf-8"))
+    items = yaml.safe_load((PROJECT_ROOT / "eval" / "raw" / name).read_text(encoding="utf-8"))
     assert len(items) >= 45
+    assert {item["lang"] for item in items} == {"zh-CN", "zh-TW", "en"}
     for item in items:
         doc = re.sub(r"\s", "", normalize((SEEDS / item["doc"]).read_text(encoding="utf-8")))
         assert any(normalize(a) in doc for a in item["answer"]), item["q"]

@@ -3,6 +3,8 @@
 - ``eval/kb/*.yaml``: questions whose answer an article states (``article`` or ``articles``).
 - ``eval/raw/questions.yaml``: questions over noisy scraped pages (default ``../shared/seeds``);
   a passage is correct when it comes from ``doc`` and contains one of the ``answer`` strings.
+- ``eval/raw/heldout.yaml``: more questions over the same pages, written blind (from the pages
+  alone, without seeing the system's results) and never used for tuning: the honest figure.
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ class Question:
 
 def load_questions(kind: str) -> list[Question]:
     out: list[Question] = []
-    files = sorted((EVAL_DIR / "kb").glob("*.yaml")) if kind == "kb" else [EVAL_DIR / "raw" / "questions.yaml"]
+    files = {"kb": sorted((EVAL_DIR / "kb").glob("*.yaml")), "raw": [EVAL_DIR / "raw" / "questions.yaml"],
+             "raw-heldout": [EVAL_DIR / "raw" / "heldout.yaml"]}[kind]
     for f in files:
         for item in yaml.safe_load(f.read_text(encoding="utf-8")) or []:
             arts = item.get("articles") or ([item["article"]] if item.get("article") else [])
@@ -92,14 +95,16 @@ def _retrievers(settings: Settings, raw_dir: Path | None) -> dict[str, tuple[Ret
     if raw.is_dir():
         kb = knowledge_base(settings, settings.data_dir / "eval-raw")
         kb.ingest([raw])
-        sets["raw"] = (Retriever(kb), load_questions("raw"))
+        retriever = Retriever(kb)
+        sets["raw"] = (retriever, load_questions("raw"))
+        sets["raw-heldout"] = (retriever, load_questions("raw-heldout"))
     return sets
 
 
 def run_eval(settings: Settings, *, only: str | None, tune: bool, raw_dir: Path | None, console: Console) -> dict:
     sets = _retrievers(settings, raw_dir)
     if only:
-        sets = {k: v for k, v in sets.items() if k == only}
+        sets = {k: v for k, v in sets.items() if k == only or k.startswith(f"{only}-")}
     results: dict = {}
     for name, (retriever, questions) in sets.items():
         table = Table(title=f"{name}: {len(questions)} questions (hit@k, MRR@{MRR_DEPTH})")
