@@ -52,3 +52,8 @@ def test_seed_pages_lose_their_chrome_but_keep_their_content():
 def test_tokenize_matches_traditional_and_simplified_alike():
     assert set(tokenize("大客戶流失")) == set(tokenize("大客户流失"))
     assert "让渡" in "".join(tokenize("顧客讓渡價值"))
+
+
+def test_the_particle_zhe_written_the_taiwan_way_matches_the_mainland_way():
+    assert set(tokenize("隨著市場變化，接著跟進")) == set(tokenize("随着市场变化，接着跟进"))
+    assert normalize("著名的顯著成效") == "著名的显著成效"  # 著 stays where simplified writes it too

@@ -29,6 +29,11 @@ def _t2s():
     return opencc.OpenCC("t2s")
 
 
+# t2s keeps 著 (隨著, 意味著, 接著) because 著 is also a simplified character; outside the words
+# where simplified writes 著 (著名, 显著, 名著, ...), it is the particle 着.
+_ZHE_PARTICLE = re.compile(r"(?<![显名巨原土卓昭论编专遗译合])著(?![名作称书述录者])")
+
+
 @functools.cache
 def _s2t():
     import opencc
@@ -51,7 +56,10 @@ def strip_pinyin(text: str) -> str:
 
 
 def to_simplified(text: str) -> str:
-    return _t2s().convert(text) if _HAN.search(text) else text
+    if not _HAN.search(text):
+        return text
+    text = _t2s().convert(text)
+    return _ZHE_PARTICLE.sub("着", text) if "著" in text else text
 
 
 def to_traditional(text: str) -> str:
@@ -102,18 +110,26 @@ def tokenize(text: str, *, normalized: bool = False) -> list[str]:
     Words give precision; bigrams keep recall when the segmenter splits a term differently in
     the question and in the passage (a classic failure of Chinese retrieval).
     """
+    fields = lexical_fields(text, normalized=normalized)
+    return fields["words"] + fields["bigrams"]
+
+
+# The lexical index keeps three views of a text, each with its own BM25 and weight (tuned on eval/,
+# see Retriever._lexical): words are precise, character bigrams survive a different segmentation
+# of the same term, single characters survive a paraphrase that shares only key characters.
+LEXICAL_FIELDS = ("words", "bigrams", "chars")
+
+
+def lexical_fields(text: str, *, normalized: bool = False) -> dict[str, list[str]]:
+    """The terms of ``text`` for each lexical field (see LEXICAL_FIELDS), stopwords dropped."""
     if not normalized:
         text = normalize(text)
-    terms: list[str] = []
-    for tok in _jieba().cut_for_search(text):
-        tok = tok.strip()
-        if not tok or tok in STOPWORDS or not _WORD.search(tok):
-            continue
-        terms.append(tok)
-    han_runs = re.findall(r"[\u4e00-\u9fff]{2,}", text)
-    for run in han_runs:
-        terms.extend(run[i : i + 2] for i in range(len(run) - 1))
-    return terms
+    words = [t for t in (tok.strip() for tok in _jieba().cut_for_search(text))
+             if t and t not in STOPWORDS and _WORD.search(t)]
+    runs = re.findall(r"[\u4e00-\u9fff]+", text)
+    bigrams = [run[i : i + 2] for run in runs for i in range(len(run) - 1)]
+    chars = [c for run in runs for c in run if c not in STOPWORDS]
+    return {"words": words, "bigrams": bigrams, "chars": chars}
 
 
 @functools.cache
