@@ -158,3 +158,35 @@ def test_a_running_retriever_picks_up_an_ingest_made_by_another_process(tmp_path
     write(corpus, "visit", "拜访客户", "定期拜访大客户，面对面沟通最能建立信任。")
     KnowledgeBase(tmp_path / "kb", CountingEmbedder()).ingest([corpus])  # e.g. `salescoach ingest`
     assert bot_side.search("拜访大客户", k=1).passages[0].doc_id == "visit"
+
+
+def test_an_index_built_by_an_older_version_asks_for_a_rebuild_and_ingest_rebuilds_it(tmp_path, corpus):
+    import json
+
+    from bot.kb.errors import KnowledgeBaseError
+
+    kb = KnowledgeBase(tmp_path / "kb", CountingEmbedder())
+    kb.ingest([corpus])
+    old = kb.current_path()
+    manifest = json.loads((old / "manifest.json").read_text())
+    manifest["format"] = manifest["layout"]["format"] = 3
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(KnowledgeBaseError, match="ingest --rebuild"):
+        Retriever(kb)
+    assert kb.ingest([corpus]).added == []  # same documents, rebuilt in the current format
+    assert kb.current_path() != old
+    assert Retriever(kb).search("发货 车号", k=1).passages[0].doc_id == "shipment"
+
+
+def test_a_broad_passage_that_sounds_like_every_question_does_not_win_every_question(tmp_path):
+    """The dense search subtracts the direction all typical questions share (hubness)."""
+    docs = tmp_path / "docs"
+    write(docs, "hub", "常见问题", "客户说我们该怎么办？怎么做才好？客户的问题该怎么回答？我们应该怎么处理客户？")
+    write(docs, "bucket", "漏桶", "漏桶：企业一边拼命招揽新客户，一边让老客户从桶底的漏洞流走。")
+    kb = KnowledgeBase(tmp_path / "kb", FakeEmbedder())
+    kb.ingest([docs])
+    dense_only = Retriever(kb, dense_weight=1.0)
+    question = "漏桶是什么意思，老客户为什么会流走？"
+    assert dense_only.search(question, k=1).passages[0].doc_id == "bucket"
+    dense_only.generation.query_center = None  # what the search did before
+    assert dense_only.search(question, k=1).passages[0].doc_id == "hub"

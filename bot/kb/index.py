@@ -4,7 +4,8 @@ Layout of a knowledge-base directory::
 
     CURRENT              name of the live generation (replaced atomically)
     gen-<id>/            one complete, immutable index: docs.jsonl, chunks.jsonl, manifest.json,
-                         bm25/ (bm25s), chroma/ (ChromaDB)
+                         bm25-<field>/ (bm25s, one per lexical field), chroma/ (ChromaDB),
+                         query_center.npy (see Retriever._dense)
     embeddings.sqlite    cache of passage vectors by (model, content hash): re-ingesting is cheap
     .lock                held while ingesting, so two ingests never interleave
 
@@ -34,14 +35,17 @@ from bot.kb.chunk import Chunk, chunk_document
 from bot.kb.documents import Document, iter_paths, load_file
 from bot.kb.embed import Embedder
 from bot.kb.errors import IndexMissing, KnowledgeBaseError, UnreadableDocument
-from bot.kb.text import normalize, split_sentences, tokenize
+from bot.kb.text import LEXICAL_FIELDS, lexical_fields, normalize, split_sentences
 
 log = logging.getLogger(__name__)
 
 COLLECTION = "passages"
 UNITS = "sentences"
-INDEX_FORMAT = 3
+INDEX_FORMAT = 4
 UNIT_SENTENCES = 2  # a sentence window: precise enough for a fact buried in a long passage
+# Searched wider than Chroma's default (ef 100): retrieval asks for up to 160 sentence windows, and
+# a graph searched barely wider than that misses near neighbours, differently in every build.
+HNSW = {"hnsw": {"space": "cosine", "ef_construction": 200, "ef_search": 400}}
 
 
 @dataclass
@@ -66,7 +70,22 @@ class IngestReport:
 def layout() -> dict:
     """Everything that shapes an index besides the documents: a change means a rebuild."""
     return {"format": INDEX_FORMAT, "target_chars": chunking.TARGET_CHARS, "max_chars": chunking.MAX_CHARS,
-            "unit_sentences": UNIT_SENTENCES}
+            "unit_sentences": UNIT_SENTENCES, "typical_questions": _digest(typical_questions()), "hnsw": HNSW,
+            "script": "t2s+zhe"}
+
+
+def typical_questions() -> list[str]:
+    """Questions of the kind reps ask; their mean vector is the direction all questions share."""
+    import yaml
+
+    path = Path(__file__).with_name("data") / "typical_questions.yaml"
+    return [str(q) for q in yaml.safe_load(path.read_text(encoding="utf-8")) or []]
+
+
+def _digest(items: list[str]) -> str:
+    import hashlib
+
+    return hashlib.sha256("\0".join(items).encode()).hexdigest()[:16]
 
 
 def sentence_units(chunk: Chunk) -> list[str]:
@@ -138,10 +157,11 @@ class Generation:
     manifest: dict
     docs: dict[str, Document]
     chunks: list[Chunk]
-    bm25: object
+    bm25: dict[str, object]  # lexical field -> bm25s index
     collection: object
     units: object = None  # ChromaDB collection of sentence windows
     unit_owner: np.ndarray | None = None  # unit id -> passage index
+    query_center: np.ndarray | None = None  # mean vector of typical questions
     _positions: dict[str, int] | None = field(default=None, repr=False)
 
     @property
@@ -185,14 +205,20 @@ class KnowledgeBase:
         manifest = json.loads((path / "manifest.json").read_text())
         docs = {d.doc_id: d for d in map(Document.from_json, _read_jsonl(path / "docs.jsonl"))}
         chunks = [Chunk(**c) for c in _read_jsonl(path / "chunks.jsonl")]
-        bm25 = bm25s.BM25.load(str(path / "bm25"), mmap=False) if chunks else None
+        if chunks and manifest.get("format") != INDEX_FORMAT:
+            raise KnowledgeBaseError(
+                f"the index at {self.dir} was built by an older version of salescoach: "
+                f"run `salescoach ingest --rebuild --kb {self.dir}`"
+            )
+        bm25 = {f: bm25s.BM25.load(str(path / f"bm25-{f}"), mmap=False) for f in LEXICAL_FIELDS} if chunks else {}
         client = _chroma_client(path / "chroma") if chunks else None
         collection = client.get_collection(COLLECTION) if client else None
         units = owner = None
         if client and (path / "units.npy").is_file():
             owner = np.load(path / "units.npy")
             units = client.get_collection(UNITS) if len(owner) else None
-        return Generation(path, manifest, docs, chunks, bm25, collection, units, owner)
+        center = np.load(path / "query_center.npy") if (path / "query_center.npy").is_file() else None
+        return Generation(path, manifest, docs, chunks, bm25, collection, units, owner, center)
 
     def documents(self) -> dict[str, Document]:
         path = self.current_path()
@@ -312,16 +338,20 @@ class KnowledgeBase:
             _write_jsonl(gen / "docs.jsonl", (d.to_json() for d in docs))
             _write_jsonl(gen / "chunks.jsonl", (c.to_json() for c in chunks))
             if chunks:
-                bm25 = bm25s.BM25(k1=1.2, b=0.75)
-                bm25.index([tokenize(t) for t in texts], show_progress=False)
-                bm25.save(str(gen / "bm25"))
+                terms = [lexical_fields(t, normalized=True) for t in map(normalize, texts)]
+                for f in LEXICAL_FIELDS:
+                    bm25 = bm25s.BM25(k1=1.2, b=0.75)
+                    bm25.index([t[f] for t in terms], show_progress=False)
+                    bm25.save(str(gen / f"bm25-{f}"))
+                questions = [normalize(q, lower=False) for q in typical_questions()]
+                if questions:
+                    center = np.asarray(self.embedder.embed_queries(questions), dtype=np.float32).mean(axis=0)
+                    np.save(gen / "query_center.npy", center)
                 client = _chroma_client(gen / "chroma")
-                col = client.create_collection(
-                    COLLECTION, metadata={"hnsw:space": "cosine"}, embedding_function=None
-                )
+                col = client.create_collection(COLLECTION, configuration=HNSW, embedding_function=None)
                 _add_all(client, col, vectors)
                 if units:
-                    ucol = client.create_collection(UNITS, metadata={"hnsw:space": "cosine"}, embedding_function=None)
+                    ucol = client.create_collection(UNITS, configuration=HNSW, embedding_function=None)
                     _add_all(client, ucol, unit_vectors)
                 np.save(gen / "units.npy", np.asarray(owner, dtype=np.int32))
                 del col, client
