@@ -67,7 +67,7 @@ def test_eval_questions_point_at_existing_articles():
     assert {a for q in questions for a in q.articles} == ids  # every article has questions
 
 
-@pytest.mark.parametrize("name", ["questions.yaml", "heldout.yaml"])
+@pytest.mark.parametrize("name", ["questions.yaml", "heldout.yaml", "heldout2.yaml"])
 def test_raw_eval_answers_occur_in_their_documents(name):
     if not SEEDS.is_dir():
         pytest.skip("shared/seeds not present")

@@ -3,8 +3,10 @@
 - ``eval/kb/*.yaml``: questions whose answer an article states (``article`` or ``articles``).
 - ``eval/raw/questions.yaml``: questions over noisy scraped pages (default ``../shared/seeds``);
   a passage is correct when it comes from ``doc`` and contains one of the ``answer`` strings.
-- ``eval/raw/heldout.yaml``: more questions over the same pages, written blind (from the pages
-  alone, without seeing the system's results) and never used for tuning: the honest figure.
+- ``eval/raw/heldout*.yaml``: more questions over the same pages, written blind (from the pages
+  alone, without seeing the system's results) and never used for tuning: the honest figures.
+  ``heldout`` paraphrases on purpose; ``heldout2`` asks the way trained reps do, half of it
+  naming the concept.
 """
 
 from __future__ import annotations
@@ -47,8 +49,10 @@ class Question:
 
 def load_questions(kind: str) -> list[Question]:
     out: list[Question] = []
-    files = {"kb": sorted((EVAL_DIR / "kb").glob("*.yaml")), "raw": [EVAL_DIR / "raw" / "questions.yaml"],
-             "raw-heldout": [EVAL_DIR / "raw" / "heldout.yaml"]}[kind]
+    if kind == "kb":
+        files = sorted((EVAL_DIR / "kb").glob("*.yaml"))
+    else:  # "raw" is raw/questions.yaml, "raw-heldout" raw/heldout.yaml, ...
+        files = [EVAL_DIR / "raw" / f"{kind.removeprefix('raw-') if kind != 'raw' else 'questions'}.yaml"]
     for f in files:
         for item in yaml.safe_load(f.read_text(encoding="utf-8")) or []:
             arts = item.get("articles") or ([item["article"]] if item.get("article") else [])
@@ -97,7 +101,8 @@ def _retrievers(settings: Settings, raw_dir: Path | None) -> dict[str, tuple[Ret
         kb.ingest([raw])
         retriever = Retriever(kb)
         sets["raw"] = (retriever, load_questions("raw"))
-        sets["raw-heldout"] = (retriever, load_questions("raw-heldout"))
+        for f in sorted((EVAL_DIR / "raw").glob("heldout*.yaml")):
+            sets[f"raw-{f.stem}"] = (retriever, load_questions(f"raw-{f.stem}"))
     return sets
 
 
