@@ -91,6 +91,30 @@ def test_cues_respect_negation_script_and_spacing():
     assert cue_matches("re:[0-9]+点(之前|前)", match_form("3点前到"))
     assert cue_matches("司机&电话", match_form("司机的电话是139"))
     assert not cue_matches("司机&电话", match_form("司机已经出发"))
+    # A-not-A questions ask; they do not negate what follows.
+    assert cue_matches("re:哪些.{0,8}改善", match_form("有没有哪些地方是您特别想改善的？"))
+    assert cue_matches("满意", match_form("用下来您满不满意？"))
+    assert not cue_matches("满意", match_form("用下来不满意"))
+
+
+def test_a_concession_traded_for_an_annual_agreement_is_not_an_instant_discount(scenarios, judge):
+    scenario = scenarios["price-objection"]
+    traded = judge.judge(scenario, "价格我没法白降。如果东屿愿意签全年的框架协议，或者账期能缩短一些，"
+                                   "我可以去申请每吨让290左右。")
+    assert "instant-discount" not in traded.mistakes
+    assert traded.criteria["conditional-concession"].strength >= MET
+    given = judge.judge(scenario, "那我去跟老板申请一下，每吨先给您降500，您看行不行？")
+    assert "instant-discount" in given.mistakes
+
+
+def test_leading_questions_and_a_politely_blamed_carrier_are_mistakes(scenarios, judge):
+    leading = judge.judge(scenarios["needs-discovery"], "您选供应商应该最看重的就是质量和交期吧？")
+    assert "leading-question" in leading.mistakes
+    assert not judge.judge(scenarios["needs-discovery"], "除了价格，您选供应商还看重哪些方面？").mistakes
+    blame = judge.judge(scenarios["late-delivery-complaint"], "实在对不起。主要是承运那边车辆紧张，我们也一直在催他们。")
+    assert "blame-carrier" in blame.mistakes
+    owned = judge.judge(scenarios["late-delivery-complaint"], "实在对不起，发货计划排晚了，责任在我们，不是物流耽误的。")
+    assert "blame-carrier" not in owned.mistakes
 
 
 def test_facts_given_over_several_turns_add_up(scenarios, judge):

@@ -34,6 +34,7 @@ sentences were flagged (scenario authors hit it three times); 0.06-0.10 score th
 MISTAKE_CAP = 0.5
 """Credit a criterion can earn from a sentence that also makes a mistake."""
 _NEGATIONS = ("不是", "并非", "不算", "没有", "不能说", "不会", "别说", "不")
+_A_NOT_A = re.compile(r"(.)[不没]\1$")
 _CLAUSES = re.compile(r"(?<=[，,；;。！？!?\n])")
 
 
@@ -57,6 +58,9 @@ def match_form(text: str) -> str:
 
 def _negated(text: str, start: int) -> bool:
     before = text[max(0, start - 3):start]
+    # A-not-A questions ask, they do not negate: 有没有哪些地方, 是不是, 满不满意.
+    if _A_NOT_A.search(before) or (len(before) >= 2 and before[-1] in "不没" and text[start:start + 1] == before[-2]):
+        return False
     return any(before.endswith(n) for n in _NEGATIONS)
 
 
@@ -131,14 +135,19 @@ class Judge:
 
         per_item = np.stack([sims[:, offsets[i.id][0]:offsets[i.id][1]].max(axis=1) for i in items], axis=1)
         median = np.median(per_item, axis=1)
+        by_id = {c.id: c for c in scenario.rubric}
         mistake_sentences = set()
         for m in scenario.mistakes:
             lo, hi = offsets[m.id]
             margin = sims[:, lo:hi].max(axis=1) - median
             for k, n in enumerate(normed):
                 if any(cue_matches(cue, n) for cue in m.cues) or margin[k] >= MISTAKE_MARGIN:
-                    result.mistakes[m.id] = parts[k]
-                    mistake_sentences.add(k)
+                    # "as soon as possible" right next to a real time, or "每吨让290" offered only
+                    # for an annual framework agreement, is no mistake: judged on the cues alone,
+                    # before the mistake could cap the very move that excuses it.
+                    if not any(_cue_strength(by_id[u], normed) >= MET for u in m.unless if u in by_id):
+                        result.mistakes[m.id] = parts[k]
+                        mistake_sentences.add(k)
                     break
 
         for c in scenario.rubric:
@@ -162,9 +171,9 @@ class Judge:
                 hit = Hit(sim_strength, parts[int(margin.argmax())])
             if hit.strength > 0:
                 result.criteria[c.id] = hit
-
-        for m in scenario.mistakes:  # "as soon as possible" right next to a real time is no mistake
-            if m.id in result.mistakes and any(
-                    result.criteria.get(u, Hit(0, "")).strength >= MET for u in m.unless):
-                del result.mistakes[m.id]
         return result
+
+
+def _cue_strength(criterion: Criterion, normed: list[str]) -> float:
+    found = {cue for n in normed for cue in criterion.cues if cue_matches(cue, n)}
+    return min(1.0, len(found) / criterion.min_cues)
