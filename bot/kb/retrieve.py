@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 # Tuned on eval/ (see `salescoach eval --tune`): dense and lexical evidence weighted, each
 # normalised to [0, 1] per query, over the union of both retrievers' top candidates. Tuned on the
-# knowledge-base and raw dev questions; eval/raw/heldout.yaml was kept out of the tuning.
+# knowledge-base and raw dev questions; the blind eval/raw/heldout*.yaml were kept out of it.
 DENSE_WEIGHT = 0.45
 CANDIDATES = 40
 UNIT_WEIGHT = 0.9  # share of a passage's dense score that comes from its best sentence window
