@@ -52,7 +52,8 @@ def load_questions(kind: str) -> list[Question]:
     if kind == "kb":
         files = sorted((EVAL_DIR / "kb").glob("*.yaml"))
     else:  # "raw" is raw/questions.yaml, "raw-heldout" raw/heldout.yaml, ...
-        files = [EVAL_DIR / "raw" / f"{kind.removeprefix('raw-') if kind != 'raw' else 'questions'}.yaml"]
+        name = "questions" if kind == "raw" else kind.removeprefix("raw-")
+        files = [EVAL_DIR / "raw" / f"{name}.yaml"]
     for f in files:
         for item in yaml.safe_load(f.read_text(encoding="utf-8")) or []:
             arts = item.get("articles") or ([item["article"]] if item.get("article") else [])

@@ -162,6 +162,7 @@ class Generation:
     units: object = None  # ChromaDB collection of sentence windows
     unit_owner: np.ndarray | None = None  # unit id -> passage index
     query_center: np.ndarray | None = None  # mean vector of typical questions
+    single_sentence: np.ndarray | None = None  # passages with no sentence windows (one sentence)
     _positions: dict[str, int] | None = field(default=None, repr=False)
 
     @property
@@ -218,7 +219,8 @@ class KnowledgeBase:
             owner = np.load(path / "units.npy")
             units = client.get_collection(UNITS) if len(owner) else None
         center = np.load(path / "query_center.npy") if (path / "query_center.npy").is_file() else None
-        return Generation(path, manifest, docs, chunks, bm25, collection, units, owner, center)
+        single = np.bincount(owner, minlength=len(chunks)) == 0 if owner is not None else None
+        return Generation(path, manifest, docs, chunks, bm25, collection, units, owner, center, single)
 
     def documents(self) -> dict[str, Document]:
         path = self.current_path()
@@ -338,7 +340,7 @@ class KnowledgeBase:
             _write_jsonl(gen / "docs.jsonl", (d.to_json() for d in docs))
             _write_jsonl(gen / "chunks.jsonl", (c.to_json() for c in chunks))
             if chunks:
-                terms = [lexical_fields(t, normalized=True) for t in map(normalize, texts)]
+                terms = [lexical_fields(t) for t in texts]
                 for f in LEXICAL_FIELDS:
                     bm25 = bm25s.BM25(k1=1.2, b=0.75)
                     bm25.index([t[f] for t in terms], show_progress=False)

@@ -145,7 +145,7 @@ class Retriever:
         if gen.collection is None or self.dense_weight <= 0:
             return np.array([], dtype=int), np.array([], dtype=np.float32)
         vec = self.kb.embedder.embed_queries([normalize(query, lower=False)])[0]
-        if gen.query_center is not None and len(gen.query_center) == len(vec):
+        if gen.query_center is not None:
             vec = vec - QUERY_CENTERING * gen.query_center
         idx, sim = _nearest(gen.collection, vec, depth)
         if gen.units is None or gen.unit_owner is None:
@@ -158,8 +158,7 @@ class Retriever:
         window = np.full(n, usim.min() if len(usim) else 0.0, dtype=np.float32)
         np.maximum.at(window, gen.unit_owner[uidx], usim)
         # A one-sentence passage has no windows: the passage itself is its best window.
-        single = np.bincount(gen.unit_owner, minlength=n) == 0
-        window[single] = passage[single]
+        window[gen.single_sentence] = passage[gen.single_sentence]
         mixed = (1 - UNIT_WEIGHT) * passage + UNIT_WEIGHT * window
         cand = np.union1d(idx, gen.unit_owner[uidx]).astype(int)
         order = cand[np.argsort(-mixed[cand])][:depth]
