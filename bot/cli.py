@@ -17,6 +17,8 @@ from bot.config import Settings
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="salescoach: a sales-coaching bot.")
 models_app = typer.Typer(no_args_is_help=True, help="Manage the embedding model.")
 app.add_typer(models_app, name="models")
+moves_app = typer.Typer(no_args_is_help=True, help="The sales-move recogniser: retrain it, or see what it reads.")
+app.add_typer(moves_app, name="moves")
 console = Console(stderr=True, soft_wrap=True)
 log = logging.getLogger("bot")
 
@@ -195,17 +197,22 @@ def ask(question: Annotated[str, typer.Argument(help="The question.")], kb: KbOp
 
 @app.command(name="eval")
 def evaluate(
-    only: Annotated[str | None, typer.Option(help="Run one set: kb, raw (with its held-out set) or roleplay.")] = None,
+    only: Annotated[str | None, typer.Option(help="Run one set: kb, raw (with its held-out set), roleplay (pairs), "
+                                             "moves (the recogniser) or judge (single turns, simulated sessions).")] = None,
     tune: Annotated[bool, typer.Option(help="Grid-search the fusion weight and report every setting.")] = False,
     raw_dir: Annotated[Path | None, typer.Option(help="Folder of raw web documents (default ../shared/seeds).")] = None,
 ) -> None:
     """Retrieval quality (hit@1/3/5, MRR per set and language) and the role-play scorer's pairwise accuracy."""
-    from bot.coach.evaluate import run_roleplay_eval
+    from bot.coach.evaluate import run_judge_eval, run_moves_eval, run_roleplay_eval
     from bot.kb.evaluate import run_eval
 
     settings, out = _settings(), Console()
-    if only != "roleplay":
+    if only not in ("roleplay", "moves", "judge"):
         run_eval(settings, only=only, tune=tune, raw_dir=raw_dir, console=out)
+    if only in (None, "moves"):
+        run_moves_eval(settings, out)
+    if only in (None, "judge"):
+        run_judge_eval(settings, out)
     if only in (None, "roleplay"):
         run_roleplay_eval(settings, out)
 
@@ -294,6 +301,29 @@ def roleplay(
             sys.stdout.write(json.dumps(card.to_json(), ensure_ascii=False) + "\n")
         else:
             out.print(scorecard_text(card), markup=False, highlight=False)
+
+
+@moves_app.command("train")
+def moves_train() -> None:
+    """Retrain the sales-move recogniser on eval/moves/train and write bot/coach/data/moves.npz (a few minutes)."""
+    from bot.coach.moves import MODEL_FILE
+    from bot.coach.movetrain import train
+
+    head, scores = train(cache_path=_settings().data_dir / "cache" / "move-vectors.npz")
+    console.print(f"wrote {MODEL_FILE}: {head.meta['sentences']} sentences by {len(head.meta['authors'])} authors; "
+                  f"out-of-fold macro-F1 {scores.macro_f1:.3f}, mistake moves precision {scores.mistake_precision:.3f} "
+                  f"recall {scores.mistake_recall:.3f}")
+
+
+@moves_app.command("check")
+def moves_check(text: Annotated[str, typer.Argument(help="What a rep says.")]) -> None:
+    """Which sales moves the recogniser reads in each sentence of a rep's turn."""
+    from bot.coach.moves import default_recogniser, load_catalogue
+
+    catalogue = load_catalogue()
+    for s in default_recogniser().recognise(text).sentences:
+        found = ", ".join(f"{m} ({catalogue.get(m).title}) {p:.2f}" for m, p in s.moves.items()) or "-"
+        console.print(f"{s.text}\n    {found}", markup=False, highlight=False)
 
 
 @models_app.command("build")
