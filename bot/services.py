@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -39,6 +40,9 @@ class Services:
         llm = chat_model(settings)
         store = Store(settings.data_dir / "state.sqlite")
         coach = Coach(store, Judge(retriever.kb.embedder), retriever=retriever, chat_model=llm)
+        # The recogniser and the scenarios' reference sentences load in the background (a few seconds), so
+        # start-up does not wait and a rep's first turn is as quick as the rest once the bot is up.
+        threading.Thread(target=coach.judge.warm, args=(coach.scenarios(),), name="warm-judge", daemon=True).start()
         games = GameBook(store, team_size=settings.game_team_size, minutes=settings.game_minutes,
                          reminders=tuple(settings.game_reminders))
         study = SelfStudy(store, settings.knowledge_dir, timezone=settings.timezone)

@@ -1,10 +1,10 @@
-"""Judge a rep's turn against a scenario's rubric: cue phrases plus sentence embeddings, deterministic.
+"""Judge a rep's turn against a scenario's rubric: which moves the rep made, read by the sales-move recogniser.
 
-Each criterion gets a strength in [0, 1] per turn: cue phrases found in the turn (``min_cues`` distinct
-cues give full credit) or, failing that, how close the rep's best sentence comes to the criterion's model
-sentences. Mistakes are found the same way, with a stricter similarity bar, and a cue negated just before
-("不是物流的问题") does not count. The thresholds are validated on the labelled pairs in
-``eval/roleplay/`` (``salescoach eval --only roleplay``).
+Each criterion and mistake of a scenario names the moves that show it (``moves``: any of them; ``a+b``: both in
+the same turn; ``partly_moves``: partial credit). The recogniser (``bot/coach/moves.py``) reads what each
+sentence *does*, whatever the words, so paraphrases count and look-alikes do not: "对不起，司机车坏了" is an
+apology and a blame-shift, not ownership. Literal facts (the five shipment facts, a clock time) stay
+rule-based as ``cues``, which add up across turns (``min_cues``). Deterministic; no similarity thresholds.
 """
 
 from __future__ import annotations
@@ -15,24 +15,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from bot.coach.moves import _E5, MoveRecogniser, TurnMoves, default_recogniser
 from bot.coach.scenario import Criterion, Mistake, Scenario
-from bot.kb.embed import Embedder, FakeEmbedder
 from bot.kb.text import normalize, split_sentences
 
 MET, PARTLY = 0.75, 0.4
 """Strength at which a criterion counts as met or partly met."""
-SIM_FLOOR = 0.90
-"""e5 cosines sit high and close together: below this a sentence is unrelated to every model sentence."""
-MARGIN_LOW, MARGIN_HIGH = 0.02, 0.045
-"""How far a sentence's similarity to a criterion's model sentences must stand above its median similarity
-to all of the scenario's model sentences: it must be about *this* move, not just about the situation."""
-SIM_CAP = 0.6
-"""Similarity alone gives at most "partly": paraphrases earn credit, but full credit needs the words."""
-MISTAKE_MARGIN = 0.10
-"""A mistake found by similarity alone must be a near copy of one of its examples: at 0.06 on-topic good
-sentences were flagged (scenario authors hit it three times); 0.06-0.10 score the labelled pairs the same."""
-MISTAKE_CAP = 0.5
-"""Credit a criterion can earn from a sentence that also makes a mistake."""
+PARTLY_STRENGTH = 0.5
+"""What a ``partly_moves`` move earns on its own (a bare "sorry" toward apology-and-ownership)."""
+ASKS_ABOUT = 0.875
+"""e5 cosine at which a rep's question is about a fact's example question or answer. Unrelated questions in
+the same scenario sit at 0.84-0.87 (they share the situation's vocabulary); a question and the answer it asks for at
+0.89-0.91."""
 _NEGATIONS = ("不是", "并非", "不算", "没有", "不能说", "不会", "别说", "不")
 _A_NOT_A = re.compile(r"(.)[不没]\1$")
 _CLAUSES = re.compile(r"(?<=[，,；;。！？!?\n])")
@@ -43,12 +37,14 @@ class Hit:
     strength: float
     evidence: str  # the rep's sentence that shows it
     cues: frozenset[str] = frozenset()
+    partial_only: bool = False
 
 
 @dataclass
 class TurnJudgement:
     criteria: dict[str, Hit] = field(default_factory=dict)
     mistakes: dict[str, str] = field(default_factory=dict)  # mistake id -> the rep's sentence
+    moves: TurnMoves | None = None
 
 
 def match_form(text: str) -> str:
@@ -92,88 +88,189 @@ def sentences(turn: str) -> list[str]:
 
 
 class Judge:
-    """Scores turns for any scenario; model sentences are embedded once per scenario and cached."""
+    """Scores turns for any scenario from the moves the recogniser reads in them."""
 
-    def __init__(self, embedder: Embedder, *, similarity: bool | None = None) -> None:
-        self.embedder = embedder
-        # The thresholds are calibrated on multilingual-e5 cosines; the fake test embedder's hashed n-grams
-        # carry no meaning, so with it the judge works on cues alone.
-        self.similarity = not isinstance(embedder, FakeEmbedder) if similarity is None else similarity
-        self._examples: dict[str, tuple[Scenario, dict[str, np.ndarray]]] = {}
+    def __init__(self, embedder=None, *, recogniser: MoveRecogniser | None = None) -> None:
+        # ``embedder`` is accepted for the callers that built judges from the knowledge base's embedder; the
+        # recogniser always reads with the model its head was trained on.
+        self._recogniser = recogniser
+        self._topics: dict[str, tuple[Scenario, dict[str, np.ndarray]]] = {}
+        self._knowledge: dict[str, tuple] = {}
         self._lock = threading.Lock()
 
-    def _example_vectors(self, scenario: Scenario) -> dict[str, np.ndarray]:
+    @property
+    def recogniser(self) -> MoveRecogniser:
+        if self._recogniser is None:
+            self._recogniser = default_recogniser()
+        return self._recogniser
+
+    def moves(self, turn: str) -> TurnMoves:
+        return self.recogniser.recognise(turn)
+
+    def _topic_vectors(self, scenario: Scenario) -> dict[str, np.ndarray]:
+        """Each criterion's example sentences as e5 vectors, embedded once per scenario (or when its file changes)."""
         with self._lock:
-            cached = self._examples.get(scenario.id)
-            if cached is None or cached[0] is not scenario:  # new, or its file was edited
-                items: list[Criterion | Mistake] = [*scenario.rubric, *scenario.mistakes]
-                texts = [e for item in items for e in item.examples]
-                vecs = self.embedder.embed_queries(texts)
-                out, i = {}, 0
-                for item in items:
-                    out[item.id] = vecs[i:i + len(item.examples)]
-                    i += len(item.examples)
-                self._examples[scenario.id] = cached = (scenario, out)
+            cached = self._topics.get(scenario.id)
+            if cached is None or cached[0] is not scenario:
+                # What each criterion asks about: its model sentences and its visible evidence.
+                vecs = {c.id: _E5.vectors([*c.examples, c.evidence]) for c in scenario.rubric}
+                self._topics[scenario.id] = cached = (scenario, vecs)
             return cached[1]
 
-    def judge(self, scenario: Scenario, turn: str) -> TurnJudgement:
-        parts = sentences(turn)
-        result = TurnJudgement()
-        if not parts:
-            return result
-        normed = [match_form(p) for p in parts]
-        items = [*scenario.rubric, *scenario.mistakes]
-        if self.similarity:
-            examples = self._example_vectors(scenario)
-            sims = self.embedder.embed_queries(parts) @ np.concatenate([examples[i.id] for i in items]).T
-        else:
-            sims = np.zeros((len(parts), sum(len(i.examples) for i in items)), dtype=np.float32)
-        offsets, i = {}, 0
-        for item in [*scenario.rubric, *scenario.mistakes]:
-            offsets[item.id] = (i, i + len(item.examples))
-            i += len(item.examples)
+    def _knowledge_vectors(self, scenario: Scenario) -> tuple[list[tuple[str, int]], np.ndarray]:
+        """What the customer can be asked about: each hidden fact (its questions and its answer) and each
+        thing it openly knows (its questions), as e5 vectors with their owner, embedded once per scenario."""
+        with self._lock:
+            cached = self._knowledge.get(scenario.id)
+            if cached is None or cached[0] is not scenario:
+                owners, texts = [], []
+                for i, f in enumerate(scenario.hidden.facts):
+                    # A question is closest to other questions; a fact without example questions is matched
+                    # on what it says.
+                    for t in f.asks or [f.says]:
+                        owners.append(("fact", i))
+                        texts.append(t)
+                for i, k in enumerate(scenario.customer.knows):
+                    for t in k.asks:
+                        owners.append(("knows", i))
+                        texts.append(t)
+                cached = (scenario, owners, _E5.vectors(texts))
+                self._knowledge[scenario.id] = cached
+            return cached[1], cached[2]
 
-        per_item = np.stack([sims[:, offsets[i.id][0]:offsets[i.id][1]].max(axis=1) for i in items], axis=1)
-        median = np.median(per_item, axis=1)
-        by_id = {c.id: c for c in scenario.rubric}
-        mistake_sentences = set()
+    def closest_knowledge(self, scenario: Scenario, questions: list[np.ndarray]) -> tuple[str, int] | None:
+        """The hidden fact or known thing a rep's question asks about, or None when it asks about neither."""
+        owners, vecs = self._knowledge_vectors(scenario)
+        if not questions or not owners:
+            return None
+        sims = np.stack(questions) @ vecs.T
+        q, j = np.unravel_index(int(sims.argmax()), sims.shape)
+        return owners[j] if sims[q, j] >= ASKS_ABOUT else None
+
+    def warm(self, scenarios: dict[str, Scenario]) -> None:
+        """Load the recogniser and embed every scenario's reference sentences, so no rep's first turn waits."""
+        self.recogniser.recognise("您好。")
+        for scenario in scenarios.values():
+            self._topic_vectors(scenario)
+            self._knowledge_vectors(scenario)
+
+    def _owners(self, scenario: Scenario, tm: TurnMoves) -> dict[tuple[int, str], str]:
+        """Sentence and shared move -> the one criterion it is about.
+
+        Several criteria may rest on the same move (needs-discovery's five open questions differ only in what
+        they ask about): a sentence making that move is credited to the criterion whose example sentences it
+        is closest to, so "项目最后用在哪" counts for end use and not for the decision process.
+        """
+        users: dict[str, list[str]] = {}
+        for c in scenario.rubric:
+            for entry in c.moves:
+                if "+" not in entry:
+                    users.setdefault(entry, []).append(c.id)
+        shared = {m: ids for m, ids in users.items() if len(ids) > 1}
+        owners: dict[tuple[int, str], str] = {}
+        if not shared:
+            return owners
+        topics = self._topic_vectors(scenario)
+        for k, sent in enumerate(tm.sentences):
+            for move, ids in shared.items():
+                if move in sent.moves and sent.vector is not None:
+                    owners[(k, move)] = max(ids, key=lambda cid: float((topics[cid] @ sent.vector).max()))
+        return owners
+
+    def judge(self, scenario: Scenario, turn: str, moves: TurnMoves | None = None, *,
+              earlier: frozenset[str] = frozenset()) -> TurnJudgement:
+        """``earlier``: moves the rep made in earlier turns of the session, so a criterion that needs two
+        moves ("复述确认并约定下一步") is met when the second comes turns after the first."""
+        tm = moves if moves is not None else self.moves(turn)
+        result = TurnJudgement(moves=tm)
+        if not tm.sentences:
+            return result
+        normed = [match_form(s.text) for s in tm.sentences]
+        mistake_moves = {mv for m in scenario.mistakes for mv in m.moves}
+        owners = self._owners(scenario, tm)
+
+        # Criteria first on their own, so a mistake's ``unless`` can see them ("尽快" right next to "下午三点前").
+        raw: dict[str, Hit] = {c.id: _credit(c, tm, normed, owners, earlier) for c in scenario.rubric}
+        mistake_sentences: set[str] = set()
         for m in scenario.mistakes:
-            lo, hi = offsets[m.id]
-            margin = sims[:, lo:hi].max(axis=1) - median
-            for k, n in enumerate(normed):
-                if any(cue_matches(cue, n) for cue in m.cues) or margin[k] >= MISTAKE_MARGIN:
-                    # "as soon as possible" right next to a real time, or "每吨让290" offered only
-                    # for an annual framework agreement, is no mistake: judged on the cues alone,
-                    # before the mistake could cap the very move that excuses it.
-                    if not any(_cue_strength(by_id[u], normed) >= MET for u in m.unless if u in by_id):
-                        result.mistakes[m.id] = parts[k]
-                        mistake_sentences.add(k)
-                    break
+            hit = _mistake(m, tm, normed)
+            if hit is None:
+                continue
+            if any(raw[u].strength >= MET for u in m.unless if u in raw):
+                continue
+            result.mistakes[m.id] = hit
+            mistake_sentences.add(hit)
 
         for c in scenario.rubric:
-            lo, hi = offsets[c.id]
-            best_sim = sims[:, lo:hi].max(axis=1)
-            # A sentence that makes a mistake earns no credit by resemblance ("不是我们的问题" ≈ an apology).
-            margin = np.where((best_sim >= SIM_FLOOR) & ~np.isin(np.arange(len(parts)), list(mistake_sentences)),
-                              best_sim - median, 0.0)
-            per_sentence = [frozenset(cue for cue in c.cues if cue_matches(cue, n)) for n in normed]
-            found = frozenset().union(*per_sentence)
-            cue_strength = min(1.0, len(found) / c.min_cues)
-            # A move made inside a mistake ("对不起，但这是物流的问题") counts only in part.
-            clean = frozenset().union(*(f for k, f in enumerate(per_sentence) if k not in mistake_sentences))
-            if clean != found:
-                cue_strength = max(min(1.0, len(clean) / c.min_cues), min(cue_strength, MISTAKE_CAP))
-            sim_strength = SIM_CAP * float(np.clip((margin.max() - MARGIN_LOW) / (MARGIN_HIGH - MARGIN_LOW), 0, 1))
-            if found and cue_strength >= sim_strength:
-                j = max(range(len(parts)), key=lambda k: (len(per_sentence[k]), best_sim[k]))
-                hit = Hit(cue_strength, parts[j], found)
-            else:
-                hit = Hit(sim_strength, parts[int(margin.argmax())])
-            if hit.strength > 0:
-                result.criteria[c.id] = hit
+            hit = raw[c.id]
+            if hit.strength <= 0:
+                continue
+            if hit.partial_only and result.mistakes:
+                continue  # a bare "sorry" next to a blame-shift is no apology
+            if not hit.cues and hit.evidence in mistake_sentences:
+                carried = next(s for s in tm.sentences if s.text == hit.evidence)
+                if set(carried.moves) & mistake_moves:
+                    # A move made in the very sentence that makes a mistake does not count: "真抱歉，司机半路
+                    # 车坏了" is a blame-shift, not ownership. Literal facts in it (a plate number) still do.
+                    continue
+            result.criteria[c.id] = hit
         return result
 
 
-def _cue_strength(criterion: Criterion, normed: list[str]) -> float:
-    found = {cue for n in normed for cue in criterion.cues if cue_matches(cue, n)}
-    return min(1.0, len(found) / criterion.min_cues)
+def _carrier(move: str, c: Criterion, tm: TurnMoves, owners: dict[tuple[int, str], str]) -> tuple[float, str] | None:
+    """The strongest sentence that makes ``move`` for this criterion (shared moves: only its own topic)."""
+    best = None
+    for k, sent in enumerate(tm.sentences):
+        p = sent.moves.get(move)
+        if p is None or owners.get((k, move), c.id) != c.id:
+            continue
+        if best is None or p > best[0]:
+            best = (p, sent.text)
+    return best
+
+
+def _entry_met(entry: str, c: Criterion, tm: TurnMoves, owners, earlier: frozenset[str] = frozenset()) -> str | None:
+    """The evidence sentence when every move of ``a+b`` is made, in this turn or (all but one) in earlier ones;
+    the evidence is this turn's least certain carrier."""
+    parts = entry.split("+")
+    found = {p: _carrier(p, c, tm, owners) for p in parts}
+    here = [f for f in found.values() if f]
+    if not here or any(not found[p] and p not in earlier for p in parts):
+        return None
+    return min(here)[1]
+
+
+def _credit(c: Criterion, tm: TurnMoves, normed: list[str], owners, earlier: frozenset[str] = frozenset()) -> Hit:
+    best = Hit(0.0, "")
+    for entry in c.moves:
+        ev = _entry_met(entry, c, tm, owners, earlier if "+" in entry else frozenset())
+        if ev:
+            best = Hit(1.0, ev)
+            break
+    if best.strength < 1.0:
+        for entry in c.partly_moves:
+            ev = _entry_met(entry, c, tm, owners)
+            if ev:
+                best = Hit(PARTLY_STRENGTH, ev, partial_only=True)
+                break
+    if c.cues:
+        per_sentence = [frozenset(cue for cue in c.cues if cue_matches(cue, n)) for n in normed]
+        found = frozenset().union(*per_sentence)
+        strength = min(1.0, len(found) / c.min_cues)
+        if found and strength > best.strength:
+            k = max(range(len(normed)), key=lambda i: len(per_sentence[i]))
+            best = Hit(strength, tm.sentences[k].text, found)
+        elif found:
+            best = Hit(best.strength, best.evidence, found, best.partial_only)
+    return best
+
+
+def _mistake(m: Mistake, tm: TurnMoves, normed: list[str]) -> str | None:
+    for move in m.moves:
+        ev = tm.evidence(move)
+        if ev:
+            return ev
+    for k, n in enumerate(normed):
+        if any(cue_matches(cue, n) for cue in m.cues):
+            return tm.sentences[k].text
+    return None

@@ -14,6 +14,10 @@ from bot.coach.judge import MET, PARTLY, Judge
 from bot.coach.scenario import LEVELS, Criterion, Scenario
 
 Status = Literal["met", "partly", "missed"]
+QUESTION_MOVES = frozenset({"open_question", "closed_leading_question", "recap_confirm"})
+NEUTRAL_MOVES = frozenset({"small_talk", "logistics_chatter"})
+OFFSCRIPT_LIMIT = 3
+"""Consecutive turns that move nothing before the customer ends the meeting."""
 Outcome = Literal["won", "lost", "out_of_turns", "ended"]
 CREDIT = {"met": 1.0, "partly": 0.5, "missed": 0.0}
 MOOD_MIN, MOOD_MAX, WARM = -8, 6, 2
@@ -66,6 +70,12 @@ class Scorecard:
     study: list[dict] = field(default_factory=list)  # filled by the Coach from the knowledge base
     next_practice: dict | None = None
     feedback: str | None = None  # written by an LLM when one is configured
+    raw: float = 0.0  # credit minus penalties before the 0-100 clamp: ranks two attempts that both show 0
+
+    @property
+    def rank(self) -> tuple[int, float]:
+        """What orders two attempts: the total a rep sees, then the unclamped score (mistakes below zero count)."""
+        return (self.total, self.raw)
 
     @property
     def weakest(self) -> list[CriterionResult]:
@@ -85,8 +95,20 @@ class Scorecard:
         }
 
 
-def _pick(lines: list[str], n: int) -> str:
-    return lines[n % len(lines)]
+# Fallbacks when a scenario file has no pool of its own (a trainer's new scenario need not write them).
+DEFAULT_LINES = {
+    "press": {
+        "hostile": ["你到底想说什么？我没时间跟你绕。", "说重点，别浪费我时间。", "我要的是办法，不是这些。"],
+        "neutral": ["嗯……你具体想怎么做？", "这跟我们今天要谈的有关系吗？", "我想听点实际的。"],
+        "warm": ["好，那我们说正事吧。", "你接着说，具体怎么安排？", "还有什么实际的想法？"],
+    },
+    "deflect": {
+        "hostile": ["这个现在跟你说不着。", "你先把眼前的事办好再问这些。", "问这么多，先给我个说法。"],
+        "neutral": ["这个嘛，回头再说吧。", "这个我暂时不方便讲。", "不好说，你先说说你们的想法。"],
+        "warm": ["这个以后有机会再聊。", "这个我得回去确认一下。", "这个先放一放，我们先说眼前的。"],
+    },
+    "repeat": ["这个我刚才已经说过了。", "刚才不是跟你说了吗？", "同样的问题就别再问了。"],
+}
 
 
 class RolePlay:
@@ -145,12 +167,17 @@ class RolePlay:
         if self.outcome:
             raise RuntimeError("this role-play has ended")
         st, scn = self.state, self.scenario
+        st.setdefault("said", [scn.opening])
+        st.setdefault("offscript", 0)
+        st.setdefault("raised_at", {})
         st["turn"] += 1
         n = st["turn"]
         st["transcript"].append({"role": "rep", "text": text})
-        verdict = self.judge.judge(scn, text)
+        verdict = self.judge.judge(scn, text, earlier=frozenset(st.get("moves_seen", [])))
+        moves = verdict.moves.moves if verdict.moves else set()
+        st["moves_seen"] = sorted(set(st.get("moves_seen", [])) | moves)
 
-        newly_met, touched = [], []
+        newly_met, touched, improved = [], [], False
         for cid, hit in verdict.criteria.items():
             was = self.strength(cid)
             cues = sorted(set(st["cues"].get(cid, [])) | set(hit.cues))
@@ -160,73 +187,149 @@ class RolePlay:
             strength = max(hit.strength, min(1.0, len(cues) / criterion.min_cues) if cues else 0.0)
             if strength > was:
                 st["best"][cid] = {"strength": round(strength, 4), "evidence": hit.evidence, "turn": n}
+                improved = True
             if strength >= MET > was:
                 newly_met.append(cid)
-            if strength >= PARTLY and (hit.cues or strength >= MET):
-                touched.append(cid)  # only moves the rep visibly made (cues), not mere resemblance
+            if strength >= PARTLY:
+                touched.append(cid)
 
         mistakes = list(verdict.mistakes)
         for mid, sentence in verdict.mistakes.items():
             st["mistakes"].setdefault(mid, {"evidence": sentence, "turn": n})
         mood = st["mood"] + len(newly_met) - sum(m.mood for m in scn.mistakes if m.id in mistakes)
-        st["mood"] = max(MOOD_MIN, min(MOOD_MAX, mood))
 
+        # An objection is answered by a move that meets one of its criteria in a turn after it was raised.
+        answered_now = []
         for oid in self.open_objections:
             objection = next(o for o in scn.objections if o.id == oid)
-            if any(self.met(c) for c in objection.answered_by):
+            if st["raised_at"].get(oid, 0) < n and any(
+                    verdict.criteria.get(c) and verdict.criteria[c].strength >= MET for c in objection.answered_by):
                 st["answered"].append(oid)
+                answered_now.append(oid)
+        mood += len(answered_now)
 
         parts: list[str] = []
+        # What the customer is asked: a sentence that asks or checks (not "下周见面您看方便吗？", a proposal).
+        questions = [s for s in (verdict.moves.sentences if verdict.moves else [])
+                     if set(s.moves) & QUESTION_MOVES or (not s.moves and s.text.rstrip().endswith(("？", "?")))]
         if mistakes:
             first = next(m for m in scn.mistakes if m.id == mistakes[0])
-            parts.append(_pick(first.reaction, n))
+            self._add(parts, first.reaction, n) or self._add(parts, self._mood_pool("press", mood), n)
         else:
-            parts += [_pick(scn.criterion(cid).reaction, n) for cid in newly_met[:2]]
-            fact = self._fact_to_reveal(touched)
-            if fact:
-                st["revealed"].append(fact.id)
-                parts.append(fact.says)
-            objection = self._objection_to_raise() if newly_met else None
-            if objection:
-                st["raised"].append(objection.id)
-                parts.append(objection.says)
+            for cid in newly_met[:2]:
+                self._add(parts, scn.criterion(cid).reaction, n)
+            if questions:
+                # A hidden fact comes out only when a question asks for it (and the rep has earned it).
+                answer = self._answer(questions, touched, mood)
+                if answer:
+                    parts.append(answer)
+            if newly_met or answered_now or self._won_ready(mood):
+                objection = self._objection_to_raise()
+                if objection:
+                    st["raised"].append(objection.id)
+                    st["raised_at"][objection.id] = n
+                    self._add(parts, [objection.says], n)
+
+        moved = bool(mistakes or newly_met or answered_now or improved or (questions and parts))
+        st["offscript"] = 0 if moved else st["offscript"] + 1
         if not parts:
-            parts.append(self._stage_line(n))
+            if st["offscript"] >= 2:
+                mood -= 1  # the customer's patience wears thin when turns say nothing
+            only_small_talk = bool(moves) and moves <= NEUTRAL_MOVES
+            if st["offscript"] >= OFFSCRIPT_LIMIT:
+                pass  # the meeting ends below
+            elif only_small_talk and self._add(parts, scn.customer.small_talk, n) or st["offscript"] <= 1 and self._add(parts, self._stage_pool(mood), n):
+                pass
+            else:
+                self._add(parts, self._mood_pool("press", mood) + self._stage_pool(mood), n)
+        st["mood"] = max(MOOD_MIN, min(MOOD_MAX, mood))
 
         outcome = self._check_end()
+        if outcome is None and (st["offscript"] >= OFFSCRIPT_LIMIT or not parts):
+            # Three turns that say nothing, or nothing left to say that was not said: the customer leaves.
+            outcome = "lost"
+            self._add(parts, scn.customer.leave, n)
         if outcome:
             st["outcome"] = outcome
-            parts.append(_pick(getattr(scn.endings, outcome), n))
+            self._add(parts, getattr(scn.endings, outcome), n, final=True)
         reply = " ".join(parts)
         st["transcript"].append({"role": "customer", "text": reply})
         return CustomerTurn(reply, st["mood"], newly_met, mistakes, outcome)
 
-    def _stage_line(self, n: int) -> str:
-        lines = self.stage.lines
-        band = lines.hostile if self.mood < 0 else lines.warm if self.mood >= WARM else lines.neutral
-        return _pick(band, n)
+    # ------------------------------------------------------------------ what the customer says
+    def _add(self, parts: list[str], pool: list[str], n: int, *, final: bool = False) -> bool:
+        """Append a line of the pool that was not said yet in this session (starting at a turn-dependent
+        place, so sessions differ); False when every line was said. An ending may repeat nothing either."""
+        said = self.state["said"]
+        for k in range(len(pool)):
+            line = pool[(n + k) % len(pool)]
+            if line not in said and line not in parts:
+                said.append(line)
+                parts.append(line)
+                return True
+        if final and pool:
+            parts.append(pool[n % len(pool)])  # an ending is said once per session anyway
+            return True
+        return False
 
-    def _fact_to_reveal(self, touched: list[str]):
-        if len(self.state["revealed"]) >= self.level.reveal or self.mood < self.level.start_mood:
-            return None
-        for fact in self.scenario.hidden.facts:
-            if fact.id not in self.state["revealed"] and set(fact.revealed_by) & set(touched):
-                return fact
-        return None
+    def _band(self, mood: int) -> str:
+        return "hostile" if mood < 0 else "warm" if mood >= WARM else "neutral"
+
+    def _stage_pool(self, mood: int) -> list[str]:
+        return list(getattr(self.stage.lines, self._band(mood)))
+
+    def _mood_pool(self, name: str, mood: int) -> list[str]:
+        lines = getattr(self.scenario.customer, name)
+        if lines is None:
+            return list(DEFAULT_LINES[name][self._band(mood)])
+        return list(getattr(lines, self._band(mood))) + list(DEFAULT_LINES[name][self._band(mood)])
+
+    def _answer(self, questions, touched: list[str], mood: int) -> str | None:
+        """A direct question gets an answer in character: a hidden fact if it asks for one and the rep has
+        earned it, what the customer openly knows, a reminder when it was already said, else a deflection."""
+        st, scn, n = self.state, self.scenario, self.state["turn"]
+        match = self.judge.closest_knowledge(scn, [q.vector for q in questions if q.vector is not None])
+        parts: list[str] = []
+        if match is not None:
+            kind, index = match
+            if kind == "fact":
+                fact = scn.hidden.facts[index]
+                earned = any(self.strength(c) >= PARTLY or c in touched for c in fact.revealed_by)
+                if fact.id in st["revealed"]:
+                    self._add(parts, scn.customer.repeat + DEFAULT_LINES["repeat"], n)
+                elif earned and len(st["revealed"]) < self.level.reveal and mood >= self.level.start_mood - 1:
+                    st["revealed"].append(fact.id)
+                    self._add(parts, [fact.says], n)
+                else:
+                    self._add(parts, self._mood_pool("deflect", mood), n)
+            else:
+                knows = scn.customer.knows[index]
+                self._add(parts, knows.says, n) or self._add(parts, scn.customer.repeat + DEFAULT_LINES["repeat"], n)
+        else:
+            self._add(parts, self._mood_pool("deflect", mood), n)
+        return parts[0] if parts else None
+
+    def _quota(self) -> int:
+        return min(self.level.objections, len(self.scenario.objections))
 
     def _objection_to_raise(self):
-        if self.open_objections or len(self.state["raised"]) >= self.level.objections:
+        if self.open_objections or len(self.state["raised"]) >= self._quota():
             return None
         for o in self.scenario.objections:
-            if o.id not in self.state["raised"] and not any(self.met(c) for c in o.answered_by):
+            if o.id not in self.state["raised"]:
                 return o
         return None
+
+    def _won_ready(self, mood: int) -> bool:
+        ends = self.scenario.endings
+        return all(self.met(c) for c in ends.won_requires) and mood >= ends.won_mood
 
     def _check_end(self) -> Outcome | None:
         if self.mood <= self.level.start_mood - self.level.patience:
             return "lost"
-        ends = self.scenario.endings
-        if all(self.met(c) for c in ends.won_requires) and self.mood >= ends.won_mood and not self.open_objections:
+        # Won only once every objection the level promises was raised and answered.
+        if (self._won_ready(self.mood) and not self.open_objections
+                and len(self.state["raised"]) >= self._quota()):
             return "won"
         if self.turns >= self.level.max_turns:
             return "out_of_turns"
@@ -264,6 +367,7 @@ class RolePlay:
         card = Scorecard(scn.id, scn.title, st["difficulty"], total, st["outcome"], results, mistakes,
                          keep, [], [f"{m.advice}（你说「{m.evidence}」）" for m in mistakes], list(st["transcript"]))
         card.start = [f"{r.title}：{r.tip}" for r in card.weakest[:3]]
+        card.raw = round(raw, 1)
         return card
 
 

@@ -51,6 +51,8 @@ class HiddenFact(_Strict):
     id: str
     says: str = Field(description="What the customer says when this fact comes out.")
     revealed_by: list[str] = Field(min_length=1, description="Criteria whose move makes the customer tell it.")
+    asks: list[str] = Field(default_factory=list, description="Questions a rep might ask that this fact answers: "
+                            "a direct question close to one of them draws it out, once the rep has earned it.")
 
 
 class Hidden(_Strict):
@@ -86,12 +88,18 @@ class Criterion(_Strict):
     skill: str = Field(description="Shared skill tag; the next practice is picked by the weakest skill.")
     evidence: str = Field(description="What the rep visibly says or does to meet it (shown in the rubric).")
     articles: list[str] = Field(min_length=1, description="Knowledge-base article ids it rests on.")
-    cues: list[str] = Field(min_length=1, description="Phrases that show the move: 'A|B' either, 'A&B' both "
-                            "('&' binds looser: 'A&B|C' is A and (B or C)), 're:...' a regular expression; matched "
-                            "on simplified, lower-cased text without spaces; a cue right after 不/没有/不是 is ignored.")
+    moves: list[str] = Field(default_factory=list, description="Sales moves (prompts/moves.yaml) that show it: "
+                             "any of them, or 'a+b' for both in the same turn. Read by the move recogniser.")
+    partly_moves: list[str] = Field(default_factory=list, description="Moves that show it only in part "
+                                    "(a bare apology toward apology-and-ownership); void next to a mistake.")
+    cues: list[str] = Field(default_factory=list, description="Literal facts only (numbers, names, clock times): "
+                            "'A|B' either, 'A&B' both ('&' binds looser: 'A&B|C' is A and (B or C)), 're:...' a "
+                            "regular expression; matched on simplified, lower-cased text without spaces; a cue right "
+                            "after 不/没有/不是 is ignored. They add up across turns.")
     min_cues: int = Field(default=1, ge=1, description="Distinct cue entries needed for full credit (e.g. 3 of 5 "
                           "facts); the alternatives of one entry count once.")
-    examples: list[str] = Field(min_length=2, description="Model sentences, compared by embedding.")
+    examples: list[str] = Field(min_length=2, description="Model sentences: shown as hints, tell topics apart when "
+                                "criteria share a move, and the tests require the judge to credit each.")
     reaction: list[str] = Field(min_length=1, description="How the customer reacts when it is first met.")
     tip: str = Field(description="One concrete coaching tip (hints and 'start' advice).")
 
@@ -99,8 +107,9 @@ class Criterion(_Strict):
 class Mistake(_Strict):
     id: str
     title: str
-    cues: list[str] = Field(min_length=1)
-    examples: list[str] = Field(min_length=2)
+    moves: list[str] = Field(default_factory=list, description="Sales moves that make this mistake (any of them).")
+    cues: list[str] = Field(default_factory=list, description="Literal phrases or numbers, as for criteria.")
+    examples: list[str] = Field(min_length=2, description="Sentences that make it; the tests require each caught.")
     unless: list[str] = Field(default_factory=list, description="Not a mistake when these criteria are met "
                               "in the same turn (e.g. 'as soon as possible' next to an actual time).")
     penalty: int = Field(ge=0, le=50, description="Points off the total, once per mistake.")
@@ -114,6 +123,27 @@ class Objection(_Strict):
     id: str
     says: str
     answered_by: list[str] = Field(min_length=1)
+
+
+class Knowledge(_Strict):
+    asks: list[str] = Field(min_length=1, description="Questions this answers.")
+    says: list[str] = Field(min_length=1, description="In-character answers, used in turn.")
+
+
+class CustomerLines(_Strict):
+    """What the customer says when no criterion, mistake or objection speaks: answers, deflections, pressure.
+
+    Every pool is used without repeating itself; when a pool runs dry the customer ends the meeting rather
+    than say the same line twice.
+    """
+
+    knows: list[Knowledge] = Field(default_factory=list, description="What the customer openly knows and tells "
+                                   "when asked directly (not the hidden facts).")
+    deflect: MoodLines | None = Field(default=None, description="Asked for what the rep has not earned yet.")
+    press: MoodLines | None = Field(default=None, description="The rep's turn said nothing useful: press harder.")
+    small_talk: list[str] = Field(default_factory=list, description="Answering a pleasantry and steering back.")
+    repeat: list[str] = Field(default_factory=list, description="Asked again for something already said.")
+    leave: list[str] = Field(default_factory=list, description="Ends the meeting after repeated off-script turns.")
 
 
 class Endings(_Strict):
@@ -140,6 +170,7 @@ class Scenario(_Strict):
     mistakes: list[Mistake] = Field(min_length=1)
     objections: list[Objection] = Field(default_factory=list)
     endings: Endings
+    customer: CustomerLines = Field(default_factory=CustomerLines)
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
@@ -151,6 +182,16 @@ class Scenario(_Strict):
             raise ValueError(f"rubric weights must add up to 100, not {sum(c.weight for c in self.rubric)}")
         if set(self.difficulties) != set(LEVELS):
             raise ValueError(f"difficulties must be exactly {', '.join(LEVELS)}")
+        from bot.coach.moves import load_catalogue
+
+        catalogue = set(load_catalogue().ids)
+        for item in [*self.rubric, *self.mistakes]:
+            named = [p for entry in [*item.moves, *getattr(item, "partly_moves", [])] for p in entry.split("+")]
+            unknown = sorted(set(named) - catalogue)
+            if unknown:
+                raise ValueError(f"{item.id} names unknown moves: {', '.join(unknown)} (see prompts/moves.yaml)")
+            if not item.moves and not item.cues:
+                raise ValueError(f"{item.id} needs moves or cues: nothing could ever show it")
         known = set(ids)
         refs = [("endings.won_requires", self.endings.won_requires)]
         refs += [(f"hidden.facts[{f.id}].revealed_by", f.revealed_by) for f in self.hidden.facts]
