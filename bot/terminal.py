@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import TextIO
 
@@ -57,6 +58,7 @@ class TerminalChat:
     def handle(self, text: str) -> bool:
         """One line of input; False means quit."""
         from bot.coach.service import MAX_TURN_CHARS, CoachError, NoActiveSession, TurnTooLong, UnknownScenario
+        from bot.coach.text import OUTCOME_NAMES
         from bot.kb.answer import format_plain
 
         command, _, arg = text.partition(" ")
@@ -96,10 +98,17 @@ class TerminalChat:
                 reply = self.coach.say(TERMINAL_USER, text)
                 self.say(f"🧑‍💼 {self._customer()}：{reply.turn.text}")
                 if reply.card:
+                    self.say(f"🏁 这次练习结束了：{OUTCOME_NAMES.get(reply.card.outcome, reply.card.outcome)}。"
+                             "评分在下面；再练一次输入 /roleplay。")
                     self.scorecard(reply.card)
             elif len(text) > MAX_QUESTION_CHARS:
                 self.say(f"问题太长了（{len(text)} 字），请精简到 {MAX_QUESTION_CHARS} 字以内。")
             else:
+                ended = self.coach.just_ended(TERMINAL_USER, time.time())
+                if ended is not None:
+                    title = self.coach.scenarios().get(ended.scenario)
+                    self.say(f"（《{title.title if title else ended.scenario}》的练习已经结束，客户听不到了。"
+                             "这句话我按知识库问题来回答；再练一次输入 /roleplay。）")
                 self.say(format_plain(self.answerer.answer(text)))
         except TurnTooLong as exc:
             self.say(f"这句话太长了（{exc.length} 字）。对话里一次说一段，{MAX_TURN_CHARS} 字以内。")

@@ -83,11 +83,18 @@ async def test_a_bad_conversation_loses_the_customer_and_ends_with_a_scorecard(r
     await running.send(button(running.bot, _button_data(brief, "▶")))
     await running.send(message(running.bot, "您别激动，这真不是我们的问题，是物流公司的问题。"))
     texts = running.api.texts()
-    assert "远东板材" in texts[-2]  # the customer walks away ...
+    assert "远东板材" in texts[-3]  # the customer walks away ...
+    assert texts[-2] == "🏁 这次练习结束了：客户离开了。评分在下面；再练一次发 /roleplay。"  # ... the rep is told ...
     assert "结果：客户离开了" in texts[-1]  # ... and the scorecard follows without /end
     assert "🛑 停止做" in texts[-1]
     await running.send(message(running.bot, "/end"))
     assert running.api.texts()[-1] == "现在没有进行中的练习。发 /roleplay 开始一个。"
+    # A line meant for the customer after the meeting ended is not silently taken as a question.
+    await running.send(message(running.bot, "韩经理，您听我解释一下"))
+    notice = running.api.texts()[-2]
+    assert notice.startswith("（《第三次延误：大客户来电投诉催货》的练习已经结束，客户听不到了。")
+    await running.send(message(running.bot, "客户一直催货怎么办？"))
+    assert not running.api.texts()[-2].startswith("（《")  # told once, not before every question
 
 
 async def test_roleplay_edges(running):

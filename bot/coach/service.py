@@ -20,6 +20,8 @@ from bot.store.sqlite import StoredRolePlay
 
 log = logging.getLogger(__name__)
 
+AFTER_END_SECONDS = 30 * 60
+"""A text this soon after a role-play ended may still be meant for the customer: say that it is not."""
 MAX_TURN_CHARS = 600
 """A rep's line in a conversation; longer is a speech, not a turn, and is refused with a message."""
 STUDY_CHARS = 160
@@ -143,6 +145,19 @@ class Coach:
     def end(self, user_id: int) -> Scorecard:
         stored, session = self._load(user_id)
         return self._close(stored, session)
+
+    def just_ended(self, user_id: int, now: float) -> StoredRolePlay | None:
+        """The role-play that ended minutes ago, once: the next text is not for the customer any more, and the
+        rep is told so before it is answered as a question. Remembered in the session, so a restart keeps it."""
+        last = self.store.roleplays(user_id, limit=1)
+        if not last or self.active(user_id) is not None:
+            return None
+        session = last[0]
+        if now - session.updated > AFTER_END_SECONDS or session.state.get("told_ended"):
+            return None
+        session.state["told_ended"] = True
+        self.store.save_roleplay_turn(session.session_id, session.state, len(session.state["transcript"]))
+        return session
 
     def history(self, user_id: int, limit: int = 20) -> list[StoredRolePlay]:
         return self.store.roleplays(user_id, limit=limit)

@@ -121,6 +121,13 @@ _STRINGS: dict[str, dict[str, str]] = {
                   "en": "Your role-play “{title}” from {hours} hours ago is still open. Was that message meant for the customer?"},
     "rp_btn_send": {"zh-CN": "💬 是，发给客户", "zh-TW": "💬 是，發給客戶", "en": "💬 Yes, say it to the customer"},
     "rp_btn_ask": {"zh-CN": "❓ 不是，这是个问题", "zh-TW": "❓ 不是，這是個問題", "en": "❓ No, it's a question for you"},
+    "rp_over": {"zh-CN": "🏁 这次练习结束了：{outcome}。评分在下面；再练一次发 /roleplay。",
+                "zh-TW": "🏁 這次練習結束了：{outcome}。評分在下面；再練一次發 /roleplay。",
+                "en": "🏁 This practice is over: {outcome}. Your score follows; /roleplay to practise again."},
+    "rp_after_end": {"zh-CN": "（《{title}》的练习已经结束，客户听不到了。这句话我按知识库问题来回答；再练一次发 /roleplay。）",
+                     "zh-TW": "（《{title}》的練習已經結束，客戶聽不到了。這句話我按知識庫問題來回答；再練一次發 /roleplay。）",
+                     "en": "(The practice “{title}” is over and the customer can't hear you. I'll answer this as a "
+                           "question for the knowledge base; /roleplay to practise again.)"},
     "rp_chart_caption": {"zh-CN": "评分图：{title}，{total}/100", "zh-TW": "評分圖：{title}，{total}/100",
                          "en": "Scorecard: {title}, {total}/100"},
 }

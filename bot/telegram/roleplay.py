@@ -134,7 +134,21 @@ async def _turn(update: Update, context: CoachContext, message: Message, text: s
         await asyncio.gather(typing, return_exceptions=True)
     await message.get_bot().send_message(message.chat_id, in_script(f"🧑‍💼 {_name(scenario)}：{reply.turn.text}", lang))
     if reply.card:
+        outcome = in_script(OUTCOME_NAMES.get(reply.card.outcome, reply.card.outcome), lang)
+        await message.get_bot().send_message(message.chat_id, t("rp_over", lang, outcome=outcome))
         await _send_scorecard(message, context, reply.card, lang)
+
+
+async def after_end_notice(update: Update, context: CoachContext) -> None:
+    """A text minutes after a role-play ended: say the customer is gone before answering it as a question."""
+    services, user = context.services, update.effective_user
+    ended = await services.run(services.coach.just_ended, user.id, time.time())
+    if ended is None:
+        return
+    scenario = services.coach.scenarios().get(ended.scenario)
+    lang = context.lang(update)
+    title = in_script(scenario.title if scenario else ended.scenario, lang)
+    await update.effective_message.reply_text(t("rp_after_end", lang, title=title))
 
 
 # --------------------------------------------------------------------------- buttons
