@@ -2,7 +2,8 @@
 
 Each file in ``eval/roleplay/`` names a scenario and pairs of rep conversations (one turn or a list of
 turns) where ``better`` applies the knowledge and ``worse`` does not. A pair is right when the better one
-scores strictly higher (difficulty normal). Ties count as wrong.
+ranks strictly higher (difficulty normal): a higher total, or the same total with fewer points lost to
+mistakes below zero (the shown total is clamped at 0). Ties count as wrong.
 """
 
 from __future__ import annotations
@@ -76,11 +77,12 @@ def pairwise_accuracy(scenarios: dict[str, Scenario], judge: Judge,
         scenario = scenarios[pair_file.scenario]
         res = ScenarioResult(scenario.id, pair_file.split)
         for pair in pair_file.pairs:
-            better = play(scenario, judge, pair.turns("better")).total
-            worse = play(scenario, judge, pair.turns("worse")).total
+            better_card = play(scenario, judge, pair.turns("better"))
+            worse_card = play(scenario, judge, pair.turns("worse"))
+            better, worse = better_card.total, worse_card.total
             res.total += 1
             res.margins.append(better - worse)
-            if better > worse:
+            if better_card.rank > worse_card.rank:
                 res.correct += 1
             else:
                 res.failures.append((pair.about, better, worse))
@@ -114,4 +116,207 @@ def run_roleplay_eval(settings, console) -> list[ScenarioResult]:
     for r in results:
         for about, better, worse in r.failures:
             console.print(f"[dim]{r.scenario} ({r.split}): wrong order on “{about}” (better {better}, worse {worse})[/dim]")
+    return results
+
+
+# ---------------------------------------------------------------------------------------------- single turns
+TURNS_DIR = PROJECT_ROOT / "eval" / "judge"
+
+
+class LabelledTurn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str
+    criteria: list[str] = Field(default_factory=list)
+    partly: list[str] = Field(default_factory=list)
+    mistakes: list[str] = Field(default_factory=list)
+
+
+class TurnFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    scenario: str
+    author: str = ""
+    turns: list[LabelledTurn] = Field(min_length=1)
+
+
+@dataclass
+class TurnScores:
+    split: str
+    turns: int = 0
+    mistakes: int = 0
+    mistakes_found: int = 0
+    flagged: int = 0
+    flagged_right: int = 0
+    quiet_turns: int = 0  # neutral or mistaken turns: nothing should be credited beyond their labels
+    quiet_credited: int = 0
+    met: int = 0
+    met_found: int = 0
+    misses: list[str] = field(default_factory=list)
+
+    @property
+    def mistake_recall(self) -> float:
+        return self.mistakes_found / self.mistakes if self.mistakes else 1.0
+
+    @property
+    def mistake_precision(self) -> float:
+        return self.flagged_right / self.flagged if self.flagged else 1.0
+
+    @property
+    def false_credit(self) -> float:
+        return self.quiet_credited / self.quiet_turns if self.quiet_turns else 0.0
+
+    @property
+    def criteria_recall(self) -> float:
+        return self.met_found / self.met if self.met else 1.0
+
+
+def judge_single_turns(scenarios: dict[str, Scenario], judge: Judge, split: str,
+                       directory: Path = TURNS_DIR) -> TurnScores | None:
+    """Each labelled turn judged alone: are its mistakes caught, and is nothing credited that it did not do?"""
+    from bot.coach.judge import PARTLY
+
+    files = sorted((directory / split).glob("*.yaml"))
+    if not files:
+        return None
+    out = TurnScores(split)
+    for path in files:
+        data = TurnFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        scenario = scenarios[data.scenario]
+        for t in data.turns:
+            v = judge.judge(scenario, t.text)
+            out.turns += 1
+            credited = {c for c, h in v.criteria.items() if h.strength >= PARTLY}
+            met = {c for c, h in v.criteria.items() if h.strength >= 0.75}
+            out.mistakes += len(t.mistakes)
+            found = set(v.mistakes) & set(t.mistakes)
+            out.mistakes_found += len(found)
+            out.flagged += len(v.mistakes)
+            out.flagged_right += len(found)
+            out.met += len(t.criteria)
+            out.met_found += len(met & set(t.criteria))
+            if t.mistakes or not (t.criteria or t.partly):
+                out.quiet_turns += 1
+                extra = credited - set(t.criteria) - set(t.partly)
+                if extra:
+                    out.quiet_credited += 1
+                    out.misses.append(f"{data.scenario}: credited {sorted(extra)}: {t.text}")
+            for m in set(t.mistakes) - found:
+                out.misses.append(f"{data.scenario}: missed {m}: {t.text}")
+            for m in set(v.mistakes) - set(t.mistakes):
+                out.misses.append(f"{data.scenario}: wrongly flagged {m}: {t.text}")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- simulated reps
+@dataclass
+class SimulationResult:
+    sessions: int = 0
+    turns: int = 0
+    repeated: list[str] = field(default_factory=list)  # "scenario: line" said twice in one session
+    outcomes: dict[str, int] = field(default_factory=dict)
+    objections_short: int = 0  # won sessions that did not raise the objections their level promises
+
+
+def simulate(scenarios: dict[str, Scenario], judge: Judge, sessions: int = 300, seed: int = 7) -> SimulationResult:
+    """Random, off-script and adversarial reps against every scenario and level: does the customer ever say
+    the same line twice in a session, and does every won session raise the objections its level promises?"""
+    import random
+
+    from bot.coach.movetrain import load_corpus
+    from bot.coach.scenario import LEVELS
+
+    rng = random.Random(seed)
+    corpus = [e.text for e in load_corpus("train")]
+    off_script = ["你好", "嗯", "好的好的", "稍等一下", "今天天气不错", "您吃饭了吗？", "哈哈", "喂？听得到吗？",
+                  "我看一下", "OK", "是是是", "这个嘛……", "您说得对", "asdf", "？", "我们公司挺好的"]
+    out = SimulationResult()
+    ids = sorted(scenarios)
+    for k in range(sessions):
+        scenario = scenarios[ids[k % len(ids)]]
+        level = LEVELS[(k // len(ids)) % len(LEVELS)]
+        style = ("random", "off-script", "adversarial", "good")[k % 4]
+        good = [e for c in scenario.rubric for e in c.examples]
+        bad = [e for m in scenario.mistakes for e in m.examples]
+        session = RolePlay.begin(scenario, judge, level)
+        said: list[str] = [scenario.opening]
+        repeat = rng.choice(off_script + corpus)
+        for t in range(12):
+            if session.outcome:
+                break
+            if style == "random":
+                turn = rng.choice(corpus)
+            elif style == "off-script":
+                turn = rng.choice(off_script)
+            elif style == "adversarial":
+                turn = rng.choice([repeat, repeat, rng.choice(bad), rng.choice(good), rng.choice(corpus)])
+            else:
+                turn = good[t % len(good)] if rng.random() < 0.8 else rng.choice(corpus)
+            reply = session.rep_says(turn)
+            out.turns += 1
+            for line in session.state.get("said", [])[len(said):]:
+                if line in said:
+                    out.repeated.append(f"{scenario.id}: {line}")
+            said = list(session.state.get("said", said))
+            last = reply.text
+            if said.count(last) > 1:
+                out.repeated.append(f"{scenario.id}: {last}")
+        card = session.finish()
+        out.sessions += 1
+        out.outcomes[card.outcome] = out.outcomes.get(card.outcome, 0) + 1
+        if card.outcome == "won" and len(session.state["raised"]) < session._quota():
+            out.objections_short += 1
+        replies = [t["text"] for t in session.state["transcript"] if t["role"] == "customer"]
+        dup = {r for r in replies if replies.count(r) > 1}
+        out.repeated += [f"{scenario.id}: {r}" for r in dup]
+    return out
+
+
+def run_moves_eval(settings, console):
+    """The recogniser on the held-out corpus (never tuned on) and its training folds (``--only moves``)."""
+    from rich.table import Table
+
+    from bot.coach.moves import MODEL_FILE, Head, load_catalogue
+    from bot.coach.movetrain import measure
+
+    head = Head.load(MODEL_FILE)
+    cache = settings.data_dir / "cache" / "move-vectors.npz"
+    scores = measure(head, "heldout", cache_path=cache)
+    console.print(f"move recogniser: trained on {head.meta.get('sentences')} sentences by authors "
+                  f"{', '.join(head.meta.get('authors', []))}; out-of-fold macro-F1 {head.meta.get('oof_macro_f1')}")
+    if scores is None:
+        console.print("no held-out corpus in eval/moves/heldout")
+        return None
+    catalogue = load_catalogue()
+    table = Table(title="move recogniser, held-out corpus (a different author, written after the freeze)")
+    for col in ("move", "kind", "n", "precision", "recall", "F1"):
+        table.add_column(col)
+    for m, (p, r, f, n) in scores.per_move.items():
+        table.add_row(m, catalogue.kind(m), str(n), f"{p:.2f}", f"{r:.2f}", f"{f:.2f}")
+    console.print(table)
+    console.print(f"held-out: macro-F1 {scores.macro_f1:.3f}; mistake moves precision {scores.mistake_precision:.3f}, "
+                  f"recall {scores.mistake_recall:.3f}; exact label sets {scores.exact:.3f}")
+    return scores
+
+
+def run_judge_eval(settings, console, *, sessions: int = 300) -> dict:
+    """Single labelled turns (dev and held-out) and simulated sessions (``--only judge``)."""
+    from bot.coach.scenario import load_scenarios
+
+    scenarios, judge = load_scenarios(), Judge()
+    results = {}
+    for split in ("dev", "heldout"):
+        s = judge_single_turns(scenarios, judge, split)
+        if s is None:
+            continue
+        results[split] = s
+        console.print(f"judge on single turns ({split}, {s.turns}): mistake recall {s.mistake_recall:.3f} "
+                      f"({s.mistakes_found}/{s.mistakes}), precision {s.mistake_precision:.3f}; criteria credited on "
+                      f"neutral or mistaken turns {s.false_credit:.3f} ({s.quiet_credited}/{s.quiet_turns}); "
+                      f"criteria met found {s.criteria_recall:.3f}")
+    sim = simulate(scenarios, judge, sessions=sessions)
+    results["simulation"] = sim
+    console.print(f"simulated sessions: {sim.sessions} ({sim.turns} turns), outcomes {sim.outcomes}; "
+                  f"customer lines repeated within a session: {len(sim.repeated)}; won without the promised "
+                  f"objections: {sim.objections_short}")
+    for line in sim.repeated[:10]:
+        console.print(f"[dim]repeated: {line}[/dim]")
     return results
