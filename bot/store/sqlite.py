@@ -140,7 +140,70 @@ CREATE TABLE IF NOT EXISTS admin_actions (
     detail TEXT,
     created REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS health (      -- written and removed at start-up: proves the store takes writes
+    id INTEGER PRIMARY KEY,
+    checked REAL NOT NULL
+);
 """
+
+# SQLite result codes that mean "this store cannot take writes now", not "this query is wrong":
+# SQLITE_PERM, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN (extended codes share the low byte).
+_UNWRITABLE_CODES = {3, 8, 10, 13, 14}
+
+
+class StoreUnwritable(Exception):
+    """The store cannot take writes (read-only file or folder, full disk, I/O error); nothing was saved."""
+
+    def __init__(self, path, reason: str) -> None:
+        super().__init__(f"the store {path} cannot be written: {reason}")
+        self.path, self.reason = path, reason
+
+
+def _unwritable(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in _UNWRITABLE_CODES
+
+
+class _Connection:
+    """The sqlite3 connection with its write failures raised as StoreUnwritable, so callers can tell
+    "the disk is full" from a bug."""
+
+    def __init__(self, db: sqlite3.Connection, path) -> None:
+        self._db, self._path = db, path
+
+    def _translate(self, exc: sqlite3.Error) -> BaseException:
+        return StoreUnwritable(self._path, str(exc)) if _unwritable(exc) else exc
+
+    def execute(self, *args):
+        try:
+            return self._db.execute(*args)
+        except sqlite3.Error as exc:
+            raise self._translate(exc) from exc
+
+    def executemany(self, *args):
+        try:
+            return self._db.executemany(*args)
+        except sqlite3.Error as exc:
+            raise self._translate(exc) from exc
+
+    def executescript(self, script: str):
+        try:
+            return self._db.executescript(script)
+        except sqlite3.Error as exc:
+            raise self._translate(exc) from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self):
+        self._db.__enter__()
+        return self
+
+    def __exit__(self, *exc_info):
+        try:
+            return self._db.__exit__(*exc_info)
+        except sqlite3.Error as exc:  # the COMMIT itself failed (full disk)
+            raise self._translate(exc) from exc
 
 
 def _where(**filters) -> tuple[str, list]:
@@ -192,10 +255,21 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.clock = clock
         self._lock = threading.Lock()
-        self.db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        try:
+            raw = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreUnwritable(path, str(exc)) from exc
+        self.db = _Connection(raw, path)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+
+    def check_writable(self) -> None:
+        """Commit one small write and remove it: StoreUnwritable when the store cannot take writes."""
+        with self._lock, self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute("INSERT OR REPLACE INTO health (id, checked) VALUES (1, ?)", (self.clock(),))
+            self.db.execute("DELETE FROM health")
 
     def close(self) -> None:
         with self._lock:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import html
 import logging
+import time
 
 from telegram import (
+    Bot,
     BotCommand,
     BotCommandScopeAllGroupChats,
     BotCommandScopeChat,
@@ -18,6 +21,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import Conflict, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -32,11 +36,13 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.config import Settings, StartupError, mask_secret
 from bot.kb.answer import MAX_QUESTION_CHARS, Answer
 from bot.services import Services
+from bot.store import StoreUnwritable
 from bot.telegram import game, render, roleplay, study, trainer
 from bot.telegram.context import CoachContext, send_html
-from bot.telegram.i18n import COMMANDS, GROUP_COMMANDS, LANG_NAMES, LANGS, t
+from bot.telegram.i18n import COMMANDS, GROUP_COMMANDS, LANG_NAMES, LANGS, guess_lang, t
 from bot.telegram.retry import RetryingRequest
 
 log = logging.getLogger(__name__)
@@ -280,9 +286,25 @@ async def inline_query(update: Update, context: CoachContext) -> None:
 
 
 # --------------------------------------------------------------------------- errors
+STORE_ALERT_SECONDS = 600.0  # admins hear of an unwritable store at most this often, not once per update
+CONFLICT_LOG_SECONDS = 60.0  # a Conflict repeats every poll: one line a minute says it all
+
+
 async def on_error(update: object, context: CoachContext) -> None:
-    """Log first, then apologise to the user if there is one."""
-    log.error("unhandled error while handling an update", exc_info=context.error)
+    """Log first, then apologise to the user if there is one. An unwritable store and another process
+    polling with our token are conditions, not bugs: one line each, and the admins are told of the store."""
+    error = context.error
+    if isinstance(error, StoreUnwritable):
+        await _store_unwritable(update, context, error)
+        return
+    if isinstance(error, Conflict):
+        now = time.monotonic()
+        if now - context.bot_data.get("conflict_logged", -CONFLICT_LOG_SECONDS) >= CONFLICT_LOG_SECONDS:
+            context.bot_data["conflict_logged"] = now
+            log.error("another process is getting this bot's updates (Telegram says Conflict): stop it; "
+                      "only one salescoach may run per token")
+        return
+    log.error("unhandled error while handling an update", exc_info=error)
     if isinstance(update, Update) and update.effective_chat is not None:
         lang = "zh-CN"
         try:
@@ -290,6 +312,26 @@ async def on_error(update: object, context: CoachContext) -> None:
             await context.bot.send_message(update.effective_chat.id, t("error", lang))
         except Exception:  # the error handler must never raise
             log.exception("could not tell the user about the error")
+
+
+async def _store_unwritable(update: object, context: CoachContext, error: StoreUnwritable) -> None:
+    """The user hears that nothing could be saved; the admins hear why, at most every STORE_ALERT_SECONDS."""
+    log.error("%s", error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        user = update.effective_user
+        lang = guess_lang(user.language_code) if user is not None else "zh-CN"  # the store may not even read
+        with contextlib.suppress(TelegramError):
+            await context.bot.send_message(update.effective_chat.id, t("store_unwritable", lang))
+    now = time.monotonic()
+    if now - context.bot_data.get("store_alerted", -STORE_ALERT_SECONDS) < STORE_ALERT_SECONDS:
+        return
+    context.bot_data["store_alerted"] = now
+    for admin in context.services.settings.admin_ids:
+        try:
+            await context.bot.send_message(admin, f"⚠️ 存储写不进去了：{error}。用户的操作没有保存；"
+                                                  "请腾出磁盘空间或恢复写权限，不需要重启。")
+        except (Forbidden, TelegramError) as exc:
+            log.warning("could not tell admin %s about the store: %s", admin, exc)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -329,10 +371,13 @@ async def seen(update: Update, context: CoachContext) -> None:
     if user is None or chat is None or user.is_bot:
         return
     store = context.services.store
-    if chat.type == ChatType.PRIVATE:
-        store.mark_reachable(user.id)
-    else:
-        store.seen_member(chat.id, user.id, user.full_name or user.username or str(user.id))
+    try:
+        if chat.type == ChatType.PRIVATE:
+            store.mark_reachable(user.id)
+        else:
+            store.seen_member(chat.id, user.id, user.full_name or user.username or str(user.id))
+    except StoreUnwritable:
+        pass  # bookkeeping: the handler that answers says what could not be saved, once
 
 
 async def _post_shutdown(app: Application) -> None:
@@ -406,10 +451,49 @@ def build_application(services: Services, *, request: BaseRequest | None = None,
     return app
 
 
+# --------------------------------------------------------------------------- start-up checks
+async def check_bot_api(settings: Settings, *, request: BaseRequest | None = None,
+                        notify: str | None = None) -> str:
+    """getMe before anything slow is loaded: the bot's @username, or StartupError in one line (the token
+    masked). With `notify`, that text also goes to every admin (a start-up problem they should know of)."""
+    token = settings.telegram_token.get_secret_value()
+    bot = Bot(token, base_url=settings.telegram_api_url,
+              request=request or HTTPXRequest(connect_timeout=5, read_timeout=10))
+    try:
+        async with bot:  # initialize() calls getMe
+            for admin in settings.admin_ids if notify else ():
+                try:
+                    await bot.send_message(admin, notify)
+                except TelegramError as exc:
+                    log.warning("could not tell admin %s: %s", admin, exc)
+            return bot.username
+    except InvalidToken:
+        raise StartupError(f"SALESCOACH_TELEGRAM_TOKEN={mask_secret(token)}: Telegram rejected this token; "
+                           "copy it again from @BotFather, for example 123456789:AAH…") from None
+    except NetworkError as exc:  # TimedOut is a NetworkError
+        reason = str(exc).replace(token, mask_secret(token))
+        raise StartupError(f"the Bot API at SALESCOACH_TELEGRAM_API_URL={settings.telegram_api_url} cannot be "
+                           f"reached ({reason}); check the network or the URL, for example "
+                           "https://api.telegram.org/bot") from None
+    except TelegramError as exc:
+        reason = str(exc).replace(token, mask_secret(token))
+        raise StartupError(f"the Bot API at {settings.telegram_api_url} refused getMe: {reason}") from None
+
+
 def run(services: Services) -> None:
     """Long polling by default; a webhook server when SALESCOACH_WEBHOOK_URL is set."""
     settings = services.settings
     app = build_application(services)
+    try:
+        _run(app, settings)
+    except InvalidToken:  # revoked between the start-up check and now
+        raise StartupError(f"SALESCOACH_TELEGRAM_TOKEN={mask_secret(settings.telegram_token)}: Telegram "
+                           "rejected this token; copy it again from @BotFather") from None
+    except NetworkError as exc:
+        raise StartupError(f"the Bot API at {settings.telegram_api_url} cannot be reached: {exc}") from None
+
+
+def _run(app: Application, settings: Settings) -> None:
     if settings.webhook_url:
         path = hashlib.sha256(settings.telegram_token.get_secret_value().encode()).hexdigest()[:32]
         app.run_webhook(

@@ -44,6 +44,12 @@ _STRINGS: dict[str, dict[str, str]] = {
         "zh-TW": "這是別人的提問，請自己發問題。",
         "en": "That was someone else's question; ask your own.",
     },
+    "store_unwritable": {
+        "zh-CN": "⚠️ 服务器暂时无法保存数据，你刚才的操作没有记录下来。管理员已收到通知，请稍后再试。",
+        "zh-TW": "⚠️ 伺服器暫時無法儲存資料，你剛才的操作沒有記錄下來。管理員已收到通知，請稍後再試。",
+        "en": "⚠️ The server cannot save anything right now, so what you just did was not recorded. "
+              "The admins have been told; please try again later.",
+    },
     "error": {
         "zh-CN": "抱歉，出了点问题，请稍后再试。",
         "zh-TW": "抱歉，出了點問題，請稍後再試。",
