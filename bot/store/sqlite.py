@@ -70,7 +70,8 @@ CREATE TABLE IF NOT EXISTS game_messages (
     name TEXT NOT NULL,
     team TEXT NOT NULL,
     text TEXT NOT NULL,
-    created REAL NOT NULL
+    created REAL NOT NULL,
+    message_id INTEGER             -- the Telegram message, so an edit replaces its line
 );
 CREATE TABLE IF NOT EXISTS reachable (   -- users who opened a private chat: the bot may write to them
     user_id INTEGER PRIMARY KEY,
@@ -263,6 +264,13 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Columns added since a store was created (SQLite has no ADD COLUMN IF NOT EXISTS)."""
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(game_messages)").fetchall()}
+        if "message_id" not in columns:
+            self.db.execute("ALTER TABLE game_messages ADD COLUMN message_id INTEGER")
 
     def check_writable(self) -> None:
         """Commit one small write and remove it: StoreUnwritable when the store cannot take writes."""
@@ -429,10 +437,19 @@ class Store:
                                    statuses).fetchall()
         return [(r[0], json.loads(r[1])) for r in rows]
 
-    def add_game_message(self, game_id: int, user_id: int, name: str, team: str, text: str) -> None:
+    def add_game_message(self, game_id: int, user_id: int, name: str, team: str, text: str,
+                         message_id: int | None = None) -> None:
         with self._lock:
-            self.db.execute("INSERT INTO game_messages (game_id, user_id, name, team, text, created) "
-                            "VALUES (?, ?, ?, ?, ?, ?)", (game_id, user_id, name, team, text, self.clock()))
+            self.db.execute("INSERT INTO game_messages (game_id, user_id, name, team, text, created, message_id) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?)", (game_id, user_id, name, team, text, self.clock(),
+                                                             message_id))
+
+    def edit_game_message(self, game_id: int, user_id: int, message_id: int, text: str) -> bool:
+        """Replace the text of a recorded line (its author edited it); False when no such line."""
+        with self._lock:
+            cur = self.db.execute("UPDATE game_messages SET text = ? WHERE game_id = ? AND user_id = ? "
+                                  "AND message_id = ?", (text, game_id, user_id, message_id))
+            return cur.rowcount > 0
 
     def game_messages(self, game_id: int) -> list[dict]:
         with self._lock:

@@ -41,7 +41,7 @@ from bot.kb.answer import MAX_QUESTION_CHARS, Answer
 from bot.services import Services
 from bot.store import StoreUnwritable
 from bot.telegram import game, render, roleplay, study, trainer
-from bot.telegram.context import CoachContext, send_html
+from bot.telegram.context import CoachContext, parse_id, send_html
 from bot.telegram.i18n import COMMANDS, GROUP_COMMANDS, LANG_NAMES, LANGS, guess_lang, t
 from bot.telegram.retry import RetryingRequest
 
@@ -56,6 +56,9 @@ async def start(update: Update, context: CoachContext) -> None:
     context.services.store.touch_user(update.effective_user.id)
     if context.args and context.args[0] == "roleplay":  # deep link from /roleplay in a group
         await roleplay.roleplay_command(update, context)
+        return
+    if context.args and context.args[0] == "exam":  # deep link from /exam in a group
+        await study.exam_command(update, context)
         return
     if context.args and context.args[0] == "game":  # deep link from a game lobby: hand over the brief
         if await game.deliver_pending_briefs(update, context):
@@ -111,6 +114,14 @@ async def group_text(update: Update, context: CoachContext) -> None:
         return
     if text:
         await answer_question(update, context, text)
+
+
+async def edited_private(update: Update, context: CoachContext) -> None:
+    """An edited private message is not a new turn nor a new question: during a role-play the rep hears
+    that the customer only answers new messages; otherwise it is left alone (it was answered already)."""
+    user = update.effective_user
+    if user is not None and context.services.coach.active(user.id) is not None:
+        await update.edited_message.reply_text(t("edit_not_a_turn", context.lang(update)))
 
 
 async def unsupported(update: Update, context: CoachContext) -> None:
@@ -220,7 +231,7 @@ async def on_button(update: Update, context: CoachContext) -> None:
         return
     parts = rest.split(":")
     try:
-        stored = services.store.answer(int(parts[0]))
+        stored = services.store.answer(parse_id(parts[0]))
     except (ValueError, IndexError):
         stored = None
     # query.message is None when Telegram no longer lets us see the message the button was on.
@@ -244,8 +255,8 @@ async def on_button(update: Update, context: CoachContext) -> None:
     passages = [p for p in (services.retriever.passage(cid) for cid in stored.chunk_ids) if p is not None]
     if kind == "p":
         try:
-            n = int(parts[1])
-            chunk_id = stored.chunk_ids[n - 1]
+            n = parse_id(parts[1], upper=len(stored.chunk_ids))
+            chunk_id = stored.chunk_ids[n - 1] if n >= 1 else None
         except (ValueError, IndexError):
             chunk_id = None
         passage = services.retriever.passage(chunk_id) if chunk_id else None
@@ -409,32 +420,35 @@ def build_application(services: Services, *, request: BaseRequest | None = None,
 
     # Group -1: bookkeeping every update passes through (never answers).
     app.add_handler(TypeHandler(Update, seen), group=-1)
-    # Group 0: commands.
-    app.add_handler(CommandHandler("start", start))
-    app.add_handler(CommandHandler("help", help_command))
-    app.add_handler(CommandHandler("lang", lang_command))
-    app.add_handler(CommandHandler("ask", ask_command))
-    app.add_handler(CommandHandler("kb", kb_command))
-    app.add_handler(CommandHandler("reload", reload_command))
-    app.add_handler(CommandHandler("roleplay", roleplay.roleplay_command))
-    app.add_handler(CommandHandler("hint", roleplay.hint_command))
-    app.add_handler(CommandHandler("end", roleplay.end_command))
-    app.add_handler(CommandHandler("history", roleplay.history_command))
-    app.add_handler(CommandHandler("learn", study.learn_command))
-    app.add_handler(CommandHandler("quiz", study.quiz_command))
-    app.add_handler(CommandHandler("review", study.review_command))
-    app.add_handler(CommandHandler("progress", study.progress_command))
-    app.add_handler(CommandHandler("exam", study.exam_command))
-    app.add_handler(CommandHandler("remind", study.remind_command))
-    app.add_handler(CommandHandler("game", game.game_command))
-    app.add_handler(CommandHandler("pause", game.pause_command))
-    app.add_handler(CommandHandler("resume", game.resume_command))
-    app.add_handler(CommandHandler("extend", game.extend_command))
-    app.add_handler(CommandHandler("endgame", game.endgame_command))
-    app.add_handler(CommandHandler("assign", trainer.assign_command))
-    app.add_handler(CommandHandler("team", trainer.team_command))
-    app.add_handler(CommandHandler("leaderboard", trainer.leaderboard_command))
-    app.add_handler(CommandHandler("export", trainer.export_command))
+    # Group 0: commands, from new messages only: editing an old "/endgame" or "/exam" must not run it again.
+    def command(name: str, callback) -> CommandHandler:
+        return CommandHandler(name, callback, filters=filters.UpdateType.MESSAGE)
+
+    app.add_handler(command("start", start))
+    app.add_handler(command("help", help_command))
+    app.add_handler(command("lang", lang_command))
+    app.add_handler(command("ask", ask_command))
+    app.add_handler(command("kb", kb_command))
+    app.add_handler(command("reload", reload_command))
+    app.add_handler(command("roleplay", roleplay.roleplay_command))
+    app.add_handler(command("hint", roleplay.hint_command))
+    app.add_handler(command("end", roleplay.end_command))
+    app.add_handler(command("history", roleplay.history_command))
+    app.add_handler(command("learn", study.learn_command))
+    app.add_handler(command("quiz", study.quiz_command))
+    app.add_handler(command("review", study.review_command))
+    app.add_handler(command("progress", study.progress_command))
+    app.add_handler(command("exam", study.exam_command))
+    app.add_handler(command("remind", study.remind_command))
+    app.add_handler(command("game", game.game_command))
+    app.add_handler(command("pause", game.pause_command))
+    app.add_handler(command("resume", game.resume_command))
+    app.add_handler(command("extend", game.extend_command))
+    app.add_handler(command("endgame", game.endgame_command))
+    app.add_handler(command("assign", trainer.assign_command))
+    app.add_handler(command("team", trainer.team_command))
+    app.add_handler(command("leaderboard", trainer.leaderboard_command))
+    app.add_handler(command("export", trainer.export_command))
     # Group 0: buttons and inline mode.
     app.add_handler(CallbackQueryHandler(roleplay.on_button, pattern=r"^rp:"))
     app.add_handler(CallbackQueryHandler(game.on_button, pattern=r"^g:"))
@@ -442,8 +456,14 @@ def build_application(services: Services, *, request: BaseRequest | None = None,
     app.add_handler(CallbackQueryHandler(on_button))
     app.add_handler(InlineQueryHandler(inline_query))
     # Group 0: plain messages, private first, then groups.
-    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, private_text))
-    app.add_handler(MessageHandler(filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND, group_text))
+    # An edit arrives as an update of its own: it is neither a new role-play turn nor a new game line.
+    new = filters.UpdateType.MESSAGE
+    app.add_handler(MessageHandler(new & filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND, private_text))
+    app.add_handler(MessageHandler(new & filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND, group_text))
+    # Group 0: edited messages, handled on purpose (a game line is replaced, a role-play turn is not replayed).
+    edited = filters.UpdateType.EDITED_MESSAGE
+    app.add_handler(MessageHandler(edited & filters.ChatType.PRIVATE & filters.TEXT, edited_private))
+    app.add_handler(MessageHandler(edited & filters.ChatType.GROUPS & filters.TEXT, game.record_edit))
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, on_document))
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.COMMAND
                                    & ~filters.StatusUpdate.ALL, unsupported))

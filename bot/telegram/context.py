@@ -32,6 +32,20 @@ class CoachContext(CallbackContext[ExtBot, dict, dict, dict]):
         return self.services.store.user_lang(user.id) or guess_lang(user.language_code)
 
 
+MAX_ID = 2**63 - 1  # SQLite's INTEGER; a larger id raised OverflowError deep in the store
+
+
+def parse_id(text: str, *, upper: int = MAX_ID) -> int:
+    """A number from callback data, which any client can forge: plain ASCII digits (no sign, spaces,
+    underscores or other scripts' digits, which int() would take) from 0 to `upper`; else ValueError."""
+    if not (0 < len(text) <= 19 and text.isascii() and text.isdigit()):
+        raise ValueError(f"not an id: {text[:40]!r}")
+    value = int(text)
+    if value > upper:
+        raise ValueError(f"id out of range: {text!r}")
+    return value
+
+
 class ChatTarget:
     """Enough of a Message for `send_html(..., reply=False)`: a chat to write into (a user's private
     chat, a group) when there is no message to reply to."""

@@ -145,6 +145,13 @@ def message(bot, text: str, *, uid: int = 42, chat_id: int | None = None, chat_t
     return Update.de_json({"update_id": next(_update_ids), "message": msg}, bot)
 
 
+def edited(bot, original: Update, text: str) -> Update:
+    """The update Telegram sends when the author of `original` edits it to `text`."""
+    msg = original.message.to_dict()
+    msg.update(text=text, edit_date=int(time.time()))
+    return Update.de_json({"update_id": next(_update_ids), "edited_message": msg}, bot)
+
+
 def document(bot, api: FakeBotAPI, name: str, data: bytes, *, uid: int = 1) -> Update:
     fid = f"f{next(_message_ids)}"
     api.files[fid] = data

@@ -50,6 +50,12 @@ _STRINGS: dict[str, dict[str, str]] = {
         "en": "⚠️ The server cannot save anything right now, so what you just did was not recorded. "
               "The admins have been told; please try again later.",
     },
+    "edit_not_a_turn": {
+        "zh-CN": "✏️ 改过的消息不算新的一轮，客户只回应新发的消息。想补充或改口，请直接再发一条。",
+        "zh-TW": "✏️ 改過的訊息不算新的一輪，客戶只回應新發的訊息。想補充或改口，請直接再發一則。",
+        "en": "✏️ An edited message is not a new turn: the customer only answers new messages. "
+              "To add or correct something, just send it as a new message.",
+    },
     "error": {
         "zh-CN": "抱歉，出了点问题，请稍后再试。",
         "zh-TW": "抱歉，出了點問題，請稍後再試。",
