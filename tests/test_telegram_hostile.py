@@ -248,3 +248,17 @@ async def test_an_exam_option_out_of_range_is_refused_not_stored(game):
     assert game.services.store.exam(exam["attempt_id"])["answers"] == []
     await game.send(button(game.bot, f"st:e:{exam['attempt_id']}:0:0", uid=A1))
     assert game.services.store.exam(exam["attempt_id"])["answers"] == [0]
+
+
+async def test_a_second_poller_on_the_token_is_one_log_line_not_a_traceback_per_poll(running, caplog):
+    """Polling errors reach the application's error handler (run_polling wires them there)."""
+    from telegram.error import Conflict
+
+    for _ in range(5):
+        await running.app.process_error(update=None, error=Conflict("terminated by other getUpdates request"))
+    lines = [r for r in caplog.records if r.name == "bot.telegram.app"]
+    assert [r.getMessage() for r in lines] == [
+        "another process is getting this bot's updates (Telegram says Conflict): stop it; "
+        "only one salescoach may run per token"]
+    assert lines[0].exc_info is None
+    assert running.api.sent() == []

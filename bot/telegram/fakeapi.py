@@ -149,6 +149,9 @@ def edited(bot, original: Update, text: str) -> Update:
     """The update Telegram sends when the author of `original` edits it to `text`."""
     msg = original.message.to_dict()
     msg.update(text=text, edit_date=int(time.time()))
+    msg.pop("entities", None)
+    if text.startswith("/"):
+        msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
     return Update.de_json({"update_id": next(_update_ids), "edited_message": msg}, bot)
 
 
