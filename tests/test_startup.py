@@ -195,3 +195,29 @@ def test_the_lock_dies_with_its_process(tmp_path):
     locks = acquire_all(instance_locks(tmp_path, token))
     for lock in locks:
         lock.release()
+
+
+def test_log_lines_and_tracebacks_never_carry_the_token(env, caplog):
+    """PTB's InvalidToken quotes the token; every log handler masks it once `run` has read the settings."""
+    import logging
+
+    from telegram.error import InvalidToken
+
+    from bot.cli import _RedactSecrets
+
+    token = _token()
+    handler = logging.StreamHandler(stream := __import__("io").StringIO())
+    handler.addFilter(_RedactSecrets([token]))
+    log = logging.getLogger("telegram.test")
+    log.addHandler(handler)
+    try:
+        try:
+            raise InvalidToken(f"The token `{token}` was rejected by the server.")
+        except InvalidToken:
+            log.exception("start failed for %s", token)
+    finally:
+        log.removeHandler(handler)
+    text = stream.getvalue()
+    assert "InvalidToken" in text
+    assert f"{token.split(':')[0]}:…" in text
+    assert SECRET not in text
