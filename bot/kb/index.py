@@ -250,6 +250,7 @@ class KnowledgeBase:
         documents: Iterable[Document] = (),
         prune_sources: Callable[[Document], bool] | None = None,
         origin: str | None = None,
+        namespace: str | None = None,
         rebuild: bool = False,
         on_file: Callable[[str, str | None], None] | None = None,
         on_embed: Callable[[int, int], None] | None = None,
@@ -258,7 +259,9 @@ class KnowledgeBase:
 
         ``prune_sources`` selects existing documents that are removed unless this ingest provided
         them again (used to keep the bundled knowledge base in step with ``knowledge/``);
-        ``origin`` is recorded in the metadata of the documents loaded from ``paths``.
+        ``origin`` is recorded in the metadata of the documents loaded from ``paths``; with
+        ``namespace`` their ids also become ``namespace:<id>`` (and their origin ``namespace``), so
+        they can never replace a document of another origin with the same file name.
         ``on_file(name, error)`` is called per file, ``on_embed(done, total)`` while embedding.
         """
         started = time.perf_counter()
@@ -267,7 +270,11 @@ class KnowledgeBase:
         for path in iter_paths(paths):
             try:
                 doc = load_file(path, max_bytes=self.max_file_bytes)
-                if origin:
+                if namespace:
+                    if not doc.doc_id.startswith(f"{namespace}:"):
+                        doc.doc_id = f"{namespace}:{doc.doc_id}"
+                    doc.meta["origin"] = namespace
+                elif origin:
                     doc.meta["origin"] = origin
                 loaded.append(doc)
                 if on_file:
