@@ -150,3 +150,57 @@ async def test_the_event_loop_keeps_running_while_a_file_is_read(monkeypatch):
     assert len(ticks) > 15
     assert max(gaps) < 0.5
 
+
+
+# --------------------------------------------------------------------------- the command line
+@pytest.fixture
+def cli_env(tmp_path, monkeypatch):
+    monkeypatch.setenv("SALESCOACH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SALESCOACH_EMBEDDING_MODEL", "fake")
+    monkeypatch.setenv("SALESCOACH_LLM_PROVIDER", "none")
+    return tmp_path
+
+
+def test_cli_ingest_reads_files_in_the_child_and_reports_a_bomb_in_one_line(cli_env):
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    docs = cli_env / "docs"
+    docs.mkdir()
+    (docs / "bomb.md").write_bytes(alias_bomb_markdown())
+    (docs / "huge.docx").write_bytes(docx_with_paragraphs(1_500_000))
+    (docs / "good.txt").write_text("拜访客户\n\n面对面的拜访最能建立信任。", encoding="utf-8")
+    result = CliRunner().invoke(app, ["ingest", str(docs), "--kb", str(cli_env / "kb")])
+    assert result.exit_code == 2
+    assert "bomb.md: front matter uses too many YAML aliases (more than 20)" in result.output
+    assert "huge.docx: the Word file holds " in result.output
+    assert "1 added" in result.output
+
+
+def test_cli_ingest_stops_a_runaway_reader(cli_env, monkeypatch):
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    monkeypatch.setattr(extract, "READER", "tests.hostile_readers:never_returns")
+    monkeypatch.setattr(extract, "DEFAULT_LIMITS", ReadLimits(seconds=2))
+    (cli_env / "slow.pdf").write_bytes(b"%PDF-1.4")
+    result = CliRunner().invoke(app, ["ingest", str(cli_env / "slow.pdf"), "--kb", str(cli_env / "kb")])
+    assert "slow.pdf: reading the file took longer than 2 s and was stopped" in result.output
+
+
+def test_cli_ingest_into_the_default_kb_never_replaces_a_bundled_article(cli_env):
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+    from bot.config import Settings
+    from bot.kb.service import knowledge_base
+
+    mine = cli_env / "complaint-call-script.md"
+    mine.write_text("# 我们的投诉流程\n\n接到投诉电话时先报工号，再用蓝色登记表记下客户编号。", encoding="utf-8")
+    assert CliRunner().invoke(app, ["ingest", str(mine)]).exit_code == 0
+    assert CliRunner().invoke(app, ["ingest"]).exit_code == 0  # a later sync of knowledge/
+    docs = knowledge_base(Settings(_env_file=None)).documents()
+    assert docs["upload:complaint-call-script"].title == "我们的投诉流程"
+    assert docs["complaint-call-script"].meta["origin"] == "bundled"

@@ -22,8 +22,10 @@ import logging
 import os
 import resource
 import signal
+import subprocess
 import sys
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from bot.kb.documents import Document
 from bot.kb.errors import UnreadableDocument
@@ -74,6 +76,26 @@ async def read_document(name: str, data: bytes, *, max_bytes: int | None = None,
             with contextlib.suppress(Exception):
                 await proc.wait()
     return _result(name, proc.returncode, out, err, limits)
+
+
+def read_path(path: Path, *, max_bytes: int | None = None, limits: ReadLimits | None = None) -> Document:
+    """The same for a file on disk, from synchronous code (`salescoach ingest FILE`)."""
+    limits = limits or DEFAULT_LIMITS
+    try:
+        size = path.stat().st_size
+        if max_bytes is not None and size > max_bytes:
+            raise UnreadableDocument(f"too large ({size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB)")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise UnreadableDocument(f"cannot read the file ({exc.strerror or exc.__class__.__name__})") from exc
+    header = {"name": path.name, "max_bytes": max_bytes, "limits": asdict(limits), "reader": READER}
+    try:
+        done = subprocess.run([sys.executable, "-m", "bot.kb.extract"], input=json.dumps(header).encode() + b"\n" + data,
+                              capture_output=True, timeout=limits.seconds, start_new_session=True, check=False)
+    except subprocess.TimeoutExpired:  # run() has killed the child already
+        raise UnreadableDocument(
+            f"reading the file took longer than {limits.seconds:.0f} s and was stopped") from None
+    return _result(path.name, done.returncode, done.stdout, done.stderr, limits)
 
 
 def _result(name: str, returncode: int | None, out: bytes, err: bytes, limits: ReadLimits) -> Document:
