@@ -138,7 +138,8 @@ def ingest(
 ) -> None:
     """Add documents to a knowledge base: idempotent, atomic, one line per unreadable file."""
     from bot.kb.errors import KnowledgeBaseError
-    from bot.kb.service import knowledge_base, sync_bundled
+    from bot.kb.extract import read_path
+    from bot.kb.service import UPLOADED, knowledge_base, sync_bundled
 
     settings = _settings()
     paths = paths or []
@@ -166,8 +167,11 @@ def ingest(
                     _print_report("bundled knowledge", bundled, kbase.dir)
             if not paths and kb is None:
                 return
+            # Into the default knowledge base, files go to the uploads' namespace: never mistaken
+            # for (or replaced by) a bundled article of the same name.
+            # Each file is read in a child process that is stopped at a time and memory limit.
             report = kbase.ingest([p for p in paths if p.exists()], rebuild=rebuild, on_file=on_file,
-                                  on_embed=on_embed)
+                                  on_embed=on_embed, namespace=UPLOADED if kb is None else None, read=read_path)
         except KeyboardInterrupt:
             console.print("Interrupted: the previous index is unchanged.")
             raise typer.Exit(130) from None

@@ -134,6 +134,17 @@ CREATE TABLE IF NOT EXISTS certifications (
     attempt_id INTEGER NOT NULL,
     created REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS uploads (    -- an admin's upload, stage by stage, so a crash mid-way can be reported
+    upload_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER NOT NULL,
+    chat_id INTEGER NOT NULL,
+    status_message_id INTEGER,             -- the message showing progress, finished after a crash
+    name TEXT NOT NULL,
+    stage TEXT NOT NULL,                   -- received, reading, indexing; then done, failed or interrupted
+    detail TEXT NOT NULL DEFAULT '',       -- the reason it failed, or the document id while indexing
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS admin_actions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id INTEGER NOT NULL,
@@ -245,6 +256,18 @@ class StoredAnswer:
     chat_id: int
     question: str
     chunk_ids: list[str]
+
+
+@dataclass
+class StoredUpload:
+    upload_id: int
+    user_id: int
+    chat_id: int
+    status_message_id: int | None
+    name: str
+    stage: str
+    detail: str
+    created: float
 
 
 class Store:
@@ -598,6 +621,35 @@ class Store:
         with self._lock:
             row = self.db.execute("SELECT created FROM certifications WHERE user_id = ?", (user_id,)).fetchone()
         return row[0] if row else None
+
+    # uploads ---------------------------------------------------------------
+    def start_upload(self, user_id: int, chat_id: int, name: str, status_message_id: int | None) -> int:
+        now = self.clock()
+        with self._lock:
+            return self.db.execute(
+                "INSERT INTO uploads (user_id, chat_id, status_message_id, name, stage, created, updated) "
+                "VALUES (?, ?, ?, ?, 'received', ?, ?)", (user_id, chat_id, status_message_id, name, now, now),
+            ).lastrowid
+
+    def set_upload_stage(self, upload_id: int, stage: str, detail: str = "") -> None:
+        with self._lock:
+            self.db.execute("UPDATE uploads SET stage = ?, detail = ?, updated = ? WHERE upload_id = ?",
+                            (stage, detail, self.clock(), upload_id))
+
+    def unfinished_uploads(self) -> list[StoredUpload]:
+        """Uploads a crash or kill interrupted: not done, failed or already reported as interrupted."""
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT upload_id, user_id, chat_id, status_message_id, name, stage, detail, created FROM uploads "
+                "WHERE stage NOT IN ('done', 'failed', 'interrupted') ORDER BY upload_id").fetchall()
+        return [StoredUpload(*row) for row in rows]
+
+    def uploads(self) -> list[StoredUpload]:
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT upload_id, user_id, chat_id, status_message_id, name, stage, detail, created FROM uploads "
+                "ORDER BY upload_id").fetchall()
+        return [StoredUpload(*row) for row in rows]
 
     # admin -----------------------------------------------------------------
     def log_admin_action(self, user_id: int, action: str, detail: str = "") -> None:

@@ -81,6 +81,29 @@ _STRINGS: dict[str, dict[str, str]] = {
                     "en": "✅ “{name}” {what}. The knowledge base now has {docs} documents, {chunks} passages."},
     "ingest_failed": {"zh-CN": "❌ 无法添加《{name}》：{reason}", "zh-TW": "❌ 無法添加《{name}》：{reason}",
                       "en": "❌ Could not add “{name}”: {reason}"},
+    "ingest_beside_bundled": {
+        "zh-CN": "\n（内置知识库里有同名文章《{title}》：两篇都保留，互不覆盖。）",
+        "zh-TW": "\n（內建知識庫裡有同名文章《{title}》：兩篇都保留，互不覆蓋。）",
+        "en": "\n(A bundled article has the same name, “{title}”: both are kept, neither replaces the other.)"},
+    "ingest_internal_error": {"zh-CN": "处理时出了意外错误（已记录），请稍后再试。",
+                              "zh-TW": "處理時出了意外錯誤（已記錄），請稍後再試。",
+                              "en": "an unexpected error occurred (it was logged); please try again later."},
+    "ingest_interrupted_status": {"zh-CN": "❌ 无法添加《{name}》：处理时机器人中断了。",
+                                  "zh-TW": "❌ 無法添加《{name}》：處理時機器人中斷了。",
+                                  "en": "❌ Could not add “{name}”: the bot was interrupted while processing it."},
+    "ingest_interrupted": {
+        "zh-CN": "⚠️ 机器人刚刚重启：上次处理《{name}》时（{stage}）中断了，文档没有加入知识库。请重新发送，重复发送不会产生重复内容。",
+        "zh-TW": "⚠️ 機器人剛剛重新啟動：上次處理《{name}》時（{stage}）中斷了，文件沒有加入知識庫。請重新傳送，重複傳送不會產生重複內容。",
+        "en": "⚠️ The bot just restarted: processing “{name}” was interrupted ({stage}) and it was not added to the "
+              "knowledge base. Please send it again; sending it twice never duplicates it."},
+    "ingest_interrupted_added": {
+        "zh-CN": "⚠️ 机器人刚刚重启：上次处理《{name}》时中断了，但文档已经完整加入知识库，无需重发。",
+        "zh-TW": "⚠️ 機器人剛剛重新啟動：上次處理《{name}》時中斷了，但文件已經完整加入知識庫，無需重傳。",
+        "en": "⚠️ The bot just restarted while finishing “{name}”, but the document is fully in the knowledge base; "
+              "no need to send it again."},
+    "stage_received": {"zh-CN": "下载时", "zh-TW": "下載時", "en": "while downloading"},
+    "stage_reading": {"zh-CN": "读取时", "zh-TW": "讀取時", "en": "while reading"},
+    "stage_indexing": {"zh-CN": "建立索引时", "zh-TW": "建立索引時", "en": "while indexing"},
     "what_added": {"zh-CN": "加入", "zh-TW": "加入", "en": "added"},
     "what_updated": {"zh-CN": "更新", "zh-TW": "更新", "en": "updated"},
     "what_unchanged": {"zh-CN": "收录（内容没有变化）", "zh-TW": "收錄（內容沒有變化）", "en": "was already in, unchanged"},
