@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     llm_model: str = Field(default="gpt-4o-mini", description="Chat model name for the LLM provider.")
     llm_base_url: str | None = Field(default=None, description="Base URL of an OpenAI-compatible server.")
     llm_api_key: SecretStr | None = Field(default=None, description="API key for the LLM provider.")
+    llm_timeout: float = Field(
+        default=8.0, gt=0, le=300, examples=["8"],
+        description="Seconds one LLM call may take before the offline answer is used instead; after a "
+        "timeout or an error the LLM is skipped for a minute, so a dead server costs each user nothing.",
+    )
     telegram_token: SecretStr | None = Field(default=None, description="Bot token from @BotFather.",
                                              examples=["123456789:AAH… (as @BotFather gives it)"])
     telegram_api_url: str = Field(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatAction, ParseMode
 from telegram.ext import CallbackContext, ExtBot
 
 from bot.services import Services
@@ -67,3 +69,24 @@ async def send_html(message: Message, text: str, keyboard: InlineKeyboardMarkup 
         else:
             await message.get_bot().send_message(message.chat_id, part, parse_mode=ParseMode.HTML,
                                                  reply_markup=markup, disable_web_page_preview=True)
+
+
+TYPING_AFTER = 1.0  # seconds of work before "typing…" is shown
+
+
+@contextlib.asynccontextmanager
+async def typing(bot, chat_id: int, after: float | None = None):
+    """Show "typing…" only if the work inside takes longer than TYPING_AFTER: most answers take a fraction
+    of a second, and a chat action is one more call against Telegram's ~30 messages a second, which under
+    load would double the wait of every reply."""
+    async def later() -> None:
+        await asyncio.sleep(TYPING_AFTER if after is None else after)
+        await bot.send_chat_action(chat_id, ChatAction.TYPING)
+
+    task = asyncio.create_task(later())
+    try:
+        yield
+    finally:
+        if not task.done():
+            task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
