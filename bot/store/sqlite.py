@@ -10,6 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SCHEMA = """
+CREATE TABLE IF NOT EXISTS inbox (      -- every incoming update until it was handled: re-run after a crash
+    update_id INTEGER PRIMARY KEY,
+    payload TEXT NOT NULL,         -- the update as the Bot API sent it (JSON)
+    received REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,  -- handlings started; one that keeps killing the bot is dropped
+    done REAL                      -- when its handling finished (NULL: not yet)
+);
+CREATE INDEX IF NOT EXISTS inbox_pending ON inbox (done);
 CREATE TABLE IF NOT EXISTS users (
     user_id INTEGER PRIMARY KEY,
     lang TEXT,
@@ -306,6 +314,34 @@ class Store:
         with self._lock:
             self.db.close()
 
+    # inbox -----------------------------------------------------------------
+    def receive_update(self, update_id: int, payload: str) -> bool:
+        """Keep an incoming update before it is confirmed to Telegram; False if it was kept already
+        (Telegram sent it again after a crash, and the journal has it)."""
+        with self._lock:
+            cur = self.db.execute("INSERT OR IGNORE INTO inbox (update_id, payload, received) VALUES (?, ?, ?)",
+                                  (update_id, payload, self.clock()))
+            return cur.rowcount > 0
+
+    def start_update(self, update_id: int) -> None:
+        with self._lock:
+            self.db.execute("UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?", (update_id,))
+
+    def finish_update(self, update_id: int) -> None:
+        with self._lock:
+            self.db.execute("UPDATE inbox SET done = ? WHERE update_id = ?", (self.clock(), update_id))
+
+    def unfinished_updates(self) -> list[tuple[int, str, float, int]]:
+        """(update_id, payload, received, attempts) of every update not handled to the end, oldest first."""
+        with self._lock:
+            return [tuple(r) for r in self.db.execute(
+                "SELECT update_id, payload, received, attempts FROM inbox WHERE done IS NULL ORDER BY update_id")]
+
+    def forget_updates(self, before: float) -> None:
+        """Drop handled updates received before `before` (kept a while so a redelivery is recognised)."""
+        with self._lock:
+            self.db.execute("DELETE FROM inbox WHERE done IS NOT NULL AND received < ?", (before,))
+
     # users -----------------------------------------------------------------
     def touch_user(self, user_id: int) -> None:
         now = self.clock()
@@ -463,6 +499,10 @@ class Store:
     def add_game_message(self, game_id: int, user_id: int, name: str, team: str, text: str,
                          message_id: int | None = None) -> None:
         with self._lock:
+            if message_id is not None and self.db.execute(  # the same message again (re-run after a crash)
+                    "SELECT 1 FROM game_messages WHERE game_id = ? AND user_id = ? AND message_id = ?",
+                    (game_id, user_id, message_id)).fetchone():
+                return
             self.db.execute("INSERT INTO game_messages (game_id, user_id, name, team, text, created, message_id) "
                             "VALUES (?, ?, ?, ?, ?, ?, ?)", (game_id, user_id, name, team, text, self.clock(),
                                                              message_id))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import html
@@ -20,7 +19,7 @@ from telegram import (
     InputTextMessageContent,
     Update,
 )
-from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import Conflict, Forbidden, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -41,8 +40,9 @@ from bot.kb.answer import MAX_QUESTION_CHARS, Answer
 from bot.services import Services
 from bot.store import StoreUnwritable
 from bot.telegram import game, render, roleplay, study, trainer
-from bot.telegram.context import CoachContext, parse_id, send_html
+from bot.telegram.context import CoachContext, parse_id, send_html, typing
 from bot.telegram.i18n import COMMANDS, GROUP_COMMANDS, LANG_NAMES, LANGS, guess_lang, t
+from bot.telegram.inbox import JournaledApplication, JournalingQueue, replay_unfinished
 from bot.telegram.retry import RetryingRequest
 
 log = logging.getLogger(__name__)
@@ -138,12 +138,8 @@ async def answer_question(update: Update, context: CoachContext, question: str) 
         return
     services = context.services
     services.store.touch_user(user.id)
-    # "typing…" goes out while the answer is computed, instead of costing a round trip before it.
-    typing = asyncio.create_task(context.bot.send_chat_action(message.chat_id, ChatAction.TYPING))
-    try:
-        answer: Answer = await services.run(services.answerer.answer, question)
-    finally:
-        await asyncio.gather(typing, return_exceptions=True)
+    async with typing(context.bot, message.chat_id):
+        answer: Answer = await services.run(services.answerer.answer, question, user=user.id)
     if not answer.found:
         await message.reply_text(t("not_found", lang))
         return
@@ -188,7 +184,7 @@ async def on_document(update: Update, context: CoachContext) -> None:
         store.set_upload_stage(upload_id, "indexing", f"{document.doc_id} {document.content_hash}")
         await status.edit_text(t("ingest_indexing", lang, name=name))
         namesake = bundled_namesake(services.retriever.generation.docs, document)
-        report = await services.run(services.ingest, document)
+        report = await services.run_ingest(services.ingest, document)
     except KnowledgeBaseError as exc:
         store.set_upload_stage(upload_id, "failed", str(exc))
         await _show_status(status, t("ingest_failed", lang, name=name, reason=str(exc)))
@@ -249,10 +245,13 @@ async def _show_status(status, text: str) -> None:
         await status.get_bot().send_message(status.chat_id, text)
 
 
-async def report_interrupted_uploads(app: Application) -> None:
-    """At start: finish the progress message of every upload a crash interrupted, and tell its admin."""
+async def report_interrupted_uploads(app: Application, rerun: list[Update] = ()) -> None:
+    """At start: finish the progress message of every upload a crash interrupted, and tell its admin
+    (that it is being read again, when its update is among the `rerun` ones from the journal)."""
     from telegram.error import TelegramError
 
+    again = {(u.message.chat_id, u.message.document.file_name or "document")
+             for u in rerun if u.message is not None and u.message.document is not None}
     services: Services = app.bot_data["services"]
     store = services.store
     docs = services.retriever.generation.docs
@@ -266,7 +265,8 @@ async def report_interrupted_uploads(app: Application) -> None:
             if upload.status_message_id is not None and not added:
                 await app.bot.edit_message_text(t("ingest_interrupted_status", lang, name=upload.name),
                                                 upload.chat_id, upload.status_message_id)
-            key = "ingest_interrupted_added" if added else "ingest_interrupted"
+            key = "ingest_interrupted_added" if added else \
+                "ingest_interrupted_rerun" if (upload.chat_id, upload.name) in again else "ingest_interrupted"
             await app.bot.send_message(upload.chat_id, t(key, lang, name=upload.name,
                                                          stage=t(f"stage_{upload.stage}", lang)))
         except TelegramError:
@@ -292,7 +292,7 @@ async def reload_command(update: Update, context: CoachContext) -> None:
     if not _is_admin(update, context):
         await update.effective_message.reply_text(t("admin_command_only", lang))
         return
-    report = await context.services.run(context.services.reload)
+    report = await context.services.run_ingest(context.services.reload)
     context.services.store.log_admin_action(update.effective_user.id, "reload", "")
     await update.effective_message.reply_text(t("reloaded", lang, added=len(report.added),
                                                 updated=len(report.updated), removed=len(report.removed)))
@@ -365,7 +365,7 @@ async def inline_query(update: Update, context: CoachContext) -> None:
         await query.answer([], cache_time=5)
         return
     lang = context.lang(update)
-    result = await context.services.run(context.services.retriever.search, text, 5)
+    result = await context.services.run(context.services.retriever.search, text, 5, user=query.from_user.id)
     articles = []
     for n, p in enumerate(result.passages, 1):
         snippet = render.in_script(p.text.replace("\n", " "), lang)[:100]
@@ -457,7 +457,8 @@ async def _post_init(app: Application) -> None:
     game.restore(app)
     trainer.restore(app)
     study.restore(app)
-    await report_interrupted_uploads(app)
+    rerun = await replay_unfinished(app)
+    await report_interrupted_uploads(app, rerun)
 
 
 async def seen(update: Update, context: CoachContext) -> None:
@@ -488,12 +489,15 @@ def build_application(services: Services, *, request: BaseRequest | None = None,
         raise ValueError("SALESCOACH_TELEGRAM_TOKEN is not set")
     builder = (
         ApplicationBuilder()
+        .application_class(JournaledApplication)
+        .update_queue(JournalingQueue(services.store))  # every update stored before Telegram is told we have it
         .token(settings.telegram_token.get_secret_value())
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.telegram_api_url.replace("/bot", "/file/bot"))
         .context_types(ContextTypes(context=CoachContext))
         .rate_limiter(AIORateLimiter(max_retries=3))
-        .concurrent_updates(16)
+        # Many at once: each user's work is serialised in Services.run, and sends pass the rate limiter.
+        .concurrent_updates(64)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )
@@ -548,8 +552,9 @@ def build_application(services: Services, *, request: BaseRequest | None = None,
     edited = filters.UpdateType.EDITED_MESSAGE
     app.add_handler(MessageHandler(edited & filters.ChatType.PRIVATE & filters.TEXT, edited_private))
     app.add_handler(MessageHandler(edited & filters.ChatType.GROUPS & filters.TEXT, game.record_edit))
-    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.Document.ALL, on_document))
-    app.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.COMMAND
+    # An edited caption of an uploaded file arrives as an edited message with the document: not a new upload.
+    app.add_handler(MessageHandler(new & filters.ChatType.PRIVATE & filters.Document.ALL, on_document))
+    app.add_handler(MessageHandler(new & filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.COMMAND
                                    & ~filters.StatusUpdate.ALL, unsupported))
     app.add_error_handler(on_error)
     return app

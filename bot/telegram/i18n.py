@@ -50,6 +50,11 @@ _STRINGS: dict[str, dict[str, str]] = {
         "en": "⚠️ The server cannot save anything right now, so what you just did was not recorded. "
               "The admins have been told; please try again later.",
     },
+    "not_done_after_restart": {
+        "zh-CN": "⚠️ 机器人重启前你发的一条消息没能处理完，请再发一次。",
+        "zh-TW": "⚠️ 機器人重啟前你發的一則訊息沒能處理完，請再發一次。",
+        "en": "⚠️ A message you sent just before the bot restarted could not be handled; please send it again.",
+    },
     "edit_not_a_turn": {
         "zh-CN": "✏️ 改过的消息不算新的一轮，客户只回应新发的消息。想补充或改口，请直接再发一条。",
         "zh-TW": "✏️ 改過的訊息不算新的一輪，客戶只回應新發的訊息。想補充或改口，請直接再發一則。",
@@ -96,6 +101,11 @@ _STRINGS: dict[str, dict[str, str]] = {
         "zh-TW": "⚠️ 機器人剛剛重新啟動：上次處理《{name}》時（{stage}）中斷了，文件沒有加入知識庫。請重新傳送，重複傳送不會產生重複內容。",
         "en": "⚠️ The bot just restarted: processing “{name}” was interrupted ({stage}) and it was not added to the "
               "knowledge base. Please send it again; sending it twice never duplicates it."},
+    "ingest_interrupted_rerun": {
+        "zh-CN": "⚠️ 机器人刚刚重启：上次处理《{name}》时（{stage}）中断了，现在重新处理，完成后会告诉你。",
+        "zh-TW": "⚠️ 機器人剛剛重新啟動：上次處理《{name}》時（{stage}）中斷了，現在重新處理，完成後會告訴你。",
+        "en": "⚠️ The bot just restarted: processing “{name}” was interrupted ({stage}); it is being processed "
+              "again and you will hear when it is done."},
     "ingest_interrupted_added": {
         "zh-CN": "⚠️ 机器人刚刚重启：上次处理《{name}》时中断了，但文档已经完整加入知识库，无需重发。",
         "zh-TW": "⚠️ 機器人剛剛重新啟動：上次處理《{name}》時中斷了，但文件已經完整加入知識庫，無需重傳。",
