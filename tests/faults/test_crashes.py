@@ -97,7 +97,7 @@ def test_kill_9_after_a_game_line_keeps_it_once(fresh):
     api.say("/game", uid=7, chat_id=group, chat_type="supergroup")
     lobby = api.wait_for(lambda: [p for p in api.sent(group, since=t) if "reply_markup" in p])[0]
     markup = json.loads(lobby["reply_markup"])
-    data = [b["callback_data"] for row in markup["inline_keyboard"] for b in row]
+    data = [b["callback_data"] for row in markup["inline_keyboard"] for b in row if "callback_data" in b]
     game_id = data[0].split(":")[1]
     api.press(f"g:{game_id}:join:A", uid=311, chat_id=group)
     api.press(f"g:{game_id}:join:B", uid=312, chat_id=group)
@@ -145,14 +145,19 @@ def test_an_upload_named_like_a_bundled_article_survives_a_restart(fresh):
 
 
 # ----------------------------------------------------------------------------- full disk, read-only store
+def _disk_full(bot: BotProcess, full: bool) -> None:
+    """What a full disk does to every write of the bot (EFBIG, as ENOSPC): no file of it may grow."""
+    _, hard = resource.prlimit(bot.proc.pid, resource.RLIMIT_FSIZE)
+    resource.prlimit(bot.proc.pid, resource.RLIMIT_FSIZE, (1 if full else hard, hard))
+
+
 def test_a_full_disk_is_told_to_the_user_and_admins_and_heals_without_restart(fresh):
     api, bot = fresh
     bot.start()
     t = api.now()
     api.say("/start", uid=331)
     api.reply_to(331, t)
-    limit = (1, 1)  # no file may grow: what a full disk does to every write
-    resource.prlimit(bot.proc.pid, resource.RLIMIT_FSIZE, limit)
+    _disk_full(bot, True)
     t = api.now()
     api.say("/lang", uid=332)
     api.press("lang:en", uid=332)
@@ -161,7 +166,7 @@ def test_a_full_disk_is_told_to_the_user_and_admins_and_heals_without_restart(fr
     assert told
     assert api.wait_for(lambda: [p for p in api.sent(1, since=t) if "存储写不进去" in p["text"]], timeout=15)
     assert bot.alive()
-    resource.prlimit(bot.proc.pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    _disk_full(bot, False)
     t = api.now()
     api.say("客户一直催货怎么办？", uid=333)
     assert "来源" in api.wait_for(lambda: [p for p in api.sent(333, since=t) if "来源" in p["text"]], timeout=15)[0]["text"]
@@ -172,11 +177,11 @@ def test_a_full_disk_during_a_role_play_turn_says_the_turn_was_not_saved(fresh):
     bot.start()
     uid = 334
     _start_roleplay(api, uid)
-    resource.prlimit(bot.proc.pid, resource.RLIMIT_FSIZE, (1, 1))
+    _disk_full(bot, True)
     t = api.now()
     api.say("抱歉，我马上核实。", uid=uid)
     assert api.wait_for(lambda: [p for p in api.sent(uid, since=t) if "无法保存" in p["text"]], timeout=15)
-    resource.prlimit(bot.proc.pid, resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    _disk_full(bot, False)
 
 
 def test_a_store_that_cannot_be_opened_stops_the_start_in_one_line_and_admins_hear(fresh):
@@ -213,7 +218,7 @@ def test_a_read_only_store_file_stops_the_start_in_one_line(fresh):
 def test_a_second_instance_says_so_in_one_line_and_exits(fresh, tmp_path, where):
     api, bot = fresh
     bot.start()
-    env = {"WEBHOOK_URL": "https://coach.example.com/tg", "WEBHOOK_PORT": "0"} if where.startswith("webhook") else {}
+    env = {"WEBHOOK_URL": "https://coach.example.com/tg", "WEBHOOK_PORT": "8443"} if where.startswith("webhook") else {}
     data = tmp_path / "other" if where == "same-token-other-dir" else bot.data_dir
     second = BotProcess(api, data, **env)
     second.log = tmp_path / "second.log"
