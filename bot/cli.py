@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from bot.config import Settings
+from bot.config import ConfigError, Settings, StartupError, load_settings, mask_secret
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="salescoach: a sales-coaching bot.")
 models_app = typer.Typer(no_args_is_help=True, help="Manage the embedding model.")
@@ -26,7 +26,60 @@ KbOption = Annotated[Path | None, typer.Option("--kb", help="Knowledge-base dire
 
 
 def _settings() -> Settings:
-    return Settings()
+    """The settings, or one line per bad setting (name, value with secrets masked, a good example) and exit 2."""
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        for line in exc.lines:
+            console.print(f"[red]✗[/red] {line}", markup=True, highlight=False)
+        raise typer.Exit(2) from None
+
+
+class _RedactSecrets(logging.Filter):
+    """Every log line (and traceback) with the secrets masked: PTB puts the token into InvalidToken's message."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def _clean(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, mask_secret(secret))
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.msg, record.args = self._clean(message), None
+        if record.exc_text:
+            record.exc_text = self._clean(record.exc_text)
+        return True
+
+
+def _redact_logs(settings: Settings) -> None:
+    secrets = [s.get_secret_value() for s in (settings.telegram_token, settings.llm_api_key, settings.webhook_secret)
+               if s is not None]
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_RedactSecrets(secrets))
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    console.print(f"[red]✗[/red] {message}", markup=True, highlight=False)
+    return typer.Exit(code)
+
+
+def _check_data_dir(path: Path) -> None:
+    """The data dir exists (or can be made), can be listed and takes a file: else one line and exit."""
+    probe = path / ".write-test"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        os.listdir(path)
+        probe.write_bytes(b"ok")
+        probe.unlink()
+    except OSError as exc:
+        raise _fail(f"SALESCOACH_DATA_DIR={path}: cannot be used ({exc.strerror or exc}); give a folder this "
+                    "user can read and write, for example SALESCOACH_DATA_DIR=~/.local/share/salescoach") from None
 
 
 def _quiet_libraries() -> None:
@@ -87,7 +140,8 @@ def ingest(
 ) -> None:
     """Add documents to a knowledge base: idempotent, atomic, one line per unreadable file."""
     from bot.kb.errors import KnowledgeBaseError
-    from bot.kb.service import knowledge_base, sync_bundled
+    from bot.kb.extract import read_path
+    from bot.kb.service import UPLOADED, knowledge_base, sync_bundled
 
     settings = _settings()
     paths = paths or []
@@ -115,8 +169,11 @@ def ingest(
                     _print_report("bundled knowledge", bundled, kbase.dir)
             if not paths and kb is None:
                 return
+            # Into the default knowledge base, files go to the uploads' namespace: never mistaken
+            # for (or replaced by) a bundled article of the same name.
+            # Each file is read in a child process that is stopped at a time and memory limit.
             report = kbase.ingest([p for p in paths if p.exists()], rebuild=rebuild, on_file=on_file,
-                                  on_embed=on_embed)
+                                  on_embed=on_embed, namespace=UPLOADED if kb is None else None, read=read_path)
         except KeyboardInterrupt:
             console.print("Interrupted: the previous index is unchanged.")
             raise typer.Exit(130) from None
@@ -358,11 +415,58 @@ def run() -> None:
         console.print("No SALESCOACH_TELEGRAM_TOKEN set: opening the terminal chat instead.")
         run_terminal_chat(settings, None, stdin=sys.stdin, stdout=sys.stdout)
         return
-    from bot.services import Services
-    from bot.telegram.app import run as run_telegram
+    _redact_logs(settings)
+    locks = _start_checks(settings)
+    try:
+        from bot.services import Services
+        from bot.telegram.app import run as run_telegram
 
-    console.print("Loading the knowledge base…")
-    run_telegram(Services.create(settings))
+        console.print("Loading the knowledge base…")
+        run_telegram(Services.create(settings))
+    except StartupError as exc:
+        raise _fail(str(exc)) from None
+    finally:
+        for lock in locks:
+            lock.release()
+
+
+def _start_checks(settings: Settings) -> list:
+    """Everything that can be wrong before the slow loading starts, each as one line and a non-zero exit:
+    the data dir, a second instance, the token and the Bot API, the store. Returns the held locks."""
+    import asyncio
+
+    from bot.store import Store, StoreUnwritable
+    from bot.store.lock import AlreadyRunning, acquire_all, instance_locks
+    from bot.telegram.app import check_bot_api
+
+    _check_data_dir(settings.data_dir)
+    try:
+        locks = acquire_all(instance_locks(settings.data_dir, settings.telegram_token.get_secret_value()))
+    except AlreadyRunning as exc:
+        raise _fail(str(exc), 3) from None
+    try:
+        problem = None
+        try:
+            store = Store(settings.data_dir / "state.sqlite")
+            try:
+                store.check_writable()
+            finally:
+                store.close()
+        except StoreUnwritable as exc:
+            problem = f"{exc}: free some space or make it writable, then start the bot again"
+        notice = f"⚠️ salescoach 无法启动：{problem}" if problem else None
+        asyncio.run(check_bot_api(settings, notify=notice))
+        if problem:
+            raise _fail(problem)
+    except StartupError as exc:
+        for lock in locks:
+            lock.release()
+        raise _fail(str(exc)) from None
+    except BaseException:
+        for lock in locks:
+            lock.release()
+        raise
+    return locks
 
 
 def main() -> None:

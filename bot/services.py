@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -16,6 +18,9 @@ from bot.kb.index import IngestReport
 from bot.kb.retrieve import Retriever
 from bot.store import Store
 
+ANSWER_WORKERS = 8  # 20 users x 20 questions: p95 0.3 s with 8 (see `salescoach bench bot`); an LLM call
+# blocks its thread for at most SALESCOACH_LLM_TIMEOUT, and a dead server only once per cool-down.
+
 
 @dataclass
 class Services:
@@ -26,9 +31,17 @@ class Services:
     coach: Coach
     games: GameBook
     study: SelfStudy
-    # Model inference runs on one thread: the model is used one call at a time anyway, and torch's
-    # OpenMP workers stay warm for it (switching callers doubled the latency of a question).
-    compute: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="compute"))
+    # Two kinds of work, two executors, so a slow job of one kind never holds up the other:
+    # - `answers`: a user's short work (a question, a role-play turn, a chart). Several threads, so one
+    #   user's slow call (an LLM that takes its full timeout) leaves the others free; each user holds at
+    #   most one of them at a time (`run(..., user=)`), so no single user can take them all.
+    #   The embedding engines keep their own locks; what runs here in parallel is retrieval, rules and I/O.
+    # - `ingest`: uploads and /reload, one at a time (they wait on the index's file lock, which the CLI
+    #   may hold for minutes), never in front of a question.
+    answers: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(ANSWER_WORKERS, thread_name_prefix="answer"))
+    ingests: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="ingest"))
+    _user_locks: weakref.WeakValueDictionary = field(default_factory=weakref.WeakValueDictionary)
 
     @classmethod
     def create(cls, settings: Settings) -> Services:
@@ -37,7 +50,7 @@ class Services:
         from bot.llm import chat_model
 
         retriever = open_retriever(settings)
-        llm = chat_model(settings)
+        llm = chat_model(settings)  # bounded: a timeout per call, then the offline answer
         store = Store(settings.data_dir / "state.sqlite")
         coach = Coach(store, Judge(retriever.kb.embedder), retriever=retriever, chat_model=llm)
         # The recogniser and the scenarios' reference sentences load in the background (a few seconds), so
@@ -62,10 +75,26 @@ class Services:
         self.retriever.refresh()
         return report
 
-    async def run(self, fn, *args):
-        """Run blocking domain work (search, answer, ingest) off the event loop, on the compute thread."""
-        return await asyncio.get_running_loop().run_in_executor(self.compute, fn, *args)
+    async def run(self, fn, *args, user: int | None = None):
+        """Run a user's blocking domain work (search, answer, a turn) off the event loop. With `user`, that
+        user's calls run one after another (a second message waits for the first, in order), and never
+        take more than one thread from the others."""
+        lock = contextlib.nullcontext() if user is None else self._user_lock(user)
+        async with lock:
+            return await asyncio.get_running_loop().run_in_executor(self.answers, fn, *args)
+
+    async def run_ingest(self, fn, *args):
+        """Run an ingest or reload on its own thread: questions keep being answered meanwhile."""
+        return await asyncio.get_running_loop().run_in_executor(self.ingests, fn, *args)
+
+    def _user_lock(self, user: int) -> asyncio.Lock:
+        lock = self._user_locks.get(user)
+        if lock is None:
+            lock = self._user_locks[user] = asyncio.Lock()
+        return lock
 
     def close(self) -> None:
-        self.compute.shutdown(wait=True)
+        # Queued work is dropped: after a stop, the update journal re-runs what was not finished.
+        self.answers.shutdown(wait=True, cancel_futures=True)
+        self.ingests.shutdown(wait=True, cancel_futures=True)
         self.store.close()

@@ -71,7 +71,7 @@ async def test_start_sets_command_menus_and_offers_languages(running):
 
 async def test_private_question_gets_a_cited_answer_with_buttons(running):
     await running.send(message(running.bot, "客户一直催货怎么办？"))
-    assert running.api.sent("sendChatAction")[0]["action"] == "typing"
+    assert running.api.sent("sendChatAction") == []  # a quick answer costs no "typing…" call
     [sent] = running.api.sent()
     assert sent["parse_mode"] == "HTML"
     assert "<b>来源</b>" in sent["text"]
@@ -303,3 +303,11 @@ async def test_the_production_polling_loop_answers_a_question(bot_settings):
         await app.updater.stop()
         await app.stop()
         await runner.stop()
+
+
+async def test_a_slow_answer_shows_typing_first(running, monkeypatch):
+    import bot.telegram.context as ctx
+
+    monkeypatch.setattr(ctx, "TYPING_AFTER", 0.0)
+    await running.send(message(running.bot, "客户一直催货怎么办？"))
+    assert running.api.sent("sendChatAction")[0]["action"] == "typing"

@@ -417,8 +417,15 @@ class GameBook:
         return [(i, KeyAccountGame(s)) for i, s in self.store.games(("running", "paused", "voting"))
                 if str(user_id) in s["players"]]
 
-    def record(self, game_id: int, game: KeyAccountGame, user_id: int, name: str, text: str) -> None:
-        self.store.add_game_message(game_id, user_id, name, game.team_of(user_id) or "-", text)
+    def record(self, game_id: int, game: KeyAccountGame, user_id: int, name: str, text: str,
+               message_id: int | None = None) -> None:
+        self.store.add_game_message(game_id, user_id, name, game.team_of(user_id) or "-", text, message_id)
+
+    def edit(self, game_id: int, game: KeyAccountGame, user_id: int, message_id: int, text: str) -> bool:
+        """An edited message replaces the line it recorded, while the game is on; it never adds a line."""
+        if game.status not in ("running", "paused"):
+            return False
+        return self.store.edit_game_message(game_id, user_id, message_id, text)
 
     def debrief(self, game_id: int, game: KeyAccountGame) -> tuple[Debrief, Scene, list[dict]]:
         scene = self.scenes().get(game.state["scene"])

@@ -15,6 +15,7 @@ from bot.coach.judge import Judge
 from bot.coach.roleplay import CustomerTurn, RolePlay, Scorecard, suggest_next
 from bot.coach.scenario import LEVELS, SCENARIOS_DIR, Criterion, Scenario, load_scenarios
 from bot.coach.text import LEVEL_NAMES
+from bot.llm import LLMUnavailable
 from bot.store import Store
 from bot.store.sqlite import StoredRolePlay
 
@@ -220,6 +221,9 @@ class Coach:
             reply = self.chat_model.invoke([("system", prompt["system"].format(**values)),
                                             ("human", prompt["user"].format(**values))])
             text = str(reply.content).strip()
+        except LLMUnavailable as exc:
+            log.info("%s; using the scripted line", exc)
+            return intent
         except Exception:
             log.exception("the LLM could not voice the customer; using the scripted line")
             return intent
@@ -239,6 +243,9 @@ class Coach:
             reply = self.chat_model.invoke([("system", prompt["system"].format(**values)),
                                             ("human", prompt["user"].format(**values))])
             return str(reply.content).strip() or None
+        except LLMUnavailable as exc:
+            log.info("%s; the scorecard stands on its own", exc)
+            return None
         except Exception:
             log.exception("the LLM could not write feedback; the scorecard stands on its own")
             return None

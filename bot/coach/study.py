@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.coach.judge import cue_matches, match_form
 from bot.config import PROJECT_ROOT
+from bot.kb.documents import load_front_matter
+from bot.kb.errors import UnreadableDocument
+
+log = logging.getLogger(__name__)
 
 PATH_FILE = PROJECT_ROOT / "prompts" / "learning_path.yaml"
 BANK_FILE = PROJECT_ROOT / "prompts" / "quiz_bank.yaml"
@@ -110,7 +115,13 @@ def parse_article(path: Path) -> Article:
     meta, body = {}, raw
     m = re.match(r"^---\n(.*?)\n---\n", raw, re.S)
     if m:
-        meta, body = yaml.safe_load(m.group(1)) or {}, raw[m.end():]
+        body = raw[m.end():]
+        try:  # the same bounded loader as uploads: an article may have come from outside
+            meta = load_front_matter(m.group(1)) or {}
+        except UnreadableDocument as exc:
+            log.warning("%s: front matter ignored: %s", path.name, exc)
+        if not isinstance(meta, dict):
+            meta = {}
     sections, heading, buf = [], "", []
     for line in body.splitlines():
         if line.startswith("## "):

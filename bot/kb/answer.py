@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from bot.kb.retrieve import Passage, Retriever
 from bot.kb.text import split_sentences, tokenize
+from bot.llm import LLMUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,8 @@ class Answerer:
                 text = self._llm_answer(question, passages)
                 cited = sorted({int(n) for n in re.findall(r"\[(\d+)\]", text) if 1 <= int(n) <= len(passages)})
                 return Answer(question, text, passages, cited or [1], by_llm=True)
+            except LLMUnavailable as exc:  # already logged once by the model; one line per question
+                log.info("%s", exc)
             except Exception:
                 log.exception("chat model failed; falling back to the extractive answer")
         text, cited = extractive_answer(question, passages)

@@ -250,6 +250,8 @@ class KnowledgeBase:
         documents: Iterable[Document] = (),
         prune_sources: Callable[[Document], bool] | None = None,
         origin: str | None = None,
+        namespace: str | None = None,
+        read: Callable[..., Document] = load_file,
         rebuild: bool = False,
         on_file: Callable[[str, str | None], None] | None = None,
         on_embed: Callable[[int, int], None] | None = None,
@@ -258,7 +260,11 @@ class KnowledgeBase:
 
         ``prune_sources`` selects existing documents that are removed unless this ingest provided
         them again (used to keep the bundled knowledge base in step with ``knowledge/``);
-        ``origin`` is recorded in the metadata of the documents loaded from ``paths``.
+        ``origin`` is recorded in the metadata of the documents loaded from ``paths``; with
+        ``namespace`` their ids also become ``namespace:<id>`` (and their origin ``namespace``), so
+        they can never replace a document of another origin with the same file name.
+        ``read(path, max_bytes=...)`` turns a file into a Document (`bot.kb.extract.read_path` reads
+        untrusted files in a child process with time and memory limits).
         ``on_file(name, error)`` is called per file, ``on_embed(done, total)`` while embedding.
         """
         started = time.perf_counter()
@@ -266,8 +272,12 @@ class KnowledgeBase:
         loaded: list[Document] = list(documents)
         for path in iter_paths(paths):
             try:
-                doc = load_file(path, max_bytes=self.max_file_bytes)
-                if origin:
+                doc = read(path, max_bytes=self.max_file_bytes)
+                if namespace:
+                    if not doc.doc_id.startswith(f"{namespace}:"):
+                        doc.doc_id = f"{namespace}:{doc.doc_id}"
+                    doc.meta["origin"] = namespace
+                elif origin:
                     doc.meta["origin"] = origin
                 loaded.append(doc)
                 if on_file:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
 from bot.config import Settings
+from bot.kb.documents import Document
 from bot.kb.embed import get_embedder
 from bot.kb.index import IngestReport, KnowledgeBase
 from bot.kb.retrieve import Retriever
@@ -13,6 +15,22 @@ from bot.kb.retrieve import Retriever
 log = logging.getLogger(__name__)
 
 BUNDLED = "bundled"
+# Documents an admin added (sent to the bot, or `salescoach ingest FILE` into the default knowledge
+# base) live in their own namespace: ids ``upload:<id>``. An upload named like a bundled article
+# sits beside it instead of replacing it, and syncing ``knowledge/`` (at every start) never touches it.
+UPLOADED = "upload"
+
+
+def as_upload(doc: Document) -> Document:
+    """The same document in the uploads' namespace, with its origin recorded."""
+    doc_id = doc.doc_id if doc.doc_id.startswith(f"{UPLOADED}:") else f"{UPLOADED}:{doc.doc_id}"
+    return dataclasses.replace(doc, doc_id=doc_id, meta={**doc.meta, "origin": UPLOADED})
+
+
+def bundled_namesake(docs: dict[str, Document], upload: Document) -> Document | None:
+    """The bundled article an upload shares its id with, if any (both are kept; the admin is told)."""
+    namesake = docs.get(upload.doc_id.removeprefix(f"{UPLOADED}:"))
+    return namesake if namesake is not None and namesake.meta.get("origin") == BUNDLED else None
 
 
 def knowledge_base(settings: Settings, kb_dir: Path | None = None) -> KnowledgeBase:

@@ -10,6 +10,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SCHEMA = """
+CREATE TABLE IF NOT EXISTS inbox (      -- every incoming update until it was handled: re-run after a crash
+    update_id INTEGER PRIMARY KEY,
+    payload TEXT NOT NULL,         -- the update as the Bot API sent it (JSON)
+    received REAL NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,  -- handlings started; one that keeps killing the bot is dropped
+    done REAL                      -- when its handling finished (NULL: not yet)
+);
+CREATE INDEX IF NOT EXISTS inbox_pending ON inbox (done);
 CREATE TABLE IF NOT EXISTS users (
     user_id INTEGER PRIMARY KEY,
     lang TEXT,
@@ -70,7 +78,8 @@ CREATE TABLE IF NOT EXISTS game_messages (
     name TEXT NOT NULL,
     team TEXT NOT NULL,
     text TEXT NOT NULL,
-    created REAL NOT NULL
+    created REAL NOT NULL,
+    message_id INTEGER             -- the Telegram message, so an edit replaces its line
 );
 CREATE TABLE IF NOT EXISTS reachable (   -- users who opened a private chat: the bot may write to them
     user_id INTEGER PRIMARY KEY,
@@ -133,6 +142,17 @@ CREATE TABLE IF NOT EXISTS certifications (
     attempt_id INTEGER NOT NULL,
     created REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS uploads (    -- an admin's upload, stage by stage, so a crash mid-way can be reported
+    upload_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    user_id INTEGER NOT NULL,
+    chat_id INTEGER NOT NULL,
+    status_message_id INTEGER,             -- the message showing progress, finished after a crash
+    name TEXT NOT NULL,
+    stage TEXT NOT NULL,                   -- received, reading, indexing; then done, failed or interrupted
+    detail TEXT NOT NULL DEFAULT '',       -- the reason it failed, or the document id while indexing
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+);
 CREATE TABLE IF NOT EXISTS admin_actions (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id INTEGER NOT NULL,
@@ -140,7 +160,70 @@ CREATE TABLE IF NOT EXISTS admin_actions (
     detail TEXT,
     created REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS health (      -- written and removed at start-up: proves the store takes writes
+    id INTEGER PRIMARY KEY,
+    checked REAL NOT NULL
+);
 """
+
+# SQLite result codes that mean "this store cannot take writes now", not "this query is wrong":
+# SQLITE_PERM, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN (extended codes share the low byte).
+_UNWRITABLE_CODES = {3, 8, 10, 13, 14}
+
+
+class StoreUnwritable(Exception):
+    """The store cannot take writes (read-only file or folder, full disk, I/O error); nothing was saved."""
+
+    def __init__(self, path, reason: str) -> None:
+        super().__init__(f"the store {path} cannot be written: {reason}")
+        self.path, self.reason = path, reason
+
+
+def _unwritable(exc: sqlite3.Error) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in _UNWRITABLE_CODES
+
+
+class _Connection:
+    """The sqlite3 connection with its write failures raised as StoreUnwritable, so callers can tell
+    "the disk is full" from a bug."""
+
+    def __init__(self, db: sqlite3.Connection, path) -> None:
+        self._db, self._path = db, path
+
+    def _translate(self, exc: sqlite3.Error) -> BaseException:
+        return StoreUnwritable(self._path, str(exc)) if _unwritable(exc) else exc
+
+    def execute(self, *args):
+        try:
+            return self._db.execute(*args)
+        except sqlite3.Error as exc:
+            raise self._translate(exc) from exc
+
+    def executemany(self, *args):
+        try:
+            return self._db.executemany(*args)
+        except sqlite3.Error as exc:
+            raise self._translate(exc) from exc
+
+    def executescript(self, script: str):
+        try:
+            return self._db.executescript(script)
+        except sqlite3.Error as exc:
+            raise self._translate(exc) from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self):
+        self._db.__enter__()
+        return self
+
+    def __exit__(self, *exc_info):
+        try:
+            return self._db.__exit__(*exc_info)
+        except sqlite3.Error as exc:  # the COMMIT itself failed (full disk)
+            raise self._translate(exc) from exc
 
 
 def _where(**filters) -> tuple[str, list]:
@@ -183,6 +266,18 @@ class StoredAnswer:
     chunk_ids: list[str]
 
 
+@dataclass
+class StoredUpload:
+    upload_id: int
+    user_id: int
+    chat_id: int
+    status_message_id: int | None
+    name: str
+    stage: str
+    detail: str
+    created: float
+
+
 class Store:
     """A small typed facade over one SQLite file; safe to share between threads."""
 
@@ -192,14 +287,60 @@ class Store:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.clock = clock
         self._lock = threading.Lock()
-        self.db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        try:
+            raw = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise StoreUnwritable(path, str(exc)) from exc
+        self.db = _Connection(raw, path)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Columns added since a store was created (SQLite has no ADD COLUMN IF NOT EXISTS)."""
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(game_messages)").fetchall()}
+        if "message_id" not in columns:
+            self.db.execute("ALTER TABLE game_messages ADD COLUMN message_id INTEGER")
+
+    def check_writable(self) -> None:
+        """Commit one small write and remove it: StoreUnwritable when the store cannot take writes."""
+        with self._lock, self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute("INSERT OR REPLACE INTO health (id, checked) VALUES (1, ?)", (self.clock(),))
+            self.db.execute("DELETE FROM health")
 
     def close(self) -> None:
         with self._lock:
             self.db.close()
+
+    # inbox -----------------------------------------------------------------
+    def receive_update(self, update_id: int, payload: str) -> bool:
+        """Keep an incoming update before it is confirmed to Telegram; False if it was kept already
+        (Telegram sent it again after a crash, and the journal has it)."""
+        with self._lock:
+            cur = self.db.execute("INSERT OR IGNORE INTO inbox (update_id, payload, received) VALUES (?, ?, ?)",
+                                  (update_id, payload, self.clock()))
+            return cur.rowcount > 0
+
+    def start_update(self, update_id: int) -> None:
+        with self._lock:
+            self.db.execute("UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?", (update_id,))
+
+    def finish_update(self, update_id: int) -> None:
+        with self._lock:
+            self.db.execute("UPDATE inbox SET done = ? WHERE update_id = ?", (self.clock(), update_id))
+
+    def unfinished_updates(self) -> list[tuple[int, str, float, int]]:
+        """(update_id, payload, received, attempts) of every update not handled to the end, oldest first."""
+        with self._lock:
+            return [tuple(r) for r in self.db.execute(
+                "SELECT update_id, payload, received, attempts FROM inbox WHERE done IS NULL ORDER BY update_id")]
+
+    def forget_updates(self, before: float) -> None:
+        """Drop handled updates received before `before` (kept a while so a redelivery is recognised)."""
+        with self._lock:
+            self.db.execute("DELETE FROM inbox WHERE done IS NOT NULL AND received < ?", (before,))
 
     # users -----------------------------------------------------------------
     def touch_user(self, user_id: int) -> None:
@@ -355,10 +496,23 @@ class Store:
                                    statuses).fetchall()
         return [(r[0], json.loads(r[1])) for r in rows]
 
-    def add_game_message(self, game_id: int, user_id: int, name: str, team: str, text: str) -> None:
+    def add_game_message(self, game_id: int, user_id: int, name: str, team: str, text: str,
+                         message_id: int | None = None) -> None:
         with self._lock:
-            self.db.execute("INSERT INTO game_messages (game_id, user_id, name, team, text, created) "
-                            "VALUES (?, ?, ?, ?, ?, ?)", (game_id, user_id, name, team, text, self.clock()))
+            if message_id is not None and self.db.execute(  # the same message again (re-run after a crash)
+                    "SELECT 1 FROM game_messages WHERE game_id = ? AND user_id = ? AND message_id = ?",
+                    (game_id, user_id, message_id)).fetchone():
+                return
+            self.db.execute("INSERT INTO game_messages (game_id, user_id, name, team, text, created, message_id) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?)", (game_id, user_id, name, team, text, self.clock(),
+                                                             message_id))
+
+    def edit_game_message(self, game_id: int, user_id: int, message_id: int, text: str) -> bool:
+        """Replace the text of a recorded line (its author edited it); False when no such line."""
+        with self._lock:
+            cur = self.db.execute("UPDATE game_messages SET text = ? WHERE game_id = ? AND user_id = ? "
+                                  "AND message_id = ?", (text, game_id, user_id, message_id))
+            return cur.rowcount > 0
 
     def game_messages(self, game_id: int) -> list[dict]:
         with self._lock:
@@ -507,6 +661,35 @@ class Store:
         with self._lock:
             row = self.db.execute("SELECT created FROM certifications WHERE user_id = ?", (user_id,)).fetchone()
         return row[0] if row else None
+
+    # uploads ---------------------------------------------------------------
+    def start_upload(self, user_id: int, chat_id: int, name: str, status_message_id: int | None) -> int:
+        now = self.clock()
+        with self._lock:
+            return self.db.execute(
+                "INSERT INTO uploads (user_id, chat_id, status_message_id, name, stage, created, updated) "
+                "VALUES (?, ?, ?, ?, 'received', ?, ?)", (user_id, chat_id, status_message_id, name, now, now),
+            ).lastrowid
+
+    def set_upload_stage(self, upload_id: int, stage: str, detail: str = "") -> None:
+        with self._lock:
+            self.db.execute("UPDATE uploads SET stage = ?, detail = ?, updated = ? WHERE upload_id = ?",
+                            (stage, detail, self.clock(), upload_id))
+
+    def unfinished_uploads(self) -> list[StoredUpload]:
+        """Uploads a crash or kill interrupted: not done, failed or already reported as interrupted."""
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT upload_id, user_id, chat_id, status_message_id, name, stage, detail, created FROM uploads "
+                "WHERE stage NOT IN ('done', 'failed', 'interrupted') ORDER BY upload_id").fetchall()
+        return [StoredUpload(*row) for row in rows]
+
+    def uploads(self) -> list[StoredUpload]:
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT upload_id, user_id, chat_id, status_message_id, name, stage, detail, created FROM uploads "
+                "ORDER BY upload_id").fetchall()
+        return [StoredUpload(*row) for row in rows]
 
     # admin -----------------------------------------------------------------
     def log_admin_action(self, user_id: int, action: str, detail: str = "") -> None:

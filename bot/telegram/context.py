@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup, Message, Update
-from telegram.constants import ParseMode
+from telegram.constants import ChatAction, ParseMode
 from telegram.ext import CallbackContext, ExtBot
 
 from bot.services import Services
@@ -32,6 +34,20 @@ class CoachContext(CallbackContext[ExtBot, dict, dict, dict]):
         return self.services.store.user_lang(user.id) or guess_lang(user.language_code)
 
 
+MAX_ID = 2**63 - 1  # SQLite's INTEGER; a larger id raised OverflowError deep in the store
+
+
+def parse_id(text: str, *, upper: int = MAX_ID) -> int:
+    """A number from callback data, which any client can forge: plain ASCII digits (no sign, spaces,
+    underscores or other scripts' digits, which int() would take) from 0 to `upper`; else ValueError."""
+    if not (0 < len(text) <= 19 and text.isascii() and text.isdigit()):
+        raise ValueError(f"not an id: {text[:40]!r}")
+    value = int(text)
+    if value > upper:
+        raise ValueError(f"id out of range: {text!r}")
+    return value
+
+
 class ChatTarget:
     """Enough of a Message for `send_html(..., reply=False)`: a chat to write into (a user's private
     chat, a group) when there is no message to reply to."""
@@ -53,3 +69,24 @@ async def send_html(message: Message, text: str, keyboard: InlineKeyboardMarkup 
         else:
             await message.get_bot().send_message(message.chat_id, part, parse_mode=ParseMode.HTML,
                                                  reply_markup=markup, disable_web_page_preview=True)
+
+
+TYPING_AFTER = 1.0  # seconds of work before "typing…" is shown
+
+
+@contextlib.asynccontextmanager
+async def typing(bot, chat_id: int, after: float | None = None):
+    """Show "typing…" only if the work inside takes longer than TYPING_AFTER: most answers take a fraction
+    of a second, and a chat action is one more call against Telegram's ~30 messages a second, which under
+    load would double the wait of every reply."""
+    async def later() -> None:
+        await asyncio.sleep(TYPING_AFTER if after is None else after)
+        await bot.send_chat_action(chat_id, ChatAction.TYPING)
+
+    task = asyncio.create_task(later())
+    try:
+        yield
+    finally:
+        if not task.done():
+            task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

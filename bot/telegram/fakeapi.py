@@ -15,6 +15,7 @@ BOT = {"id": 999, "is_bot": True, "first_name": "Coach", "username": "coach_bot"
        "can_read_all_group_messages": False, "supports_inline_queries": True}
 
 
+BOT_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile refuses larger files
 _MESSAGE_METHODS = {"sendMessage", "editMessageText", "sendPhoto", "sendDocument", "sendPoll", "stopPoll",
                     "editMessageReplyMarkup"}
 
@@ -95,6 +96,9 @@ class FakeBotAPI(BaseRequest):
                          if uid in self.chat_admins else {})}
         elif name == "getFile":
             fid = params["file_id"]
+            if len(self.files[fid]) > BOT_DOWNLOAD_LIMIT:  # what Telegram answers for files bots may not fetch
+                return 400, json.dumps({"ok": False, "error_code": 400,
+                                        "description": "Bad Request: file is too big"}).encode()
             result = {"file_id": fid, "file_unique_id": fid, "file_size": len(self.files[fid]), "file_path": fid}
         elif name == "getUpdates":
             offset = int(params.get("offset") or 0)
@@ -145,12 +149,25 @@ def message(bot, text: str, *, uid: int = 42, chat_id: int | None = None, chat_t
     return Update.de_json({"update_id": next(_update_ids), "message": msg}, bot)
 
 
-def document(bot, api: FakeBotAPI, name: str, data: bytes, *, uid: int = 1) -> Update:
+def edited(bot, original: Update, text: str) -> Update:
+    """The update Telegram sends when the author of `original` edits it to `text`."""
+    msg = original.message.to_dict()
+    msg.update(text=text, edit_date=int(time.time()))
+    msg.pop("entities", None)
+    if text.startswith("/"):
+        msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+    return Update.de_json({"update_id": next(_update_ids), "edited_message": msg}, bot)
+
+
+def document(bot, api: FakeBotAPI, name: str, data: bytes, *, uid: int = 1, with_size: bool = True) -> Update:
+    """An uploaded file; ``with_size=False`` leaves out ``file_size``, as Telegram sometimes does."""
     fid = f"f{next(_message_ids)}"
     api.files[fid] = data
+    meta = {"file_id": fid, "file_unique_id": fid, "file_name": name}
+    if with_size:
+        meta["file_size"] = len(data)
     msg = {"message_id": next(_message_ids), "date": int(time.time()), "chat": {"id": uid, "type": "private"},
-           "from": user(uid), "document": {"file_id": fid, "file_unique_id": fid, "file_name": name,
-                                            "file_size": len(data)}}
+           "from": user(uid), "document": meta}
     return Update.de_json({"update_id": next(_update_ids), "message": msg}, bot)
 
 

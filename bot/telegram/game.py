@@ -25,7 +25,7 @@ from bot.coach.game import (
     team_brief,
     transcript_markdown,
 )
-from bot.telegram.context import ChatTarget, CoachContext, send_html
+from bot.telegram.context import ChatTarget, CoachContext, parse_id, send_html
 
 log = logging.getLogger(__name__)
 
@@ -82,8 +82,7 @@ async def game_command(update: Update, context: CoachContext) -> None:
         await message.reply_text("这个群里已经有一局游戏还没结束。培训师可以 /endgame 结束它。")
         return
     sent = await message.reply_text(_lobby_text(game, scenes[scene_id]), reply_markup=_lobby_keyboard(context, game_id, game))
-    game.state["lobby_message"] = sent.message_id
-    book.save(game_id, game)
+    _update(context, game_id, lambda g: g.state.update(lobby_message=sent.message_id))
 
 
 def _lobby_text(game: KeyAccountGame, scene) -> str:
@@ -108,66 +107,101 @@ def _lobby_keyboard(context: CoachContext, game_id: int, game: KeyAccountGame) -
 
 
 # --------------------------------------------------------------------------- buttons
+STALE = "这个按钮已失效。"
+VOTE_ERRORS = {"not-team-b": "只有 B 组（大客户）投票。", "not-voting": "投票已经结束。"}
+
+
 async def on_button(update: Update, context: CoachContext) -> None:
-    """g:ID:join:A|B, g:ID:leave, g:ID:start, g:ID:vote:1|0; stale buttons get a polite no."""
+    """g:ID:join:A|B, g:ID:leave, g:ID:start, g:ID:vote:1|0; stale or forged buttons get a polite no.
+
+    Callback data is whatever a client sends: a button only acts on the game of the group whose message
+    carries it, so a forged `g:1:join:B` from another chat cannot join, read team B's brief or vote."""
     query = update.callback_query
     parts = (query.data or "").split(":")
     book = context.services.games
     try:
-        game_id = int(parts[1])
+        game_id = parse_id(parts[1])
         action = parts[2]
     except (IndexError, ValueError):
-        await query.answer("这个按钮已失效。", show_alert=True)
+        await query.answer(STALE, show_alert=True)
         return
     game = book.get(game_id)
     if game is None:
-        await query.answer("这个按钮已失效。", show_alert=True)
+        await query.answer(STALE, show_alert=True)
+        return
+    if query.message is None or query.message.chat.id != game.state["chat_id"]:
+        log.info("game %s: button %r from chat %s refused", game_id, query.data[:64],
+                 query.message.chat.id if query.message else None)
+        await query.answer("这个按钮只在开这局游戏的群里有效。", show_alert=True)
         return
     user = query.from_user
-    try:
-        if action == "join" and len(parts) > 3:
-            result = game.join(user.id, _name(user), parts[3])
-            if result == "full":
-                await query.answer(f"{TEAM_LABEL[parts[3]]}已满。", show_alert=True)
-                return
+    arg = parts[3] if len(parts) == 4 else None
+    if action == "join" and arg in TEAMS:
+        await _join(query, context, game_id, game, user, arg)
+    elif action == "leave" and arg is None:
+        if game.status != "lobby":
+            await query.answer("游戏已经开始，不能再换组了。", show_alert=True)
+        elif game.leave(user.id):
             book.save(game_id, game)
-            note = "" if context.services.store.is_reachable(user.id) else \
-                "\n请先点“先私聊我”按钮并发 /start，角色说明会私聊发给你。"
-            await query.answer(f"你在 {TEAM_LABEL[parts[3]]}。" + note, show_alert=bool(note))
-            await _refresh_lobby(query, context, game_id, game)
-        elif action == "leave":
-            if game.leave(user.id):
-                book.save(game_id, game)
-                await _refresh_lobby(query, context, game_id, game)
             await query.answer("已退出。")
-        elif action == "start":
-            if not await is_trainer(update, context):
-                await query.answer("只有培训师可以开始游戏。", show_alert=True)
-                return
-            try:
-                game.start(_now())
-            except GameError as exc:
-                await query.answer("两组都至少要有一人才能开始。" if str(exc) == "teams" else "游戏已经开始了。",
-                                   show_alert=True)
-                return
-            book.save(game_id, game)
-            await query.answer("开始！")
-            await _begin(context, game_id, game)
-        elif action == "vote" and len(parts) > 3:
-            try:
-                everyone = game.vote(user.id, parts[3] == "1")
-            except GameError as exc:
-                text = "只有 B 组（大客户）投票。" if str(exc) == "not-team-b" else "投票已经结束。"
-                await query.answer(text, show_alert=True)
-                return
-            book.save(game_id, game)
-            await query.answer("已记录你的投票。")
-            if everyone:
-                await finish(context, game_id)
+            await _refresh_lobby(query, context, game_id, game)
         else:
-            await query.answer("这个按钮已失效。", show_alert=True)
-    except GameError:
+            await query.answer("你不在这局游戏里。")
+    elif action == "start" and arg is None:
+        if not await is_trainer(update, context):
+            await query.answer("只有培训师可以开始游戏。", show_alert=True)
+            return
+        game = book.get(game_id)  # read again: is_trainer awaited, players may have joined meanwhile
+        try:
+            game.start(_now())
+        except GameError as exc:
+            await query.answer("两组都至少要有一人才能开始。" if str(exc) == "teams" else "游戏已经开始了。",
+                               show_alert=True)
+            return
+        book.save(game_id, game)
+        await query.answer("开始！")
+        await _begin(context, game_id, game)
+    elif action == "vote" and arg in ("1", "0"):
+        if game.status in ("lobby", "running", "paused"):
+            await query.answer("投票还没开始：时间到了，B 组才投票。", show_alert=True)
+            return
+        try:
+            everyone = game.vote(user.id, arg == "1")
+        except GameError as exc:
+            await query.answer(VOTE_ERRORS.get(str(exc), STALE), show_alert=True)
+            return
+        book.save(game_id, game)
+        await query.answer("已记录你的投票。")
+        if everyone:
+            await finish(context, game_id)
+    else:
+        await query.answer(STALE, show_alert=True)
+
+
+async def _join(query, context: CoachContext, game_id: int, game: KeyAccountGame, user, team: str) -> None:
+    if game.status != "lobby":
         await query.answer("游戏已经开始，不能再换组了。", show_alert=True)
+        return
+    if game.join(user.id, _name(user), team) == "full":
+        await query.answer(f"{TEAM_LABEL[team]}已满。", show_alert=True)
+        return
+    context.services.games.save(game_id, game)
+    note = "" if context.services.store.is_reachable(user.id) else \
+        "\n请先点“先私聊我”按钮并发 /start，角色说明会私聊发给你。"
+    await query.answer(f"你在 {TEAM_LABEL[team]}。" + note, show_alert=bool(note))
+    await _refresh_lobby(query, context, game_id, game)
+
+
+def _update(context: CoachContext, game_id: int, change) -> KeyAccountGame | None:
+    """Apply `change` to the game as stored now and save it. Handlers that awaited (a send, a permission
+    check) must not save the object they read before: a join saved meanwhile would be erased. No await
+    happens between this read and write, so on the one event loop nothing can slip in between."""
+    book = context.services.games
+    game = book.get(game_id)
+    if game is not None:
+        change(game)
+        book.save(game_id, game)
+    return game
 
 
 async def _refresh_lobby(query, context: CoachContext, game_id: int, game: KeyAccountGame) -> None:
@@ -183,14 +217,14 @@ async def _refresh_lobby(query, context: CoachContext, game_id: int, game: KeyAc
 async def _begin(context: CoachContext, game_id: int, game: KeyAccountGame) -> None:
     """Briefs by private message, the start in the group, the clock's jobs."""
     scene = context.services.games.scenes()[game.state["scene"]]
-    missing = []
+    missing, briefed = [], []
     for team in TEAMS:
         for uid in game.members(team):
             if not await _send_brief(context, uid, scene, team):
                 missing.append(game.name(uid))
             else:
-                game.state["briefed"].append(uid)
-    context.services.games.save(game_id, game)
+                briefed.append(uid)
+    _update(context, game_id, lambda g: g.state["briefed"].extend(u for u in briefed if u not in g.state["briefed"]))
     chat_id = game.state["chat_id"]
     text = (f"🎬 游戏开始！{game.state['minutes']:g} 分钟。角色说明已经私聊发给大家，请各自查看。\n"
             "A 组（供应商）和 B 组（大客户）在群里直接对话，我只负责计时和记录。")
@@ -220,8 +254,8 @@ async def deliver_pending_briefs(update: Update, context: CoachContext) -> bool:
         scene = book.scenes().get(game.state["scene"])
         if scene and await _send_brief(context, user.id, scene, game.team_of(user.id)):
             if user.id not in game.state["briefed"]:
-                game.state["briefed"].append(user.id)
-                book.save(game_id, game)
+                _update(context, game_id,
+                        lambda g: g.state["briefed"].append(user.id) if user.id not in g.state["briefed"] else None)
             sent = True
     return sent
 
@@ -236,8 +270,20 @@ async def record(update: Update, context: CoachContext) -> bool:
     game_id, game = found
     if game.status not in ("running", "paused"):
         return game.status == "voting"
-    context.services.games.record(game_id, game, user.id, _name(user), message.text or "")
+    context.services.games.record(game_id, game, user.id, _name(user), message.text or "", message.message_id)
     return True
+
+
+async def record_edit(update: Update, context: CoachContext) -> None:
+    """An edited group message: during a game it replaces the line it recorded (the debrief reads what the
+    player finally said, once); otherwise the bot ignores it, as it already answered or stayed quiet."""
+    message, user = update.edited_message, update.effective_user
+    found = context.services.games.open(update.effective_chat.id)
+    if found is None or user is None or message is None:
+        return
+    game_id, game = found
+    if context.services.games.edit(game_id, game, user.id, message.message_id, message.text or ""):
+        log.debug("game %s: message %s edited", game_id, message.message_id)
 
 
 # --------------------------------------------------------------------------- trainer clock commands

@@ -44,6 +44,23 @@ _STRINGS: dict[str, dict[str, str]] = {
         "zh-TW": "這是別人的提問，請自己發問題。",
         "en": "That was someone else's question; ask your own.",
     },
+    "store_unwritable": {
+        "zh-CN": "⚠️ 服务器暂时无法保存数据，你刚才的操作没有记录下来。管理员已收到通知，请稍后再试。",
+        "zh-TW": "⚠️ 伺服器暫時無法儲存資料，你剛才的操作沒有記錄下來。管理員已收到通知，請稍後再試。",
+        "en": "⚠️ The server cannot save anything right now, so what you just did was not recorded. "
+              "The admins have been told; please try again later.",
+    },
+    "not_done_after_restart": {
+        "zh-CN": "⚠️ 机器人重启前你发的一条消息没能处理完，请再发一次。",
+        "zh-TW": "⚠️ 機器人重啟前你發的一則訊息沒能處理完，請再發一次。",
+        "en": "⚠️ A message you sent just before the bot restarted could not be handled; please send it again.",
+    },
+    "edit_not_a_turn": {
+        "zh-CN": "✏️ 改过的消息不算新的一轮，客户只回应新发的消息。想补充或改口，请直接再发一条。",
+        "zh-TW": "✏️ 改過的訊息不算新的一輪，客戶只回應新發的訊息。想補充或改口，請直接再發一則。",
+        "en": "✏️ An edited message is not a new turn: the customer only answers new messages. "
+              "To add or correct something, just send it as a new message.",
+    },
     "error": {
         "zh-CN": "抱歉，出了点问题，请稍后再试。",
         "zh-TW": "抱歉，出了點問題，請稍後再試。",
@@ -69,6 +86,34 @@ _STRINGS: dict[str, dict[str, str]] = {
                     "en": "✅ “{name}” {what}. The knowledge base now has {docs} documents, {chunks} passages."},
     "ingest_failed": {"zh-CN": "❌ 无法添加《{name}》：{reason}", "zh-TW": "❌ 無法添加《{name}》：{reason}",
                       "en": "❌ Could not add “{name}”: {reason}"},
+    "ingest_beside_bundled": {
+        "zh-CN": "\n（内置知识库里有同名文章《{title}》：两篇都保留，互不覆盖。）",
+        "zh-TW": "\n（內建知識庫裡有同名文章《{title}》：兩篇都保留，互不覆蓋。）",
+        "en": "\n(A bundled article has the same name, “{title}”: both are kept, neither replaces the other.)"},
+    "ingest_internal_error": {"zh-CN": "处理时出了意外错误（已记录），请稍后再试。",
+                              "zh-TW": "處理時出了意外錯誤（已記錄），請稍後再試。",
+                              "en": "an unexpected error occurred (it was logged); please try again later."},
+    "ingest_interrupted_status": {"zh-CN": "❌ 无法添加《{name}》：处理时机器人中断了。",
+                                  "zh-TW": "❌ 無法添加《{name}》：處理時機器人中斷了。",
+                                  "en": "❌ Could not add “{name}”: the bot was interrupted while processing it."},
+    "ingest_interrupted": {
+        "zh-CN": "⚠️ 机器人刚刚重启：上次处理《{name}》时（{stage}）中断了，文档没有加入知识库。请重新发送，重复发送不会产生重复内容。",
+        "zh-TW": "⚠️ 機器人剛剛重新啟動：上次處理《{name}》時（{stage}）中斷了，文件沒有加入知識庫。請重新傳送，重複傳送不會產生重複內容。",
+        "en": "⚠️ The bot just restarted: processing “{name}” was interrupted ({stage}) and it was not added to the "
+              "knowledge base. Please send it again; sending it twice never duplicates it."},
+    "ingest_interrupted_rerun": {
+        "zh-CN": "⚠️ 机器人刚刚重启：上次处理《{name}》时（{stage}）中断了，现在重新处理，完成后会告诉你。",
+        "zh-TW": "⚠️ 機器人剛剛重新啟動：上次處理《{name}》時（{stage}）中斷了，現在重新處理，完成後會告訴你。",
+        "en": "⚠️ The bot just restarted: processing “{name}” was interrupted ({stage}); it is being processed "
+              "again and you will hear when it is done."},
+    "ingest_interrupted_added": {
+        "zh-CN": "⚠️ 机器人刚刚重启：上次处理《{name}》时中断了，但文档已经完整加入知识库，无需重发。",
+        "zh-TW": "⚠️ 機器人剛剛重新啟動：上次處理《{name}》時中斷了，但文件已經完整加入知識庫，無需重傳。",
+        "en": "⚠️ The bot just restarted while finishing “{name}”, but the document is fully in the knowledge base; "
+              "no need to send it again."},
+    "stage_received": {"zh-CN": "下载时", "zh-TW": "下載時", "en": "while downloading"},
+    "stage_reading": {"zh-CN": "读取时", "zh-TW": "讀取時", "en": "while reading"},
+    "stage_indexing": {"zh-CN": "建立索引时", "zh-TW": "建立索引時", "en": "while indexing"},
     "what_added": {"zh-CN": "加入", "zh-TW": "加入", "en": "added"},
     "what_updated": {"zh-CN": "更新", "zh-TW": "更新", "en": "updated"},
     "what_unchanged": {"zh-CN": "收录（内容没有变化）", "zh-TW": "收錄（內容沒有變化）", "en": "was already in, unchanged"},

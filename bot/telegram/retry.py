@@ -1,5 +1,9 @@
 """Retry Bot API calls that failed on the server side (5xx) or the network, with backoff.
 
+An acknowledgement of a button press that Telegram calls too old (the press waited behind a slow
+handler, or was re-run from the update journal after a restart) is not an error: the press itself is
+still handled, only the little "loading" clock on the user's button already went away.
+
 Flood control (429) is handled by AIORateLimiter, which waits the time Telegram asks for. A
 timed-out *send* is not retried: Telegram may have delivered it, and a duplicate answer is worse
 than a late error message.
@@ -52,8 +56,16 @@ class RetryingRequest(BaseRequest):
                     raise
                 log.warning("%s: network error; retry %d/%d", api_method, attempt + 1, self.retries)
             else:
+                if code == 400 and api_method == "answerCallbackQuery" and _too_old(payload):
+                    log.info("a button press was acknowledged too late for Telegram; handling it anyway")
+                    return 200, b'{"ok": true, "result": true}'
                 if code < 500 or last:
                     return code, payload
                 log.warning("%s: Bot API answered %d; retry %d/%d", api_method, code, attempt + 1, self.retries)
             await self._sleep(self.backoff * 2**attempt)
         raise AssertionError("unreachable")
+
+
+def _too_old(payload: bytes) -> bool:
+    text = payload.decode("utf-8", "replace").lower()
+    return "query is too old" in text or "query id is invalid" in text

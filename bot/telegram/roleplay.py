@@ -6,20 +6,20 @@ between two messages changes nothing for the rep.
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
 import time
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatAction, ChatType
+from telegram.constants import ChatType
 
 from bot.coach.roleplay import Scorecard
 from bot.coach.scenario import LEVELS
 from bot.coach.service import MAX_TURN_CHARS, NoActiveSession, SessionActive, TurnTooLong, UnknownScenario
 from bot.coach.text import LEVEL_NAMES, OUTCOME_NAMES, brief_text, level_text, scorecard_text
-from bot.telegram.context import ChatTarget, CoachContext, send_html
+from bot.telegram.context import ChatTarget, CoachContext, send_html, typing
 from bot.telegram.i18n import t
+from bot.telegram.inbox import replayed
 from bot.telegram.render import in_script
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ async def hint_command(update: Update, context: CoachContext) -> None:
     """/hint: one coaching tip from the knowledge base, without ending the session."""
     lang, services = context.lang(update), context.services
     try:
-        hint = await services.run(services.coach.hint, update.effective_user.id)
+        hint = await services.run(services.coach.hint, update.effective_user.id, user=update.effective_user.id)
     except NoActiveSession:
         await update.effective_message.reply_text(t("rp_none", lang))
         return
@@ -101,6 +101,10 @@ async def rep_turn(update: Update, context: CoachContext) -> bool:
         return False
     lang = context.lang(update)
     scenario = services.coach.scenarios().get(running.scenario)
+    if replayed(context, update) and (line := _stored_reply(running.state, message.text)) is not None:
+        # Re-run after a crash that came after this turn was stored: answer it, do not play it twice.
+        await message.get_bot().send_message(message.chat_id, in_script(f"🧑‍💼 {_name(scenario)}：{line}", lang))
+        return True
     idle = time.time() - running.updated
     if idle > IDLE_SECONDS and not running.state.get("parked"):
         # Hours later, a text may be a question rather than a line for the customer: ask, keep the text.
@@ -116,11 +120,20 @@ async def rep_turn(update: Update, context: CoachContext) -> bool:
     return True
 
 
+def _stored_reply(state: dict, text: str | None) -> str | None:
+    """The customer's stored answer when the last stored rep turn is `text`, else None."""
+    transcript = state.get("transcript") or []
+    if len(transcript) >= 2 and transcript[-1].get("role") == "customer" and transcript[-2].get("role") == "rep" \
+            and transcript[-2].get("text") == (text or "").strip():
+        return transcript[-1]["text"]
+    return None
+
+
 async def _turn(update: Update, context: CoachContext, message: Message, text: str, scenario, lang: str) -> None:
     services, user = context.services, update.effective_user
-    typing = asyncio.create_task(context.bot.send_chat_action(message.chat_id, ChatAction.TYPING))
     try:
-        reply = await services.run(services.coach.say, user.id, text)
+        async with typing(context.bot, message.chat_id):
+            reply = await services.run(services.coach.say, user.id, text, user=user.id)
     except TurnTooLong as exc:
         await message.get_bot().send_message(message.chat_id, t("rp_too_long", lang, n=exc.length, max=MAX_TURN_CHARS))
         return
@@ -130,8 +143,6 @@ async def _turn(update: Update, context: CoachContext, message: Message, text: s
     except NoActiveSession:  # ended by another update in between
         await message.get_bot().send_message(message.chat_id, t("rp_none", lang))
         return
-    finally:
-        await asyncio.gather(typing, return_exceptions=True)
     await message.get_bot().send_message(message.chat_id, in_script(f"🧑‍💼 {_name(scenario)}：{reply.turn.text}", lang))
     if reply.card:
         outcome = in_script(OUTCOME_NAMES.get(reply.card.outcome, reply.card.outcome), lang)
@@ -227,7 +238,7 @@ async def on_button(update: Update, context: CoachContext) -> None:
 async def _end(update: Update, context: CoachContext, target: Message) -> None:
     lang, services = context.lang(update), context.services
     try:
-        card = await services.run(services.coach.end, update.effective_user.id)
+        card = await services.run(services.coach.end, update.effective_user.id, user=update.effective_user.id)
     except NoActiveSession:
         await target.get_bot().send_message(target.chat_id, t("rp_none", lang))
         return

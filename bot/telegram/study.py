@@ -6,11 +6,12 @@ import logging
 import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
 from telegram.ext import Application
 
 from bot.coach.self_study import ExamLocked, Feedback, StudyError, short_key
 from bot.coach.study import Question
-from bot.telegram.context import CoachContext
+from bot.telegram.context import CoachContext, parse_id
 from bot.telegram.render import in_script
 
 log = logging.getLogger(__name__)
@@ -162,7 +163,14 @@ async def progress_command(update: Update, context: CoachContext) -> None:
 
 # --------------------------------------------------------------------------- exam
 async def exam_command(update: Update, context: CoachContext) -> None:
-    """/exam: the rules, then a start button."""
+    """/exam: the rules, then a start button; in a group, a link to take it privately (the questions and
+    the learner's answers are nobody else's business, and others could copy them)."""
+    if update.effective_chat is not None and update.effective_chat.type != ChatType.PRIVATE:
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(
+            "📝 私聊我开始考试", url=f"https://t.me/{context.bot.username}?start=exam")]])
+        await update.effective_message.reply_text("认证考试在私聊里进行：点下面的按钮，私聊我就能开始。",
+                                                  reply_markup=keyboard)
+        return
     rules = _study(context).path.exam
     text = (f"📝 认证考试：{rules.questions} 题，覆盖全部模块，限时 {rules.minutes:g} 分钟，"
             f"答对 {rules.pass_mark:.0%} 及格；最多考 {rules.max_attempts} 次，两次之间间隔 {rules.cooldown_hours:g} 小时。\n"
@@ -195,8 +203,18 @@ async def _exam_question(update, context, attempt: int, i: int, questions: list[
     await _say(update, context, _question_text(q, head), _options_keyboard(q, f"st:e:{attempt}:{i}"))
 
 
+def _check_option(q: Question | None, option: int) -> None:
+    """A chosen option must be one of the question's buttons: callback data can be forged."""
+    if q is None or q.kind == "free" or not 0 <= option < len(q.options):
+        raise StudyError("no such option")
+
+
 async def _exam_answer(update: Update, context: CoachContext, attempt: int, i: int, option: int) -> None:
     study, uid = _study(context), update.effective_user.id
+    exam = study.store.exam(attempt)
+    if exam is None or exam["user_id"] != uid or not 0 <= i < len(exam["questions"]):
+        raise StudyError("stale exam")
+    _check_option(study.questions.get(exam["questions"][i]), option)
     nxt = study.exam_answer(uid, attempt, i, option)
     if nxt is not None:
         exam = study.store.exam(attempt)
@@ -285,9 +303,10 @@ async def on_button(update: Update, context: CoachContext) -> None:
     try:
         kind = parts[1]
         if kind == "l":
+            screen = parse_id(parts[3], upper=10_000) if len(parts) == 4 else 0
             await query.answer()
             if len(parts) == 4:
-                await _lesson(update, context, parts[2], int(parts[3]))
+                await _lesson(update, context, parts[2], screen)
             else:
                 await _lesson(update, context, None, 0)
         elif kind == "q":
@@ -295,20 +314,24 @@ async def on_button(update: Update, context: CoachContext) -> None:
             await _ask(update, context, parts[2] if len(parts) > 2 else None)
         elif kind in ("a", "r") and len(parts) == 4:
             q = study.by_key.get(parts[2])
-            if q is None:
-                raise StudyError("stale")
+            option = parse_id(parts[3], upper=len(LETTERS))
+            _check_option(q, option)
             await query.answer()
-            await _feedback(update, context, study.answer(uid, q.id, int(parts[3]),
+            await _feedback(update, context, study.answer(uid, q.id, option,
                                                           context="review" if kind == "r" else "quiz"), kind)
         elif kind == "r":
             await query.answer()
             await _ask(update, context, None, review=True)
         elif kind == "x":
+            if query.message is not None and query.message.chat.type != ChatType.PRIVATE:
+                await query.answer("认证考试在私聊里进行：私聊我发 /exam。", show_alert=True)
+                return
             await query.answer()
             await _exam_start(update, context)
         elif kind == "e" and len(parts) == 5:
+            attempt, i, option = parse_id(parts[2]), parse_id(parts[3], upper=1000), parse_id(parts[4], upper=1000)
+            await _exam_answer(update, context, attempt, i, option)
             await query.answer()
-            await _exam_answer(update, context, int(parts[2]), int(parts[3]), int(parts[4]))
         else:
             raise StudyError("stale")
     except (StudyError, ValueError, IndexError):

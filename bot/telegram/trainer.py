@@ -51,7 +51,11 @@ async def assign_command(update: Update, context: CoachContext) -> None:
         await message.reply_text(usage)
         return
     scenario = scenarios[args[0]]
-    level = args[1] if len(args) > 1 and args[1] in LEVELS else "normal"
+    level = args[1].lower() if len(args) > 1 else "normal"
+    if level not in LEVELS:  # a typo must not silently become "normal"
+        await message.reply_text(f"没有“{args[1]}”这个难度。可选：{'、'.join(LEVELS)}，"
+                                 f"例如 /assign {scenario.id} hard 3")
+        return
     try:
         days = float(args[2]) if len(args) > 2 else services.settings.assignment_days
         if not 0 < days <= 60:

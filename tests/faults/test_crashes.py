@@ -1,0 +1,258 @@
+"""Crashes, a full disk, a read-only store, two instances, bad settings: against the real bot process.
+Each case kills or restarts the bot of its module; the state on disk is what the next start sees."""
+
+from __future__ import annotations
+
+import json
+import resource
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from tests.faults.harness import ROOT, BotAPI, BotProcess, token
+
+
+@pytest.fixture
+def fresh(tmp_path):
+    """A bot of its own (cases here kill it)."""
+    api = BotAPI(token())
+    bot = BotProcess(api, tmp_path / "data")
+    yield api, bot
+    bot.kill9()
+    api.close()
+
+
+def _turns(bot: BotProcess, text: str) -> int:
+    db = sqlite3.connect(bot.data_dir / "state.sqlite")
+    try:
+        return db.execute("SELECT COUNT(*) FROM roleplay_turns WHERE role = 'rep' AND text = ?", (text,)).fetchone()[0]
+    finally:
+        db.close()
+
+
+def _customer_lines(api: BotAPI, uid: int, since: float = 0.0) -> list[str]:
+    return [p["text"] for p in api.sent(uid, since=since) if p["text"].startswith("🧑‍💼")]
+
+
+def _start_roleplay(api: BotAPI, uid: int) -> None:
+    t = api.now()
+    api.press("rp:go:late-delivery-complaint:normal", uid=uid)
+    api.wait_for(lambda: _customer_lines(api, uid, t), timeout=15)
+
+
+# ----------------------------------------------------------------------------- kill -9 at chosen points
+@pytest.mark.parametrize("point", ["delivered", "confirmed", "reply-in-flight"])
+def test_kill_9_after_a_role_play_turn_loses_nothing(fresh, point):
+    """delivered: the bot just fetched the turn; confirmed: it already asked for the next offset (Telegram
+    forgets the turn); reply-in-flight: the turn is stored and the customer's reply is on its way."""
+    api, bot = fresh
+    bot.start()
+    uid, text = 301, "非常抱歉给您添麻烦了，这是我们的责任，我马上核实发货情况。"
+    _start_roleplay(api, uid)
+    if point == "reply-in-flight":
+        api.hold["sendMessage"] = threading.Event()
+    update_id = api.say(text, uid=uid)
+    if point == "delivered":
+        api.wait_for(lambda: update_id in api.delivered, timeout=10)
+    elif point == "confirmed":
+        api.wait_for(lambda: update_id in api.confirmed, timeout=10)
+    else:
+        assert api.held.wait(15)
+        time.sleep(0.2)
+    bot.kill9()
+    api.hold.clear()
+    t = api.now()
+    bot.start()
+    line = api.wait_for(lambda: _customer_lines(api, uid, t), timeout=20)[0]
+    assert line
+    assert _turns(bot, text) == 1  # stored once, never played twice
+
+
+def test_kill_9_while_an_upload_is_downloaded_is_redone_and_the_admin_told(fresh):
+    api, bot = fresh
+    bot.start()
+    api.hold["getFile"] = threading.Event()
+    api.upload("after-crash.md", "# 催货\n\n客户催货时先确认发货时间，再告诉客户车号。\n".encode(), uid=1)
+    assert api.held.wait(15)
+    bot.kill9()
+    api.hold.clear()
+    t = api.now()
+    bot.start()
+    done = api.wait_for(lambda: [p for p in api.sent(1, "editMessageText", since=t) + api.sent(1, since=t)
+                                 if p.get("text", "").startswith("✅") and "after-crash.md" in p["text"]], timeout=30)
+    assert done
+    told = [p["text"] for p in api.sent(1, since=t) if "after-crash.md" in p["text"] and "重启" in p["text"]]
+    assert told
+
+
+def test_kill_9_after_a_game_line_keeps_it_once(fresh):
+    api, bot = fresh
+    bot.start()
+    group = -5001
+    t = api.now()
+    api.say("/game", uid=7, chat_id=group, chat_type="supergroup")
+    lobby = api.wait_for(lambda: [p for p in api.sent(group, since=t) if "reply_markup" in p])[0]
+    markup = json.loads(lobby["reply_markup"])
+    data = [b["callback_data"] for row in markup["inline_keyboard"] for b in row if "callback_data" in b]
+    game_id = data[0].split(":")[1]
+    api.press(f"g:{game_id}:join:A", uid=311, chat_id=group)
+    api.press(f"g:{game_id}:join:B", uid=312, chat_id=group)
+    time.sleep(0.5)
+    t = api.now()
+    api.press(f"g:{game_id}:start", uid=7, chat_id=group)
+    api.wait_for(lambda: len(api.sent(group, since=t)) >= 1, timeout=15)
+    line_id = api.say("我们可以保证下周一到货。", uid=311, chat_id=group, chat_type="supergroup")
+    api.wait_for(lambda: line_id in api.confirmed, timeout=10)
+    bot.kill9()
+    bot.start()
+    time.sleep(1.0)
+    db = sqlite3.connect(bot.data_dir / "state.sqlite")
+    rows = db.execute("SELECT COUNT(*) FROM game_messages WHERE text = ?", ("我们可以保证下周一到货。",)).fetchone()[0]
+    db.close()
+    assert rows == 1
+
+
+def test_sigterm_with_updates_queued_answers_them_after_the_restart(fresh):
+    api, bot = fresh
+    bot.start()
+    api.hold["sendMessage"] = threading.Event()
+    for uid in (321, 322, 323):
+        api.say("客户一直催货怎么办？", uid=uid)
+    assert api.held.wait(15)
+    bot.stop()
+    api.hold.clear()
+    t = api.now()
+    bot.start()
+    for uid in (321, 322, 323):
+        api.reply_to(uid, t - 60, timeout=20)
+
+
+def test_an_upload_named_like_a_bundled_article_survives_a_restart(fresh):
+    api, bot = fresh
+    bot.start()
+    api.upload("complaint-call-script.md", "# 我们自己的投诉话术\n\n接到投诉先道歉，再记录订单号。\n".encode(), uid=1)
+    api.wait_for(lambda: [p for p in api.sent(1, "editMessageText") if p.get("text", "").startswith("✅")], timeout=30)
+    bot.stop()
+    bot.start()
+    t = api.now()
+    api.say("/kb", uid=1)
+    listing = api.reply_to(1, t)["text"]
+    assert "我们自己的投诉话术" in listing
+
+
+# ----------------------------------------------------------------------------- full disk, read-only store
+def _disk_full(bot: BotProcess, full: bool) -> None:
+    """What a full disk does to every write of the bot (EFBIG, as ENOSPC): no file of it may grow."""
+    _, hard = resource.prlimit(bot.proc.pid, resource.RLIMIT_FSIZE)
+    resource.prlimit(bot.proc.pid, resource.RLIMIT_FSIZE, (1 if full else hard, hard))
+
+
+def test_a_full_disk_is_told_to_the_user_and_admins_and_heals_without_restart(fresh):
+    api, bot = fresh
+    bot.start()
+    t = api.now()
+    api.say("/start", uid=331)
+    api.reply_to(331, t)
+    _disk_full(bot, True)
+    t = api.now()
+    api.say("/lang", uid=332)
+    api.press("lang:en", uid=332)
+    told = api.wait_for(lambda: [p for p in api.sent(332, since=t) if "cannot save" in p["text"]
+                                 or "无法保存" in p["text"]], timeout=15)
+    assert told
+    assert api.wait_for(lambda: [p for p in api.sent(1, since=t) if "存储写不进去" in p["text"]], timeout=15)
+    assert bot.alive()
+    _disk_full(bot, False)
+    t = api.now()
+    api.say("客户一直催货怎么办？", uid=333)
+    assert "来源" in api.wait_for(lambda: [p for p in api.sent(333, since=t) if "来源" in p["text"]], timeout=15)[0]["text"]
+
+
+def test_a_full_disk_during_a_role_play_turn_says_the_turn_was_not_saved(fresh):
+    api, bot = fresh
+    bot.start()
+    uid = 334
+    _start_roleplay(api, uid)
+    _disk_full(bot, True)
+    t = api.now()
+    api.say("抱歉，我马上核实。", uid=uid)
+    assert api.wait_for(lambda: [p for p in api.sent(uid, since=t) if "无法保存" in p["text"]], timeout=15)
+    _disk_full(bot, False)
+
+
+def test_a_store_that_cannot_be_opened_stops_the_start_in_one_line_and_admins_hear(fresh):
+    api, bot = fresh
+    (bot.data_dir / "state.sqlite").mkdir(parents=True)  # root ignores chmod: a folder where the file goes
+    bot.start(wait=False)
+    assert bot.proc.wait(60) == 1
+    out = bot.output()
+    assert "cannot be written" in out
+    assert "Traceback" not in out
+    assert [p for p in api.sent(1) if p["text"].startswith("⚠️ salescoach 无法启动")]
+
+
+def test_a_read_only_store_file_stops_the_start_in_one_line(fresh):
+    api, bot = fresh
+    bot.start()
+    bot.stop()
+    store = bot.data_dir / "state.sqlite"
+    if subprocess.run(["chattr", "+i", str(store)], capture_output=True).returncode != 0:
+        pytest.skip("chattr +i is not available here")
+    try:
+        bot.start(wait=False)
+        code = bot.proc.wait(60)
+        out = bot.output().split("Loading")[-1]
+        assert code == 1, out[-1500:]
+        assert "cannot be written" in out
+        assert "Traceback" not in out
+    finally:
+        subprocess.run(["chattr", "-i", str(store)], capture_output=True)
+
+
+# ----------------------------------------------------------------------------- two instances
+@pytest.mark.parametrize("where", ["same-data-dir", "same-token-other-dir", "webhook-same-data-dir"])
+def test_a_second_instance_says_so_in_one_line_and_exits(fresh, tmp_path, where):
+    api, bot = fresh
+    bot.start()
+    env = {"WEBHOOK_URL": "https://coach.example.com/tg", "WEBHOOK_PORT": "8443"} if where.startswith("webhook") else {}
+    data = tmp_path / "other" if where == "same-token-other-dir" else bot.data_dir
+    second = BotProcess(api, data, **env)
+    second.log = tmp_path / "second.log"
+    second.start(wait=False)
+    assert second.proc.wait(60) == 3
+    out = second.output().strip()
+    assert "already running" in out
+    assert len(out.splitlines()) == 1
+    assert api.token.split(":")[1] not in out
+    t = api.now()
+    api.say("/help", uid=341)
+    api.reply_to(341, t)
+    assert len(api.sent(341, since=t)) == 1  # answered once, by the first
+
+
+# ----------------------------------------------------------------------------- bad settings, real process
+@pytest.mark.parametrize(("setting", "value", "expected"), [
+    ("GAME_MINUTES", "-1", "SALESCOACH_GAME_MINUTES='-1'"),
+    ("TIMEZONE", "Mars/Phobos", "SALESCOACH_TIMEZONE='Mars/Phobos'"),
+    ("TRAINER_IDS", "900;abc", "SALESCOACH_TRAINER_IDS='abc'"),
+    ("LLM_TIMEOUT", "0", "SALESCOACH_LLM_TIMEOUT='0'"),
+    ("TELEGRAM_TOKEN", "not-a-token-AAHsecret", "SALESCOACH_TELEGRAM_TOKEN="),
+    ("TELEGRAM_API_URL", "http://127.0.0.1:9/bot", "cannot be reached"),
+])
+def test_a_bad_setting_stops_the_real_process_in_one_line(tmp_path, setting, value, expected):
+    env = {"SALESCOACH_DATA_DIR": str(tmp_path / "d"), "SALESCOACH_EMBEDDING_MODEL": "fake",
+           "SALESCOACH_TELEGRAM_TOKEN": token(), "SALESCOACH_TELEGRAM_API_URL": "http://127.0.0.1:9/bot",
+           f"SALESCOACH_{setting}": value, "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env, capture_output=True,
+                          text=True, timeout=120)
+    out = (proc.stdout + proc.stderr).strip()
+    assert proc.returncode in (1, 2), out
+    assert expected in out
+    assert "Traceback" not in out
+    assert len(out.splitlines()) == 1, out
+    assert "AAHsecret" not in out
+    assert ROOT.exists()
