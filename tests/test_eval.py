@@ -35,3 +35,35 @@ def test_roleplay_scorer_pairwise_accuracy(real_settings, capsys):
     assert by_scenario >= {"late-delivery-complaint", "price-objection", "key-account-retention", "needs-discovery"}
     n = sum(r.total for r in results)
     assert sum(r.correct for r in results) / n >= 0.95
+
+
+def test_move_recogniser_and_judge_figures(real_settings, capsys):
+    """The recogniser on its blind held-out corpus, the judge on labelled single turns, simulated sessions."""
+    from bot.coach.evaluate import judge_single_turns, simulate
+    from bot.coach.judge import Judge
+    from bot.coach.moves import MODEL_FILE, Head
+    from bot.coach.movetrain import measure
+    from bot.coach.scenario import load_scenarios
+
+    head = Head.load(MODEL_FILE)
+    held = measure(head, "heldout")
+    scenarios, judge = load_scenarios(), Judge()
+    turns = {split: judge_single_turns(scenarios, judge, split) for split in ("dev", "heldout")}
+    sim = simulate(scenarios, judge, sessions=120)
+    with capsys.disabled():
+        print(f"\n[eval] moves out-of-fold macro-F1 {head.meta['oof_macro_f1']} "
+              f"(mistakes P {head.meta['oof_mistake_precision']} R {head.meta['oof_mistake_recall']})")
+        if held:
+            print(f"[eval] moves held-out macro-F1 {held.macro_f1:.3f}, mistakes P {held.mistake_precision:.3f} "
+                  f"R {held.mistake_recall:.3f}")
+        for split, s in turns.items():
+            print(f"[eval] judge {split} ({s.turns} turns): mistake recall {s.mistake_recall:.3f}, precision "
+                  f"{s.mistake_precision:.3f}, credited on neutral/mistaken turns {s.false_credit:.3f}")
+        print(f"[eval] simulated sessions {sim.sessions}: repeated customer lines {len(sim.repeated)}, "
+              f"won without the promised objections {sim.objections_short}, outcomes {sim.outcomes}")
+    assert sim.repeated == []
+    assert sim.objections_short == 0
+    assert turns["dev"].mistake_recall >= 0.8
+    assert turns["dev"].false_credit <= 0.05
+    if held:
+        assert held.macro_f1 >= 0.6

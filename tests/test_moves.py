@@ -181,3 +181,25 @@ def test_hard_mode_raises_every_objection_it_promises_before_the_customer_agrees
         assert set(raised) <= set(session.state["answered"])
     said = [o.says for o in scenario.objections if o.id in raised]
     assert all(any(s in r for r in _replies(session)) for s in said)
+
+
+def test_an_llm_customer_is_told_what_the_rep_did_but_not_the_hidden_facts(tmp_path, scenarios):
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from bot.coach.service import Coach
+    from bot.store import Store
+
+    seen: list[str] = []
+
+    class Recording(FakeListChatModel):
+        def invoke(self, messages, *args, **kwargs):
+            seen.append("\n".join(text for _, text in messages))
+            return super().invoke(messages, *args, **kwargs)
+
+    coach = Coach(Store(tmp_path / "s.sqlite"), Judge(), chat_model=Recording(responses=["又是物流？你们自己不会管吗！"]))
+    coach.start(1, 1, "late-delivery-complaint")
+    reply = coach.say(1, "物流公司那边车子出了故障，这个我们也没办法控制。")
+    assert reply.turn.text == "又是物流？你们自己不会管吗！"  # the model voices it ...
+    assert reply.turn.mistakes == ["blame-carrier"]  # ... the offline judge scores it
+    assert "把原因推给外部" in seen[0]  # the move the recogniser read is in the prompt
+    assert not any(f.says in seen[0] for f in scenarios["late-delivery-complaint"].hidden.facts)

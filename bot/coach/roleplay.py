@@ -30,6 +30,7 @@ class CustomerTurn:
     met: list[str] = field(default_factory=list)  # criteria first met in this turn
     mistakes: list[str] = field(default_factory=list)
     outcome: Outcome | None = None
+    moves: list[str] = field(default_factory=list)  # what the recogniser read in the rep's turn
 
 
 @dataclass
@@ -254,7 +255,7 @@ class RolePlay:
             self._add(parts, getattr(scn.endings, outcome), n, final=True)
         reply = " ".join(parts)
         st["transcript"].append({"role": "customer", "text": reply})
-        return CustomerTurn(reply, st["mood"], newly_met, mistakes, outcome)
+        return CustomerTurn(reply, st["mood"], newly_met, mistakes, outcome, sorted(moves))
 
     # ------------------------------------------------------------------ what the customer says
     def _add(self, parts: list[str], pool: list[str], n: int, *, final: bool = False) -> bool:

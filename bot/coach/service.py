@@ -116,7 +116,7 @@ class Coach:
         before = len(session.state["transcript"])
         turn = session.rep_says(text)
         if self.chat_model is not None:
-            turn.text = self._voice(session, text, turn.text)
+            turn.text = self._voice(session, text, turn.text, turn.moves)
             session.state["transcript"][-1]["text"] = turn.text
         if turn.outcome:
             return Reply(turn, self._close(stored, session))
@@ -202,7 +202,7 @@ class Coach:
                 "text": text[:STUDY_CHARS] + ("…" if len(text) > STUDY_CHARS else "")}
 
     # ------------------------------------------------------------------ LLM (optional)
-    def _voice(self, session: RolePlay, rep: str, intent: str) -> str:
+    def _voice(self, session: RolePlay, rep: str, intent: str, moves: list[str] = ()) -> str:
         from bot.prompts import load_prompt
 
         if session.outcome:  # the ending line tells the rep the meeting is over: keep it as scripted
@@ -216,7 +216,7 @@ class Coach:
         mood = "敌对" if session.mood < 0 else "缓和" if session.mood >= 2 else "中性"
         values = {"persona": f"{p.name}，{p.company}{p.role}，{p.temperament}", "situation": scenario.situation,
                   "revealed": "；".join(revealed) or "（暂无）", "mood": mood, "history": history or "（开场）",
-                  "rep": rep, "intent": intent}
+                  "rep": rep, "intent": intent, "moves": _move_titles(moves)}
         try:
             reply = self.chat_model.invoke([("system", prompt["system"].format(**values)),
                                             ("human", prompt["user"].format(**values))])
@@ -249,6 +249,13 @@ class Coach:
         except Exception:
             log.exception("the LLM could not write feedback; the scorecard stands on its own")
             return None
+
+
+def _move_titles(moves) -> str:
+    from bot.coach.moves import load_catalogue
+
+    catalogue = load_catalogue()
+    return "、".join(catalogue.get(m).title for m in moves if m in catalogue.ids) or "（没有明确的销售动作）"
 
 
 def level_name(level: str) -> str:
