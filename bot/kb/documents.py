@@ -344,15 +344,19 @@ def load_bytes(name: str, data: bytes, *, max_bytes: int | None = None) -> Docum
     return Document(doc_id=doc_id, title=(title or stem).strip(), source=source, text=text, meta=keep)
 
 
-def load_file(path: Path, *, max_bytes: int | None = None) -> Document:
+def read_file_bytes(path: Path, max_bytes: int | None = None) -> bytes:
+    """A file's bytes, refused with one line when it is too large or unreadable."""
     try:
         size = path.stat().st_size
         if max_bytes is not None and size > max_bytes:
             raise UnreadableDocument(f"too large ({size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB)")
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise UnreadableDocument(f"cannot read the file ({exc.strerror or exc.__class__.__name__})") from exc
-    return load_bytes(path.name, data, max_bytes=max_bytes)
+
+
+def load_file(path: Path, *, max_bytes: int | None = None) -> Document:
+    return load_bytes(path.name, read_file_bytes(path, max_bytes), max_bytes=max_bytes)
 
 
 def iter_paths(paths: Iterable[Path]) -> Iterator[Path]:

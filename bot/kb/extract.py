@@ -27,7 +27,7 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bot.kb.documents import Document
+from bot.kb.documents import Document, read_file_bytes
 from bot.kb.errors import UnreadableDocument
 
 log = logging.getLogger(__name__)
@@ -82,13 +82,7 @@ async def read_document(name: str, data: bytes, *, max_bytes: int | None = None,
 def read_path(path: Path, *, max_bytes: int | None = None, limits: ReadLimits | None = None) -> Document:
     """The same for a file on disk, from synchronous code (`salescoach ingest FILE`)."""
     limits = limits or DEFAULT_LIMITS
-    try:
-        size = path.stat().st_size
-        if max_bytes is not None and size > max_bytes:
-            raise UnreadableDocument(f"too large ({size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.0f} MB)")
-        data = path.read_bytes()
-    except OSError as exc:
-        raise UnreadableDocument(f"cannot read the file ({exc.strerror or exc.__class__.__name__})") from exc
+    data = read_file_bytes(path, max_bytes)
     header = {"name": path.name, "max_bytes": max_bytes, "limits": asdict(limits), "reader": READER}
     try:
         done = subprocess.run([sys.executable, "-m", "bot.kb.extract"], input=json.dumps(header).encode() + b"\n" + data,
