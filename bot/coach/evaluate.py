@@ -303,7 +303,7 @@ def run_judge_eval(settings, console, *, sessions: int = 300) -> dict:
 
     scenarios, judge = load_scenarios(), Judge()
     results = {}
-    for split in ("dev", "heldout"):
+    for split in ("dev", "heldout", "heldout2"):
         s = judge_single_turns(scenarios, judge, split)
         if s is None:
             continue
