@@ -151,11 +151,11 @@ def test_breaches_come_first_with_quote_and_speaker_and_are_never_credited():
     d = debrief(game, scene, load_guide(), msgs)
     by_quote = {b.quote: b for b in d.breaches}
     assert set(by_quote) == {GIFT, BADMOUTH, BEYOND}
-    assert by_quote[GIFT].speaker == "甲" and "送礼" in by_quote[GIFT].reasons[0]
-    assert by_quote[BADMOUTH].speaker == "丙" and "贬低竞争对手" in by_quote[BADMOUTH].reasons[0]
+    assert (by_quote[GIFT].speaker, by_quote[GIFT].reasons) == ("甲", ["红线：送礼或私人好处"])
+    assert (by_quote[BADMOUTH].speaker, by_quote[BADMOUTH].reasons) == ("丙", ["红线：贬低竞争对手"])
     assert by_quote[BEYOND].reasons[:2] == ["降价 5%，超过底线 2%", "账期 90 天，超过底线 75 天"]
     # 个人联系, a customer-value argument, an uncovered need: none of them from a breach
-    assert not d.strategies and not d.values and not d.credits and d.level is None
+    assert (d.strategies, d.values, d.credits, d.level) == ([], [], [], None)
     assert all(f is None for *_, f in d.needs)
     text = debrief_text(d, scene, {})
     assert text.index("⛔ 突破底线和红线（3 处）") < text.index("👍") < text.index("🤝")
