@@ -203,3 +203,25 @@ def test_a_clean_good_game_is_credited():
     assert f"• 甲「{question}」（开放式提问）" in text
     assert "没有看到能对应任何关系水平的做法" not in text
     assert "• 甲：没有要纠正的，保持。" in text
+
+
+def test_compensation_delivery_and_blame_beyond_the_quality_brief():
+    game = KeyAccountGame.new(-1, 2, "quality-incident-recovery")
+    for uid, name, team in ((11, "甲", "A"), (12, "丙", "A"), (13, "乙", "B")):
+        game.join(uid, name, team)
+    game.start(0)
+    scene = load_scenes()["quality-incident-recovery"]
+    apology = "非常对不起，这次色差是我们出厂前没比色，是我们的责任。"
+    inside = "重做最快15天到货，色差板免费重做，运费我们出。"
+    msgs = _said((11, apology), (11, inside), (12, "损失我们全赔，180万我们认。"), (12, "我们保证9天就能到货。"),
+                 (12, "色差是涂料厂那批料的问题，不是我们生产的问题。"))
+    d = debrief(game, scene, load_guide(), msgs)
+    reasons = {b.quote: b.reasons for b in d.breaches}
+    assert reasons["损失我们全赔，180万我们认。"] == ["赔偿 180 万元，超过底线 50 万元", "超出权限：全额承担损失或业主罚款"]
+    assert reasons["我们保证9天就能到货。"] == ["超出权限：重做快于 15 天到货"]
+    assert reasons["色差是涂料厂那批料的问题，不是我们生产的问题。"] == ["红线：把原因推给外部"]
+    assert apology not in reasons
+    assert inside not in reasons  # what the brief allows is no breach
+    assert ("道歉、认错", apology) in [(g, f.quote) for g, f in d.credits]
+    # the blame also "owned" the production side: a breach is never credited as owning the failure
+    assert all("涂料厂" not in f.quote for _, f in d.credits)

@@ -55,6 +55,8 @@ class Mandate(_Strict):
     max_compensation_wan: float | None = Field(None, ge=0, description="Largest cash compensation, in 万元.")
     free_services: list[str] = Field(default_factory=list, description="What team A may give free of charge.")
     red_lines: list[RedLine] = Field(min_length=1)
+    beyond_authority: dict[str, list[str]] = Field(default_factory=dict, description=(
+        "Offers team A has no authority to make: what the trainer reads -> judge cues ('A|B', 'A&B', 're:...')."))
 
 
 class TeamA(_Strict):
@@ -344,7 +346,9 @@ def offered_terms(sentence: str) -> dict[str, float]:
     def keep(key: str, value: float) -> None:
         out[key] = max(out.get(key, 0.0), value)
 
-    for clause in _CLAUSES.split(to_simplified(sentence)):
+    text = to_simplified(sentence)
+    about_compensation = re.search(r"赔|补偿|承担|损失", text)  # 「损失我们全赔，180万我们认」: the amount is a clause away
+    for clause in _CLAUSES.split(text):
         if not clause or _REFUSE.search(clause) or _NOT_OURS.search(clause):
             continue
         if not _NOT_PRICE.search(clause):
@@ -356,7 +360,7 @@ def offered_terms(sentence: str) -> dict[str, float]:
         if re.search(r"账期|付款|回款|结算", clause):
             for m in _DAYS.finditer(clause):
                 keep("payment_days", _number(m.group(1)))
-        if re.search(r"赔|补偿|承担", clause):
+        if about_compensation:
             for m in _WAN.finditer(clause):
                 keep("compensation", _number(m.group(1)))
     return out
@@ -445,7 +449,15 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue) -> Breach | 
     if mandate.max_compensation_wan is not None and terms.get("compensation", 0) > mandate.max_compensation_wan:
         reasons.append(f"赔偿 {terms['compensation']:g} 万元，超过底线 {mandate.max_compensation_wan:g} 万元")
         keys.append("compensation")
+    offers = [c for c in _CLAUSES.split(to_simplified(said.text)) if c and not _REFUSE.search(c)]
+    beyond = [label for label, cues in mandate.beyond_authority.items()
+              if any(cue_matches(c, match_form(o)) for c in cues for o in offers)]
+    if beyond:
+        reasons += [f"超出权限：{label}" for label in beyond]
+        keys.append("overpromise")
     for move in mandate.red_lines:
+        if move == "overpromise" and beyond:
+            continue
         if move in said.moves and not (move == "unconditional_discount" and "discount" in keys):
             reasons.append(f"红线：{catalogue.get(move).title}")
             keys.append(move)
