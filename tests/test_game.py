@@ -8,10 +8,13 @@ from bot.coach.game import (
     GameError,
     KeyAccountGame,
     debrief,
+    debrief_text,
     load_guide,
     load_scenes,
+    offered_terms,
     team_brief,
 )
+from bot.coach.moves import load_catalogue
 from bot.config import PROJECT_ROOT
 
 KB_IDS = {p.stem for p in (PROJECT_ROOT / "knowledge").glob("*.md")}
@@ -24,6 +27,9 @@ def test_three_scenes_ship_and_every_scene_is_grounded():
     assert len(scenes) == len([p for p in GAMES_DIR.glob("*.yaml") if p.stem != "debrief"])  # none skipped
     guide = load_guide()
     assert set(guide.articles) <= KB_IDS
+    assert set(guide.move_articles.values()) <= KB_IDS
+    moves = set(load_catalogue().ids)
+    assert {m for cue in [*guide.kotler_levels, *guide.strategies, *guide.value_arguments] for m in cue.moves} <= moves
     for scene in scenes.values():
         assert set(scene.articles) <= KB_IDS
         assert set(scene.team_b.need_cues) == set(NEED_KINDS)
@@ -32,6 +38,22 @@ def test_three_scenes_ship_and_every_scene_is_grounded():
         assert scene.team_b.needs.secret not in a
         assert scene.team_a.limits[0] in a
         assert scene.team_a.limits[0] not in b
+        assert set(scene.team_a.mandate.red_lines) <= moves
+        assert f"{scene.team_a.mandate.max_discount_pct:g}%" in " ".join(scene.team_a.limits)  # data says what players read
+        assert scene.vote_question.endswith("？")
+    assert len({s.vote_question for s in scenes.values()}) == len(scenes)
+
+
+def test_a_scene_with_an_unknown_key_or_red_line_is_refused(tmp_path):
+    import yaml
+
+    source = yaml.safe_load((GAMES_DIR / "renewal-late-delivery-price.yaml").read_text(encoding="utf-8"))
+    source["team_a"]["mandate"]["red_lines"] = ["gift_favour", "be_rude"]
+    (tmp_path / "bad.yaml").write_text(yaml.safe_dump(source, allow_unicode=True), encoding="utf-8")
+    source["team_a"]["mandate"].update(red_lines=["gift_favour"], max_rebate=3)
+    source["id"] = "bad2"
+    (tmp_path / "bad2.yaml").write_text(yaml.safe_dump(source, allow_unicode=True), encoding="utf-8")
+    assert load_scenes(tmp_path) == {}
 
 
 def _game(**kw):
@@ -93,3 +115,113 @@ def test_debrief_reads_team_a_and_finds_needs():
     found = {kind: f for kind, _, f in d.needs}
     assert found["满足后令人高兴的需要"] is None
     assert d.participation == [("甲", "A", 2, len(msgs[1]["text"]) + len(msgs[2]["text"])), ("乙", "B", 1, len(msgs[0]["text"]))]
+
+
+def test_offered_terms_reads_what_team_a_offers_not_what_it_refuses_or_repeats():
+    assert offered_terms("降5%没问题，账期90天也可以，您放心。") == {"discount": 5, "payment_days": 90}
+    assert offered_terms("降5%我们做不到，最多1%。") == {"discount": 1}
+    assert offered_terms("您说要降5%，远东报价比我们低3%。") == {}
+    assert offered_terms("单价再便宜两个点，打九五折也行。") == {"discount": 5}
+    assert offered_terms("排版优化把损耗从6%降到3.5%。") == {}
+    assert offered_terms("赔偿我们可以给80万。") == {"compensation": 80}
+
+
+def _director_game():
+    game = KeyAccountGame.new(-1, 2, "new-director-supplier-review")
+    for uid, name, team in ((11, "甲", "A"), (12, "丙", "A"), (13, "乙", "B")):
+        game.join(uid, name, team)
+    game.start(0)
+    return game, load_scenes()["new-director-supplier-review"]
+
+
+def _said(*lines):
+    names = {11: "甲", 12: "丙", 13: "乙"}
+    return [{"user_id": u, "name": names[u], "team": "B" if u == 13 else "A", "text": t, "created": i}
+            for i, (u, t) in enumerate(lines)]
+
+
+GIFT = "沈总，改天我私下请您吃个饭，年底给您也准备点心意。"
+BADMOUTH = "佳成那家质量根本不行，您用了肯定出事。"
+BEYOND = "降5%没问题，账期90天也可以，您放心。"
+
+
+def test_breaches_come_first_with_quote_and_speaker_and_are_never_credited():
+    game, scene = _director_game()
+    msgs = _said((13, "单价降5%，账期90天，不然你们就做第二供应商。"), (11, GIFT), (12, BADMOUTH), (11, BEYOND))
+    d = debrief(game, scene, load_guide(), msgs)
+    by_quote = {b.quote: b for b in d.breaches}
+    assert set(by_quote) == {GIFT, BADMOUTH, BEYOND}
+    assert (by_quote[GIFT].speaker, by_quote[GIFT].reasons) == ("甲", ["红线：送礼或私人好处"])
+    assert (by_quote[BADMOUTH].speaker, by_quote[BADMOUTH].reasons) == ("丙", ["红线：贬低竞争对手"])
+    assert by_quote[BEYOND].reasons[:2] == ["降价 5%，超过底线 2%", "账期 90 天，超过底线 75 天"]
+    # 个人联系, a customer-value argument, an uncovered need: none of them from a breach
+    assert (d.strategies, d.values, d.credits, d.level) == ([], [], [], None)
+    assert all(f is None for *_, f in d.needs)
+    text = debrief_text(d, scene, {})
+    assert text.index("⛔ 突破底线和红线（3 处）") < text.index("👍") < text.index("🤝")
+    assert f"• 甲「{GIFT}」→ 红线：送礼或私人好处" in text
+    assert f"• 丙「{BADMOUTH}」→ 红线：贬低竞争对手" in text
+    assert f"• 甲「{BEYOND}」→ 降价 5%，超过底线 2%；账期 90 天，超过底线 75 天" in text
+    improve = text[text.index("🎯"):]
+    assert f"「{GIFT}」→ 红线：送礼或私人好处。读《relationship-manager-and-personal-contact》" in improve
+    assert "读《consultative-vs-relationship-selling》" in improve  # 丙's article on competing on value
+
+
+def test_limits_inside_are_fine_beyond_are_breaches():
+    game, scene = _director_game()
+    inside = "如果您把主供份额和全年锁量定下来，单价我们可以降2%，账期做到75天。"
+    beyond = "如果您签全年协议，单价我们可以降3%，账期做到80天。"
+    d = debrief(game, scene, load_guide(), _said((11, inside), (12, beyond)))
+    assert [b.quote for b in d.breaches] == [beyond]
+    assert d.breaches[0].reasons[:2] == ["降价 3%，超过底线 2%", "账期 80 天，超过底线 75 天"]
+    assert ("有条件的让步", inside) in [(g, f.quote) for g, f in d.credits]
+
+
+def test_a_clean_good_game_is_credited():
+    game = _game()
+    game.start(0)
+    scene = load_scenes()["renewal-late-delivery-price"]
+    apology = "王经理，延误是我们的责任，非常抱歉。"
+    question = "您能说说明年两个项目的工期安排，最担心的是什么吗？"
+    value = "算一笔账，单价之外还有损耗和返工，总成本我们更低。"
+    msgs = [
+        {"user_id": 13, "name": "乙", "team": "B", "text": "今年三次延误，远东报价比你们低3%。", "created": 1},
+        {"user_id": 11, "name": "甲", "team": "A", "text": apology + question, "created": 2},
+        {"user_id": 13, "name": "乙", "team": "B", "text": "两个大项目工期很紧，不能再停工了。", "created": 3},
+        {"user_id": 11, "name": "甲", "team": "A", "text": value, "created": 4},
+    ]
+    d = debrief(game, scene, load_guide(), msgs)
+    assert d.breaches == []
+    credited = {(g, f.quote) for g, f in d.credits}
+    assert {("道歉、认错", apology), ("发现需要的提问", question), ("价值论据", value)} <= credited
+    assert d.level is not None
+    assert {f.title for f in d.levels if f.quote} >= {"负责型"}
+    found = {kind: f for kind, _, f in d.needs}
+    assert found["真正的需要"].quote == question  # team B told its real need in answer to the question
+    text = debrief_text(d, scene, {})
+    assert "⛔ 突破底线和红线（0 处）" in text
+    assert f"• 甲「{question}」（开放式提问）" in text
+    assert "没有看到能对应任何关系水平的做法" not in text
+    assert "• 甲：没有要纠正的，保持。" in text
+
+
+def test_compensation_delivery_and_blame_beyond_the_quality_brief():
+    game = KeyAccountGame.new(-1, 2, "quality-incident-recovery")
+    for uid, name, team in ((11, "甲", "A"), (12, "丙", "A"), (13, "乙", "B")):
+        game.join(uid, name, team)
+    game.start(0)
+    scene = load_scenes()["quality-incident-recovery"]
+    apology = "非常对不起，这次色差是我们出厂前没比色，是我们的责任。"
+    inside = "重做最快15天到货，色差板免费重做，运费我们出。"
+    msgs = _said((11, apology), (11, inside), (12, "损失我们全赔，180万我们认。"), (12, "我们保证9天就能到货。"),
+                 (12, "色差是涂料厂那批料的问题，不是我们生产的问题。"))
+    d = debrief(game, scene, load_guide(), msgs)
+    reasons = {b.quote: b.reasons for b in d.breaches}
+    assert reasons["损失我们全赔，180万我们认。"] == ["赔偿 180 万元，超过底线 50 万元", "超出权限：全额承担损失或业主罚款"]
+    assert reasons["我们保证9天就能到货。"] == ["超出权限：重做快于 15 天到货"]
+    assert reasons["色差是涂料厂那批料的问题，不是我们生产的问题。"] == ["红线：把原因推给外部"]
+    assert apology not in reasons
+    assert inside not in reasons  # what the brief allows is no breach
+    assert ("道歉、认错", apology) in [(g, f.quote) for g, f in d.credits]
+    # the blame also "owned" the production side: a breach is never credited as owning the failure
+    assert all("涂料厂" not in f.quote for _, f in d.credits)

@@ -94,6 +94,8 @@ async def test_key_account_game_end_to_end(running):
     before = len(to(api, GROUP))
     await running.send(group(bot, "今年三次延误，远东报价比你们低3%，你们怎么说？", B1))
     await running.send(group(bot, "王经理，延误是我们的责任。以后每批货一发出就把车号和司机电话发给您。", A1))
+    await running.send(group(bot, "王经理，明年两个大项目您最担心的是什么？", A2))
+    await running.send(group(bot, "远东那种小厂质量根本不行，您用了迟早出事。", A2))  # a red line in team A's brief
     await running.send(group(bot, "两个大项目我们派工程师做排版深化，一起想办法帮您省材料、缩短工期。", A2))
     await running.send(group(bot, "我们想想。", B2))
     assert len(to(api, GROUP)) == before  # the bot stays quiet during play
@@ -113,13 +115,24 @@ async def test_key_account_game_end_to_end(running):
     assert len(reminders) == 2  # each reminder once, even across the restart
 
     vote = next(p for p in api.sent() if p["text"].startswith("⏱ 时间到"))
+    assert "请投票：明年的框架协议（约 1800 吨）还和恒力续签吗？" in vote["text"]  # the scene's question
     renew = vote["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     await running.send(button(bot := running.bot, renew, uid=A1, chat_id=GROUP))
     assert api.sent("answerCallbackQuery")[-1]["text"] == "只有 B 组（大客户）投票。"
     await running.send(button(bot, renew, uid=B1, chat_id=GROUP))
     await running.send(button(bot, renew, uid=B2, chat_id=GROUP))  # everyone in B voted: debrief now
 
-    report = to(api, GROUP)[-1]
+    posted = to(api, GROUP)
+    report = "\n".join(posted[next(i for i, t in enumerate(posted) if t.startswith("📋 复盘")):])
+    # breaches first, with speaker and quote, and never credited as a good move
+    assert report.index("⛔ 突破底线和红线（1 处）") < report.index("👍 做得好的地方")
+    assert "• Rep12「远东那种小厂质量根本不行，您用了迟早出事。」→ 红线：贬低竞争对手" in report
+    assert report.count("远东那种小厂") == 2  # the breach and the player's "to improve", nowhere else
+    assert "• Rep11「王经理，延误是我们的责任。」" in report  # owning the failure, credited where it happened
+    assert "• Rep12「王经理，明年两个大项目您最担心的是什么？」（开放式提问）" in report
+    improve = report[report.index("🎯 A 组每个人要改进的"):]
+    assert "《" in improve  # each point names the article to read
+    assert "「远东那种小厂质量根本不行，您用了迟早出事。」→ 红线：贬低竞争对手。读《" in improve
     assert "B 组投票：2 票续约，0 票不续约 → 续约 ✅" in report
     assert "最高：伙伴型。证据：Rep12「两个大项目我们派工程师做排版深化，一起想办法帮您省材料、缩短工期。」" in report
     assert "✅ 没说出来的需要" in report  # the truck number and driver's phone

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -16,9 +17,11 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.coach.judge import cue_matches, match_form, sentences
+from bot.coach.judge import cue_matches, match_form
+from bot.coach.moves import MoveCatalogue, MoveRecogniser, default_recogniser, load_catalogue
 from bot.coach.scenario import Needs
 from bot.config import PROJECT_ROOT
+from bot.kb.text import split_sentences, to_simplified
 
 log = logging.getLogger(__name__)
 GAMES_DIR = PROJECT_ROOT / "prompts" / "games"
@@ -38,12 +41,31 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+RedLine = Literal["gift_favour", "badmouth_competitor", "overpromise", "unconditional_discount", "blame_outside",
+                  "blame_customer"]
+"""Moves of the recogniser's catalogue a brief can forbid outright (a red line, not just a weak move)."""
+
+
+class Mandate(_Strict):
+    """Team A's limits as data, so the debrief can hold every message against them (the prose in ``limits``
+    is what the players read; keep the two saying the same thing)."""
+
+    max_discount_pct: float = Field(ge=0, description="Largest price cut team A may give, in percent.")
+    max_payment_days: int | None = Field(None, gt=0, description="Longest payment terms; None: the brief sets none.")
+    max_compensation_wan: float | None = Field(None, ge=0, description="Largest cash compensation, in 万元.")
+    free_services: list[str] = Field(default_factory=list, description="What team A may give free of charge.")
+    red_lines: list[RedLine] = Field(min_length=1)
+    beyond_authority: dict[str, list[str]] = Field(default_factory=dict, description=(
+        "Offers team A has no authority to make: what the trainer reads -> judge cues ('A|B', 'A&B', 're:...')."))
+
+
 class TeamA(_Strict):
     role: str
     history: list[str] = Field(min_length=1, description="The account's history with us.")
     value: list[str] = Field(min_length=1, description="What the account is worth to us.")
     goals: list[str] = Field(min_length=1)
     limits: list[str] = Field(min_length=1, description="What the supplier may not give away.")
+    mandate: Mandate
 
 
 class TeamB(_Strict):
@@ -64,6 +86,7 @@ class Scene(_Strict):
     team_a: TeamA
     team_b: TeamB
     articles: list[str] = Field(min_length=1)
+    vote_question: str = Field(min_length=4, description="What team B votes on when time is up.")
 
 
 class Cue(_Strict):
@@ -71,6 +94,7 @@ class Cue(_Strict):
     title: str
     means: str = ""
     cues: list[str] = Field(min_length=1)
+    moves: list[str] = Field(default_factory=list, description="Recogniser moves that also show it.")
 
 
 class DebriefGuide(_Strict):
@@ -78,6 +102,7 @@ class DebriefGuide(_Strict):
     strategies: list[Cue] = Field(min_length=7, max_length=7)
     value_arguments: list[Cue] = Field(min_length=1)
     articles: list[str] = Field(min_length=1)
+    move_articles: dict[str, str] = Field(description="Move id (or limit) -> the knowledge article to read about it.")
 
 
 def _load(path: Path, model):
@@ -274,12 +299,106 @@ class KeyAccountGame:
 
 
 # ----------------------------------------------------------------------------- debrief
+# The debrief reads each team A sentence twice: the recogniser says what it *does* (a gift, a run-down
+# competitor, an apology, a discovery question) and rules read the numbers in it (a cut of 5%, 90 days)
+# against the scene's mandate. A sentence that breaks the brief is listed as a breach and never credited,
+# whatever else it also does: 「私下请您吃个饭」 is a gift, not the strategy 个人联系.
+CREDITED = {"apology": "道歉、认错", "own_fault": "道歉、认错", "open_question": "发现需要的提问",
+            "value_figures": "价值论据", "total_cost": "价值论据", "quality_evidence": "价值论据",
+            "relationship_value": "价值论据", "conditional_concession": "有条件的让步"}
+"""Good moves the debrief credits by name, grouped as a trainer reads them."""
+SURE_ENOUGH = {"overpromise": 0.8}
+"""A red line the recogniser reads less surely than this is not held against the player (nor is the move kept).
+「有问题随时打电话给我」 reads as overpromise at 0.70, 「降5%没问题，账期90天也可以」 at 0.95: an accusation in front of
+the group needs more than the recogniser's own threshold. Set on those examples, not calibrated on a corpus."""
+
+_NUM = r"(\d+(?:\.\d+)?|[一二两三四五六七八九十]+)"
+_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_PCT = re.compile(r"(?:降|让|便宜|优惠|下调|下浮|少收|减|最多|给到)[^，。\d%]{0,4}" + _NUM + r"\s*(?:%|％|个点|个百分点)")
+_NOT_PRICE = re.compile(r"损耗|准时|合格|份额|毛利|成本|利润|涨|增长|市场")
+"""Percentages that are not a price cut (「损耗从6%降到3.5%」 is a value argument)."""
+_DISCOUNT_RATE = re.compile(r"([八九])([一二三四五六七八九])?折")  # 九五折 = 5% off
+_DAYS = re.compile(_NUM + r"\s*天")
+_WAN = re.compile(_NUM + r"\s*万")
+_REFUSE = re.compile(r"不能|不可能|做不到|办不到|没法|没办法|无法|不行|不了|不答应|给不起|超出|超过了?权限|不会")
+_NOT_OURS = re.compile(r"您说|你说|你们说|您要|你们要|要求|远东|佳成|科睿|对手|他们|对方")
+_CLAUSES = re.compile(r"[，,；;：:。！？!?]")
+
+
+def _number(token: str) -> float:
+    if token[0].isdigit():
+        return float(token)
+    if token.startswith("十"):
+        return 10 + _CN_DIGITS.get(token[1:], 0)
+    if "十" in token:
+        tens, _, ones = token.partition("十")
+        return _CN_DIGITS.get(tens, 1) * 10 + _CN_DIGITS.get(ones, 0)
+    return _CN_DIGITS.get(token, 0)
+
+
+def offered_terms(sentence: str) -> dict[str, float]:
+    """The largest price cut (%), payment terms (days) and compensation (万元) a sentence offers.
+
+    Read clause by clause: a clause that refuses (「降5%我们做不到」) or repeats what the customer or a competitor
+    said (「您说要降5%」) offers nothing."""
+    out: dict[str, float] = {}
+
+    def keep(key: str, value: float) -> None:
+        out[key] = max(out.get(key, 0.0), value)
+
+    text = to_simplified(sentence)
+    about_compensation = re.search(r"赔|补偿|承担|损失", text)  # 「损失我们全赔，180万我们认」: the amount is a clause away
+    for clause in _CLAUSES.split(text):
+        if not clause or _REFUSE.search(clause) or _NOT_OURS.search(clause):
+            continue
+        if not _NOT_PRICE.search(clause):
+            for m in _PCT.finditer(clause):
+                keep("discount", _number(m.group(1)))
+            for m in _DISCOUNT_RATE.finditer(clause):
+                rate = _CN_DIGITS[m.group(1)] * 10 + (_CN_DIGITS[m.group(2)] if m.group(2) else 0)
+                keep("discount", 100 - rate)
+        if re.search(r"账期|付款|回款|结算", clause):
+            for m in _DAYS.finditer(clause):
+                keep("payment_days", _number(m.group(1)))
+        if about_compensation:
+            for m in _WAN.finditer(clause):
+                keep("compensation", _number(m.group(1)))
+    return out
+
+
 @dataclass
 class Found:
     id: str
     title: str
     quote: str | None = None
     speaker: str | None = None
+
+
+@dataclass
+class Said:
+    """One sentence of one team A message, with what the recogniser read in it."""
+
+    text: str
+    speaker: str
+    user_id: int
+    moves: dict[str, float]
+    index: int  # the message's position in the record
+
+
+@dataclass
+class Breach:
+    quote: str
+    speaker: str
+    user_id: int
+    reasons: list[str]  # what it breaks, as the trainer reads it
+    keys: list[str]  # move ids or limit names, for the article to read
+
+
+@dataclass
+class Advice:
+    quote: str | None
+    what: str
+    article: str
 
 
 @dataclass
@@ -293,32 +412,102 @@ class Debrief:
     renew: int
     not_renew: int
     articles: list[str] = field(default_factory=list)
+    breaches: list[Breach] = field(default_factory=list)
+    credits: list[tuple[str, Found]] = field(default_factory=list)  # (group, what and where)
+    improve: list[tuple[str, list[Advice]]] = field(default_factory=list)  # per team A player
 
 
-def _first(cues: list[str], messages: list[dict]) -> tuple[str, str] | None:
-    for m in messages:
-        for sentence in sentences(m["text"]):
-            form = match_form(sentence)
-            if any(cue_matches(c, form) for c in cues):
-                return sentence, m["name"]
+def _read(messages: list[dict], recogniser: MoveRecogniser) -> list[Said]:
+    out = []
+    for i, m in enumerate(messages):
+        if m["team"] != "A":
+            continue
+        turn = recogniser.recognise(m["text"])
+        for s in split_sentences(m["text"].strip()) or [m["text"].strip()]:
+            s = s.strip()
+            if not s:
+                continue
+            moves: dict[str, float] = {}
+            for unit in turn.sentences:  # a long sentence is also read by clauses: they belong to it
+                if unit.text in s:
+                    for k, p in unit.moves.items():
+                        if p >= SURE_ENOUGH.get(k, 0.0):
+                            moves[k] = max(moves.get(k, 0.0), p)
+            out.append(Said(s, m["name"], m["user_id"], moves, i))
+    return out
+
+
+def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue) -> Breach | None:
+    reasons, keys = [], []
+    terms = offered_terms(said.text)
+    if terms.get("discount", 0) > mandate.max_discount_pct:
+        reasons.append(f"降价 {terms['discount']:g}%，超过底线 {mandate.max_discount_pct:g}%")
+        keys.append("discount")
+    if mandate.max_payment_days and terms.get("payment_days", 0) > mandate.max_payment_days:
+        reasons.append(f"账期 {terms['payment_days']:g} 天，超过底线 {mandate.max_payment_days} 天")
+        keys.append("payment_days")
+    if mandate.max_compensation_wan is not None and terms.get("compensation", 0) > mandate.max_compensation_wan:
+        reasons.append(f"赔偿 {terms['compensation']:g} 万元，超过底线 {mandate.max_compensation_wan:g} 万元")
+        keys.append("compensation")
+    offers = [c for c in _CLAUSES.split(to_simplified(said.text)) if c and not _REFUSE.search(c)]
+    beyond = [label for label, cues in mandate.beyond_authority.items()
+              if any(cue_matches(c, match_form(o)) for c in cues for o in offers)]
+    if beyond:
+        reasons += [f"超出权限：{label}" for label in beyond]
+        keys.append("overpromise")
+    for move in mandate.red_lines:
+        if move == "overpromise" and beyond:
+            continue
+        if move in said.moves and not (move == "unconditional_discount" and "discount" in keys):
+            reasons.append(f"红线：{catalogue.get(move).title}")
+            keys.append(move)
+    return Breach(said.text, said.speaker, said.user_id, reasons, keys) if reasons else None
+
+
+def _first(cues: list[str], moves: list[str], said: list[Said]) -> tuple[str, str] | None:
+    for s in said:
+        if set(moves) & set(s.moves) or any(cue_matches(c, match_form(s.text)) for c in cues):
+            return s.text, s.speaker
     return None
 
 
-def debrief(game: KeyAccountGame, scene: Scene, guide: DebriefGuide, messages: list[dict]) -> Debrief:
-    """Read the record: what team A did, which of team B's needs it found, who took part."""
-    team_a = [m for m in messages if m["team"] == "A"]
+def debrief(game: KeyAccountGame, scene: Scene, guide: DebriefGuide, messages: list[dict], *,
+            recogniser: MoveRecogniser | None = None) -> Debrief:
+    """Read the record against team A's brief: breaches first, then what team A did well, which of team B's
+    needs it found, who took part and what each team A player should work on."""
+    recogniser = recogniser or default_recogniser()
+    catalogue = load_catalogue()
+    said = _read(messages, recogniser)
+    breaches, clean = [], []
+    for s in said:
+        if b := _breach(s, scene.team_a.mandate, catalogue):
+            breaches.append(b)
+        else:
+            clean.append(s)
+
     levels = []
     for lv in guide.kotler_levels:
-        hit = _first(lv.cues, team_a)
+        hit = _first(lv.cues, lv.moves, clean)
         levels.append(Found(lv.id, lv.title, *(hit or (None, None))))
     reached = [f for f in levels if f.quote]
-    strategies = [Found(s.id, s.title, *hit) for s in guide.strategies if (hit := _first(s.cues, team_a))]
-    values = [Found(v.id, v.title, *hit) for v in guide.value_arguments if (hit := _first(v.cues, team_a))]
+    strategies = [Found(s.id, s.title, *hit) for s in guide.strategies if (hit := _first(s.cues, s.moves, clean))]
+    values = [Found(v.id, v.title, *hit) for v in guide.value_arguments if (hit := _first(v.cues, v.moves, clean))]
+
+    credits: list[tuple[str, Found]] = []
+    seen = set()
+    for s in clean:
+        for move in s.moves:
+            if move in CREDITED and (s.text, CREDITED[move]) not in seen:
+                seen.add((s.text, CREDITED[move]))
+                credits.append((CREDITED[move], Found(move, catalogue.get(move).title, s.text, s.speaker)))
+
     needs = []
     for kind in NEED_KINDS:
-        hit = _first(scene.team_b.need_cues.get(kind, []), team_a)
+        cues = scene.team_b.need_cues.get(kind, [])
+        hit = _first(cues, [], clean) or _asked(cues, clean, messages)
         needs.append((NEED_NAMES[kind], getattr(scene.team_b.needs, kind),
                       Found(kind, NEED_NAMES[kind], *hit) if hit else None))
+
     counts: dict[int, list[int]] = {}
     for m in messages:
         c = counts.setdefault(m["user_id"], [0, 0])
@@ -329,17 +518,66 @@ def debrief(game: KeyAccountGame, scene: Scene, guide: DebriefGuide, messages: l
                                      key=lambda u: (game.team_of(u) or "", -counts.get(u, [0])[0]))]
     renew, not_renew = game.verdict()
     articles = list(dict.fromkeys([*scene.articles, *guide.articles]))
+    improve = [(game.name(u), _advice(u, breaches, clean, guide, catalogue)) for u in game.members("A")]
     return Debrief(reached[-1] if reached else None, levels, strategies, values, needs, participation,
-                   renew, not_renew, articles)
+                   renew, not_renew, articles, breaches, credits, improve)
+
+
+def _asked(cues: list[str], clean: list[Said], messages: list[dict]) -> tuple[str, str] | None:
+    """A need team B voiced in answer to team A's open question: the question found it."""
+    for s in clean:
+        if "open_question" not in s.moves:
+            continue
+        for m in messages[s.index + 1:s.index + 3]:
+            if m["team"] == "B" and any(cue_matches(c, match_form(m["text"])) for c in cues):
+                return s.text, s.speaker
+    return None
+
+
+def _advice(user_id: int, breaches: list[Breach], clean: list[Said], guide: DebriefGuide,
+            catalogue: MoveCatalogue) -> list[Advice]:
+    """What one team A player should work on, each point with its quote and the article to read."""
+    out = []
+    for b in breaches:
+        if b.user_id == user_id:
+            article = next((guide.move_articles[k] for k in b.keys if k in guide.move_articles), guide.articles[0])
+            out.append(Advice(b.quote, "；".join(b.reasons), article))
+    mine = [s for s in clean if s.user_id == user_id]
+    for s in mine:
+        for move in s.moves:
+            if catalogue.kind(move) == "mistake" and move in guide.move_articles:
+                out.append(Advice(s.text, catalogue.get(move).title, guide.move_articles[move]))
+    spoke = mine or any(b.user_id == user_id for b in breaches)
+    if spoke and not any("open_question" in s.moves for s in mine):
+        out.append(Advice(None, "没有问过一个开放式问题：先问清客户真正的需要，再谈方案",
+                          guide.move_articles.get("no_question", guide.articles[0])))
+    if not spoke:
+        out.append(Advice(None, "整局没有发言：下次至少负责一个话题（交付、质量或价格）",
+                          guide.move_articles.get("no_question", guide.articles[0])))
+    return out
 
 
 def debrief_text(d: Debrief, scene: Scene, titles: dict[str, str]) -> str:
+    def article(a: str) -> str:
+        return f"《{titles.get(a, a)}》"
+
     lines = [f"📋 复盘 ·《{scene.title}》", ""]
     if d.renew + d.not_renew:
         verdict = "续约 ✅" if d.renew > d.not_renew else "不续约 ❌" if d.not_renew > d.renew else "平票"
         lines.append(f"B 组投票：{d.renew} 票续约，{d.not_renew} 票不续约 → {verdict}")
     else:
         lines.append("B 组没有投票。")
+    lines += ["", f"⛔ 突破底线和红线（{len(d.breaches)} 处）："]
+    lines += [f"• {b.speaker}「{b.quote}」→ {'；'.join(b.reasons)}" for b in d.breaches] or ["• 没有。"]
+    lines += ["", "👍 做得好的地方："]
+    groups = dict.fromkeys(CREDITED.values())
+    for group in groups:
+        hits = [f for g, f in d.credits if g == group]
+        if hits:
+            lines.append(f"{group}：")
+            lines += [f"• {f.speaker}「{f.quote}」（{f.title}）" for f in hits]
+    if not d.credits:
+        lines.append("• 没有看到道歉、发现需要的提问或价值论据。")
     lines += ["", "🤝 A 组达到的关系水平（科特勒五种关系）："]
     if d.level:
         lines.append(f"最高：{d.level.title}。证据：{d.level.speaker}「{d.level.quote}」")
@@ -357,7 +595,14 @@ def debrief_text(d: Debrief, scene: Scene, titles: dict[str, str]) -> str:
         lines.append(f"{'✅' if f else '❌'} {kind}：{need}" + (f"（{f.speaker}「{f.quote}」）" if f else ""))
     lines += ["", "🗣 参与情况："]
     lines += [f"• {name}（{team} 组）：{n} 条，{chars} 字" for name, team, n, chars in d.participation]
-    lines += ["", "📚 建议阅读："] + [f"• 《{titles.get(a, a)}》" for a in d.articles]
+    lines += ["", "🎯 A 组每个人要改进的："]
+    for name, advice in d.improve:
+        if not advice:
+            lines.append(f"• {name}：没有要纠正的，保持。")
+            continue
+        lines.append(f"• {name}：")
+        lines += ["  - " + (f"「{a.quote}」→ " if a.quote else "") + f"{a.what}。读{article(a.article)}" for a in advice]
+    lines += ["", "📚 建议阅读："] + [f"• {article(a)}" for a in d.articles]
     return "\n".join(lines)
 
 

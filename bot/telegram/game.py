@@ -26,6 +26,7 @@ from bot.coach.game import (
     transcript_markdown,
 )
 from bot.telegram.context import ChatTarget, CoachContext, parse_id, send_html
+from bot.telegram.i18n import DEFAULT_LANG, t
 
 log = logging.getLogger(__name__)
 
@@ -441,13 +442,15 @@ async def time_up(context: CoachContext, game_id: int) -> None:
     game.stop(_now())
     book.save(game_id, game)
     unschedule(context.application, game_id)
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("✅ 续约", callback_data=f"g:{game_id}:vote:1"),
-                                      InlineKeyboardButton("❌ 不续约", callback_data=f"g:{game_id}:vote:0")]])
+    lang = DEFAULT_LANG  # a group has no one language; the game's texts are the scene's (Chinese)
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("game_renew", lang), callback_data=f"g:{game_id}:vote:1"),
+                                      InlineKeyboardButton(t("game_not_renew", lang), callback_data=f"g:{game_id}:vote:0")]])
     names = "、".join(game.name(u) for u in game.members("B"))
     minutes = context.services.settings.game_vote_minutes
-    await context.bot.send_message(game.state["chat_id"],
-                                   f"⏱ 时间到！B 组（{names}）请投票：明年还和 A 组续约吗？{minutes:g} 分钟内有效。",
-                                   reply_markup=keyboard)
+    scene = book.scenes().get(game.state["scene"])
+    question = scene.vote_question if scene else "明年还和 A 组续约吗？"  # the scene file went offline mid-game
+    await context.bot.send_message(game.state["chat_id"], t("game_vote", lang, names=names, question=question,
+                                                            minutes=minutes), reply_markup=keyboard)
     context.application.job_queue.run_once(_on_clock, when=minutes * 60, name=f"{JOB_PREFIX}{game_id}",
                                            data={"game_id": game_id, "kind": "close", "minutes": 0})
 

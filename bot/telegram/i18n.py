@@ -175,6 +175,12 @@ _STRINGS: dict[str, dict[str, str]] = {
                            "question for the knowledge base; /roleplay to practise again.)"},
     "rp_chart_caption": {"zh-CN": "评分图：{title}，{total}/100", "zh-TW": "評分圖：{title}，{total}/100",
                          "en": "Scorecard: {title}, {total}/100"},
+    # The key-account game's vote: the question itself comes from the scene file.
+    "game_vote": {"zh-CN": "⏱ 时间到！B 组（{names}）请投票：{question}{minutes:g} 分钟内有效。",
+                  "zh-TW": "⏱ 時間到！B 組（{names}）請投票：{question}{minutes:g} 分鐘內有效。",
+                  "en": "⏱ Time is up! Team B ({names}), please vote: {question} The vote closes in {minutes:g} minutes."},
+    "game_renew": {"zh-CN": "✅ 续约", "zh-TW": "✅ 續約", "en": "✅ Renew"},
+    "game_not_renew": {"zh-CN": "❌ 不续约", "zh-TW": "❌ 不續約", "en": "❌ Do not renew"},
 }
 
 COMMANDS = {
