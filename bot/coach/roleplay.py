@@ -236,13 +236,12 @@ class RolePlay:
         if not parts:
             if st["offscript"] >= 2:
                 mood -= 1  # the customer's patience wears thin when turns say nothing
-            only_small_talk = bool(moves) and moves <= NEUTRAL_MOVES
-            if st["offscript"] >= OFFSCRIPT_LIMIT:
-                pass  # the meeting ends below
-            elif only_small_talk and self._add(parts, scn.customer.small_talk, n) or st["offscript"] <= 1 and self._add(parts, self._stage_pool(mood), n):
-                pass
-            else:
-                self._add(parts, self._mood_pool("press", mood) + self._stage_pool(mood), n)
+            if st["offscript"] < OFFSCRIPT_LIMIT:  # at the limit the meeting ends below
+                only_small_talk = bool(moves) and moves <= NEUTRAL_MOVES
+                said = (only_small_talk and self._add(parts, scn.customer.small_talk, n)) or (
+                    st["offscript"] <= 1 and self._add(parts, self._stage_pool(mood), n))
+                if not said:
+                    self._add(parts, self._mood_pool("press", mood) + self._stage_pool(mood), n)
         st["mood"] = max(MOOD_MIN, min(MOOD_MAX, mood))
 
         outcome = self._check_end()
