@@ -17,19 +17,19 @@ import numpy as np
 
 from bot.coach.moves import _E5, MoveRecogniser, TurnMoves, default_recogniser
 from bot.coach.scenario import Criterion, Mistake, Scenario
-from bot.kb.text import normalize, split_sentences
+from bot.kb.text import normalize
 
 MET, PARTLY = 0.75, 0.4
 """Strength at which a criterion counts as met or partly met."""
 PARTLY_STRENGTH = 0.5
 """What a ``partly_moves`` move earns on its own (a bare "sorry" toward apology-and-ownership)."""
 ASKS_ABOUT = 0.875
-"""e5 cosine at which a rep's question is about a fact's example question or answer. Unrelated questions in
-the same scenario sit at 0.84-0.87 (they share the situation's vocabulary); a question and the answer it asks for at
-0.89-0.91."""
+"""e5 cosine at which a rep's question asks about a fact (its example questions, or what it says when it has
+none) or something the customer knows. Unrelated questions in one scenario sit at 0.84-0.87 (they share the
+situation's words); a question and its answer at 0.89-0.91; two wordings of one question at 0.90-0.94. The
+closest one wins."""
 _NEGATIONS = ("不是", "并非", "不算", "没有", "不能说", "不会", "别说", "不")
 _A_NOT_A = re.compile(r"(.)[不没]\1$")
-_CLAUSES = re.compile(r"(?<=[，,；;。！？!?\n])")
 
 
 @dataclass
@@ -74,17 +74,6 @@ def cue_matches(cue: str, text: str) -> bool:
                 return True
             start = text.find(alt, start + 1)
     return False
-
-
-def sentences(turn: str) -> list[str]:
-    """Sentences of a turn, and clauses of very long ones, as quotable evidence."""
-    out = []
-    for s in split_sentences(turn.strip()) or [turn.strip()]:
-        if len(s) > 60:
-            out += [c.strip() for c in _CLAUSES.split(s) if c.strip()]
-        else:
-            out.append(s)
-    return [s for s in out if s]
 
 
 class Judge:
