@@ -59,7 +59,9 @@ async def test_assign_remind_track_and_export(running):
     await running.send(message(running.bot, "/end", uid=REP2))
 
     await running.send(group(running.bot, "/team", TRAINER))
-    team = to(api, GROUP)[-1]
+    # Everyone's scores go to the trainer privately; the group only hears where they went.
+    assert to(api, GROUP)[-1] == "📬 团队报告已私信发给你（要发在群里：/team group）。"
+    team = to(api, TRAINER)[-1]
     assert "👥 团队练习情况（3 人）" in team
     assert "Rep21：1 次；最好成绩：第三次延误：大客户来电投诉催货" in team
     assert "😴 还没练过：Rep23" in team
@@ -79,6 +81,18 @@ async def test_assign_remind_track_and_export(running):
     rows = list(csv.DictReader(io.StringIO(next(iter(doc["_files"].values())).decode("utf-8-sig"))))
     assert {r["name"] for r in rows} == {"Rep21", "Rep22"}
     assert next(r for r in rows if r["name"] == "Rep21")["scenario"] == "late-delivery-complaint"
+
+    # A one-turn try at the assigned scenario does not complete it, and the rep is told why.
+    await running.send(button(running.bot, "rp:go:late-delivery-complaint:hard", uid=REP2))
+    await running.send(message(running.bot, "韩经理，我先查一下这批货的情况。", uid=REP2))
+    await running.send(message(running.bot, "/end", uid=REP2))
+    card = next(t for t in reversed(to(api, REP2)) if t.startswith("📊"))
+    assert "📌 这次只进行了 1 轮，不计入培训师布置的这个练习：至少 3 轮，或者一直练到客户表态，才算完成。" in card
+    await running.send(group(running.bot, "/team group", TRAINER))
+    assert "Rep22：《第三次延误：大客户来电投诉催货》困难 ⚠️ 已过期" in to(api, GROUP)[-1]  # still open, in the group
+    api.blocked.add(TRAINER)  # a trainer who never opened a private chat: no scores in the group by accident
+    await running.send(group(running.bot, "/team", TRAINER))
+    assert to(api, GROUP)[-1].startswith("团队报告里有每个人的成绩，我只私信发给培训师，可你还没私聊过我")
 
 
 async def test_assign_to_the_member_replied_to(running):

@@ -70,6 +70,7 @@ class Scorecard:
     transcript: list[dict]
     study: list[dict] = field(default_factory=list)  # filled by the Coach from the knowledge base
     next_practice: dict | None = None
+    assignment_note: str | None = None  # why this attempt does not complete the rep's assignment
     feedback: str | None = None  # written by an LLM when one is configured
     raw: float = 0.0  # credit minus penalties before the 0-100 clamp: ranks two attempts that both show 0
 
@@ -93,6 +94,7 @@ class Scorecard:
                           "penalty": m.penalty} for m in self.mistakes],
             "keep": self.keep, "start": self.start, "stop": self.stop, "study": self.study,
             "next_practice": self.next_practice, "feedback": self.feedback, "transcript": self.transcript,
+            "assignment_note": self.assignment_note,
         }
 
 

@@ -21,6 +21,8 @@ from bot.store.sqlite import StoredRolePlay
 
 log = logging.getLogger(__name__)
 
+MIN_ASSIGNED_TURNS = 3
+"""Turns an attempt needs to complete an assignment when the rep ends it before the customer decides."""
 AFTER_END_SECONDS = 30 * 60
 """A text this soon after a role-play ended may still be meant for the customer: say that it is not."""
 MAX_TURN_CHARS = 600
@@ -175,12 +177,17 @@ class Coach:
                 card.study.append(passage)
         if self.chat_model is not None:
             card.feedback = self._feedback(card)
+        # A real attempt (the customer ended it, or three turns or more) completes an assignment; a shorter
+        # one does not, and the rep is told why on the scorecard rather than left to wonder.
+        attempted = card.outcome != "ended" or session.turns >= MIN_ASSIGNED_TURNS
+        assigned = [a for a in self.store.assignments(user_id=stored.user_id, open_only=True)
+                    if a["scenario"] == card.scenario]
+        if assigned and not attempted:
+            card.assignment_note = (f"这次只进行了 {session.turns} 轮，不计入培训师布置的这个练习：至少 {MIN_ASSIGNED_TURNS} "
+                                    "轮，或者一直练到客户表态，才算完成。")
         self.store.end_roleplay(stored.session_id, session.state, card.total, card.outcome, card.to_json())
-        # A real attempt (the customer ended it, or three turns or more) completes an assignment.
-        attempted = card.outcome != "ended" or session.turns >= 3
-        for a in self.store.assignments(user_id=stored.user_id, open_only=True):
-            if attempted and a["scenario"] == card.scenario:
-                self.store.mark_assignment(a["assignment_id"], done_session=stored.session_id)
+        for a in assigned if attempted else []:
+            self.store.mark_assignment(a["assignment_id"], done_session=stored.session_id)
         return card
 
     def _passage_for(self, query: str, articles: list[str], exclude: set | None = None) -> dict | None:

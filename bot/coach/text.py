@@ -39,6 +39,8 @@ def brief_text(scenario: Scenario, level: str) -> str:
 def scorecard_text(card: Scorecard) -> str:
     lines = [f"📊 {card.title}（{LEVEL_NAMES.get(card.difficulty, card.difficulty)}）",
              f"总分：{card.total}/100 · 结果：{OUTCOME_NAMES[card.outcome]}", ""]
+    if card.assignment_note:
+        lines[2:2] = [f"📌 {card.assignment_note}"]
     for c in card.criteria:
         where = f"：「{c.evidence}」（第 {c.turn} 轮）" if c.evidence else ""
         lines.append(f"{STATUS_MARK[c.status]} {c.title}（{c.weight} 分）{where}")

@@ -11,12 +11,13 @@ from collections import Counter
 from datetime import datetime
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ChatType
+from telegram.constants import ChatType, ParseMode
 from telegram.error import Forbidden
 from telegram.ext import Application
 
 from bot.coach.scenario import LEVELS
 from bot.coach.text import LEVEL_NAMES, OUTCOME_NAMES
+from bot.telegram import render
 from bot.telegram.context import CoachContext, send_html
 from bot.telegram.game import trainer_in_group
 
@@ -128,9 +129,12 @@ def _results(context: CoachContext, members: list[tuple[int, str]]):
 
 
 async def team_command(update: Update, context: CoachContext) -> None:
-    """/team: each member's role-play results, the team's weakest criteria, who has not practised."""
+    """/team: each member's role-play results, the team's weakest criteria, who has not practised.
+
+    The report names everyone's scores, so it goes to the trainer privately; `/team group` posts it here."""
     if not await _trainer_in_group(update, context):
         return
+    in_group = (context.args or [""])[0].lower() == "group"
     members = _team(update, context)
     scenarios = context.services.coach.scenarios()
     results = _results(context, members)
@@ -163,7 +167,19 @@ async def team_command(update: Update, context: CoachContext) -> None:
             state = "✅ 已完成" if a["done_session"] else ("⚠️ 已过期" if a["due"] < time.time() else f"截止 {context.when(a['due'])}")
             title = scenarios[a["scenario"]].title if a["scenario"] in scenarios else a["scenario"]
             lines.append(f"• {names.get(a['user_id'], a['user_id'])}：《{title}》{LEVEL_NAMES.get(a['difficulty'], '')} {state}")
-    await send_html(update.effective_message, html.escape("\n".join(lines)), None)
+    if in_group:
+        await send_html(update.effective_message, html.escape("\n".join(lines)), None)
+        return
+    try:
+        for part in render.split_message(html.escape("\n".join(lines))):
+            await context.bot.send_message(update.effective_user.id, part, parse_mode=ParseMode.HTML,
+                                           disable_web_page_preview=True)
+    except Forbidden:  # the trainer never opened a private chat with the bot
+        await update.effective_message.reply_text(
+            "团队报告里有每个人的成绩，我只私信发给培训师，可你还没私聊过我：先私聊我发 /start，再回来发 /team"
+            "（要发在群里：/team group）。")
+        return
+    await update.effective_message.reply_text("📬 团队报告已私信发给你（要发在群里：/team group）。")
 
 
 async def leaderboard_command(update: Update, context: CoachContext) -> None:
