@@ -237,7 +237,6 @@ def simulate(scenarios: dict[str, Scenario], judge: Judge, sessions: int = 300, 
         good = [e for c in scenario.rubric for e in c.examples]
         bad = [e for m in scenario.mistakes for e in m.examples]
         session = RolePlay.begin(scenario, judge, level)
-        said: list[str] = [scenario.opening]
         repeat = rng.choice(off_script + corpus)
         for t in range(12):
             if session.outcome:
@@ -250,23 +249,18 @@ def simulate(scenarios: dict[str, Scenario], judge: Judge, sessions: int = 300, 
                 turn = rng.choice([repeat, repeat, rng.choice(bad), rng.choice(good), rng.choice(corpus)])
             else:
                 turn = good[t % len(good)] if rng.random() < 0.8 else rng.choice(corpus)
-            reply = session.rep_says(turn)
+            session.rep_says(turn)
             out.turns += 1
-            for line in session.state.get("said", [])[len(said):]:
-                if line in said:
-                    out.repeated.append(f"{scenario.id}: {line}")
-            said = list(session.state.get("said", said))
-            last = reply.text
-            if said.count(last) > 1:
-                out.repeated.append(f"{scenario.id}: {last}")
         card = session.finish()
         out.sessions += 1
         out.outcomes[card.outcome] = out.outcomes.get(card.outcome, 0) + 1
         if card.outcome == "won" and len(session.state["raised"]) < session._quota():
             out.objections_short += 1
+        # A whole reply said twice, or one of the lines it is made of.
         replies = [t["text"] for t in session.state["transcript"] if t["role"] == "customer"]
-        dup = {r for r in replies if replies.count(r) > 1}
-        out.repeated += [f"{scenario.id}: {r}" for r in dup]
+        lines = session.state.get("said", [])
+        out.repeated += [f"{scenario.id}: {r}" for r in {r for r in replies + lines
+                                                          if replies.count(r) > 1 or lines.count(r) > 1}]
     return out
 
 

@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from bot.coach.moves import _E5, MoveRecogniser, TurnMoves, default_recogniser
+from bot.coach.moves import _E5, MoveRecogniser, TurnMoves, default_recogniser, fold
 from bot.coach.scenario import Criterion, Mistake, Scenario
-from bot.kb.text import normalize
 
 MET, PARTLY = 0.75, 0.4
 """Strength at which a criterion counts as met or partly met."""
@@ -47,9 +46,8 @@ class TurnJudgement:
     moves: TurnMoves | None = None
 
 
-def match_form(text: str) -> str:
-    """Simplified, lower-case, full-width folded, without spaces: "20 吨" and "２０吨" match "20吨"."""
-    return re.sub(r"\s+", "", normalize(text))
+match_form = fold
+"""Simplified, lower-case, full-width folded, without spaces: "20 吨" and "２０吨" match "20吨"."""
 
 
 def _negated(text: str, start: int) -> bool:

