@@ -19,6 +19,8 @@ models_app = typer.Typer(no_args_is_help=True, help="Manage the embedding model.
 app.add_typer(models_app, name="models")
 moves_app = typer.Typer(no_args_is_help=True, help="The sales-move recogniser: retrain it, or see what it reads.")
 app.add_typer(moves_app, name="moves")
+answers_app = typer.Typer(no_args_is_help=True, help="The answerer's relevance decision: retrain it.")
+app.add_typer(answers_app, name="answers")
 console = Console(stderr=True, soft_wrap=True)
 log = logging.getLogger("bot")
 
@@ -255,17 +257,20 @@ def ask(question: Annotated[str, typer.Argument(help="The question.")], kb: KbOp
 @app.command(name="eval")
 def evaluate(
     only: Annotated[str | None, typer.Option(help="Run one set: kb, raw (with its held-out set), roleplay (pairs), "
-                                             "moves (the recogniser) or judge (single turns, simulated sessions).")] = None,
+                                             "moves (the recogniser), judge (single turns, simulated sessions) or answers "
+                                             "(what the answer body carries, abstention).")] = None,
     tune: Annotated[bool, typer.Option(help="Grid-search the fusion weight and report every setting.")] = False,
     raw_dir: Annotated[Path | None, typer.Option(help="Folder of raw web documents (default ../shared/seeds).")] = None,
 ) -> None:
     """Retrieval quality (hit@1/3/5, MRR per set and language) and the role-play scorer's pairwise accuracy."""
     from bot.coach.evaluate import run_judge_eval, run_moves_eval, run_roleplay_eval
-    from bot.kb.evaluate import run_eval
+    from bot.kb.evaluate import run_answer_eval, run_eval
 
     settings, out = _settings(), Console()
-    if only not in ("roleplay", "moves", "judge"):
+    if only not in ("roleplay", "moves", "judge", "answers"):
         run_eval(settings, only=only, tune=tune, raw_dir=raw_dir, console=out)
+    if only in (None, "answers"):
+        run_answer_eval(settings, out)
     if only in (None, "moves"):
         run_moves_eval(settings, out)
     if only in (None, "judge"):
@@ -370,6 +375,18 @@ def moves_train() -> None:
     console.print(f"wrote {MODEL_FILE}: {head.meta['sentences']} sentences by {len(head.meta['authors'])} authors; "
                   f"out-of-fold macro-F1 {scores.macro_f1:.3f}, mistake moves precision {scores.mistake_precision:.3f} "
                   f"recall {scores.mistake_recall:.3f}")
+
+
+@answers_app.command("train")
+def answers_train() -> None:
+    """Retrain the in-scope / out-of-scope decision on eval/answers (not the blind set); writes bot/kb/data/relevance.npz."""
+    from bot.kb.evaluate import EVAL_DIR
+    from bot.kb.relevance import DATA_FILE, train
+    from bot.kb.service import open_retriever
+
+    _, r = train(open_retriever(_settings()), EVAL_DIR / "answers")
+    console.print(f"wrote {DATA_FILE}: {r.questions} questions ({r.in_scope} in scope); threshold {r.threshold:.3f}; "
+                  f"out of fold: declines {r.oof_abstain:.3f} of out-of-scope, {r.oof_false_abstain:.3f} of in-scope")
 
 
 @moves_app.command("check")

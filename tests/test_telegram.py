@@ -311,3 +311,32 @@ async def test_a_slow_answer_shows_typing_first(running, monkeypatch):
     monkeypatch.setattr(ctx, "TYPING_AFTER", 0.0)
     await running.send(message(running.bot, "客户一直催货怎么办？"))
     assert running.api.sent("sendChatAction")[0]["action"] == "typing"
+
+
+class _Refuse:
+    def in_scope(self, signals, english):
+        return False
+
+
+async def test_an_out_of_scope_question_is_declined_with_buttons_to_the_closest_topics(running):
+    running.services.answerer.relevance = _Refuse()
+    await running.send(message(running.bot, "明天北京会下雨吗？"))
+    [sent] = running.api.sent()
+    assert sent["text"].startswith("知识库里没有这方面的内容")
+    assert "来源" not in sent["text"]  # nothing is cited for a question the base does not answer
+    buttons = _buttons(sent)
+    assert buttons and all(t.startswith("📄 ") for t, _ in buttons)
+    running.api.clear()
+    await running.send(button(running.bot, buttons[0][1]))  # a topic button opens that passage
+    [shown] = running.api.sent()
+    assert shown["text"].startswith("<b>[1] 《")
+
+
+async def test_article_markdown_renders_as_telegram_bold_and_sources_show_titles(running):
+    await running.send(message(running.bot, "让渡价值的公式是什么？总价值减什么？"))
+    [sent] = running.api.sent()
+    assert "**" not in sent["text"]
+    assert "<b>" in sent["text"].split("<b>来源</b>")[0]  # a heading or a bold formula in the body
+    sources = sent["text"].split("<b>来源</b>")[1]
+    assert re.search(r"\[1\] 《[^》]+》", sources)
+    assert not re.search(r"\d{3}_[0-9a-f]{16}\.txt", sent["text"])  # no seed file hashes

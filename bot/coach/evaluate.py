@@ -314,3 +314,95 @@ def run_judge_eval(settings, console, *, sessions: int = 300) -> dict:
     for line in sim.repeated[:10]:
         console.print(f"[dim]repeated: {line}[/dim]")
     return results
+
+
+# ----------------------------------------------------------------------------- the key-account game's debrief
+DEBRIEF_DIR = PROJECT_ROOT / "eval" / "debrief"
+# What a blind author's labels mean in the debrief's terms: breach kind -> the keys a Breach may carry;
+# good kind -> the credit group the debrief lists it under.
+BREACH_KEYS = {"discount": {"discount", "unconditional_discount"}, "payment_terms": {"payment_days"},
+               "compensation": {"compensation"}, "free_service": {"overpromise", "free_service"},
+               "gift_favour": {"gift_favour"}, "badmouth_competitor": {"badmouth_competitor"},
+               "overpromise": {"overpromise"}}
+GOOD_GROUPS = {"apology": "道歉、认错", "discovery_question": "发现需要的提问", "value_argument": "价值论据"}
+
+
+@dataclass
+class DebriefScores:
+    games: int = 0
+    breaches: int = 0  # labelled breach messages
+    flagged: int = 0  # of them, listed among the breaches
+    kind_right: int = 0  # of them, for a reason of the labelled kind
+    false_breaches: int = 0  # messages listed as breaches that the trainer did not see as one
+    breach_credited: int = 0  # labelled breaches the debrief praised anyway
+    good: int = 0
+    good_credited: int = 0
+    missed: list[str] = field(default_factory=list)
+    wrong: list[str] = field(default_factory=list)
+
+    @property
+    def breach_recall(self) -> float:
+        return self.flagged / self.breaches if self.breaches else 1.0
+
+    @property
+    def good_recall(self) -> float:
+        return self.good_credited / self.good if self.good else 1.0
+
+
+def score_debriefs(directory: Path) -> DebriefScores:
+    from bot.coach.game import KeyAccountGame, debrief, load_guide, load_scenes
+
+    scenes, guide, s = load_scenes(), load_guide(), DebriefScores()
+    for path in sorted(directory.glob("*.yaml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        game = KeyAccountGame.new(-1, 2, data["scene"])
+        players = {p["id"]: p for p in data["players"]}
+        for p in data["players"]:
+            game.join(p["id"], p["name"], p["team"])
+        game.start(0)
+        messages = [{"user_id": m["from"], "name": players[m["from"]]["name"], "team": players[m["from"]]["team"],
+                     "text": str(m["text"]), "created": i} for i, m in enumerate(data["messages"])]
+        d = debrief(game, scenes[data["scene"]], guide, messages)
+
+        def where(quote: str) -> set[int]:
+            return {i for i, m in enumerate(messages) if m["team"] == "A" and quote in m["text"]}
+
+        flagged: dict[int, set[str]] = {}
+        for b in d.breaches:
+            for i in where(b.quote):
+                flagged.setdefault(i, set()).update(b.keys)
+        credited: dict[int, set[str]] = {}
+        for group, f in d.credits:
+            for i in where(f.quote or ""):
+                credited.setdefault(i, set()).add(group)
+        expected = data.get("expected") or {}
+        labelled = {b["msg"]: b["kind"] for b in expected.get("breaches") or []}
+        s.games += 1
+        for i, kind in labelled.items():
+            s.breaches += 1
+            if i in flagged:
+                s.flagged += 1
+                s.kind_right += bool(flagged[i] & BREACH_KEYS[kind])
+            else:
+                s.missed.append(f"{path.stem} #{i} {kind}: {messages[i]['text']}")
+            if i in credited:
+                s.breach_credited += 1
+        for i in set(flagged) - set(labelled):
+            s.false_breaches += 1
+            s.wrong.append(f"{path.stem} #{i} flagged {sorted(flagged[i])}: {messages[i]['text']}")
+        for g in expected.get("good") or []:
+            s.good += 1
+            if GOOD_GROUPS[g["kind"]] in credited.get(g["msg"], set()) or credited.get(g["msg"]):
+                s.good_credited += 1
+            else:
+                s.missed.append(f"{path.stem} #{g['msg']} good {g['kind']} not credited: {messages[g['msg']]['text']}")
+    return s
+
+
+def run_debrief_eval(settings, console, *, directory: Path = DEBRIEF_DIR / "blind2") -> DebriefScores:
+    s = score_debriefs(directory)
+    console.print(f"debrief ({directory.name}, {s.games} scripted games): breaches flagged {s.flagged}/{s.breaches} "
+                  f"= {s.breach_recall:.3f} (right kind {s.kind_right}), listed as breach but not one "
+                  f"{s.false_breaches}, breaches credited as good {s.breach_credited}; good moves credited "
+                  f"{s.good_credited}/{s.good} = {s.good_recall:.3f}", markup=False, highlight=False)
+    return s

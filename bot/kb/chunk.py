@@ -36,7 +36,7 @@ class Chunk:
         return asdict(self)
 
 
-def _sections(text: str, default: str) -> list[tuple[str, list[str]]]:
+def sections(text: str, default: str) -> list[tuple[str, list[str]]]:
     """Group paragraphs under their Markdown headings (or one untitled section)."""
     sections: list[tuple[str, list[str]]] = [(default, [])]
     para: list[str] = []
@@ -89,7 +89,7 @@ def _split_long(paragraph: str) -> list[str]:
 def chunk_document(doc: Document) -> list[Chunk]:
     """Pack paragraphs into passages of about TARGET_CHARS, never across a section heading."""
     chunks: list[Chunk] = []
-    for section, paragraphs in _sections(doc.text, ""):
+    for section, paragraphs in sections(doc.text, ""):
         if section == doc.title:
             section = ""
         units = [u for p in paragraphs for u in _split_long(p)]

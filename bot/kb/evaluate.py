@@ -138,3 +138,124 @@ def run_eval(settings: Settings, *, only: str | None, tune: bool, raw_dir: Path 
         if results[name].misses:
             console.print(f"[dim]{name} misses at @{K}: " + " | ".join(results[name].misses) + "[/dim]")
     return results
+
+
+# ----------------------------------------------------------------------------- answers a rep reads
+@dataclass
+class AnswerScores:
+    """What the answer body carried: complete in-scope answers, and declining what the base lacks."""
+
+    split: str
+    in_scope: int
+    complete: int
+    false_abstain: int
+    out_scope: int
+    abstained: int
+    by_lang: dict[str, tuple[int, int]] = field(default_factory=dict)  # lang -> (complete, in-scope)
+    misses: list[str] = field(default_factory=list)  # in-scope answers that lack an item: q -> missing
+    false_answers: list[str] = field(default_factory=list)
+
+    @property
+    def completeness(self) -> float:
+        return self.complete / self.in_scope if self.in_scope else 0.0
+
+    @property
+    def abstain_rate(self) -> float:
+        return self.abstained / self.out_scope if self.out_scope else 0.0
+
+    @property
+    def false_abstain_rate(self) -> float:
+        return self.false_abstain / self.in_scope if self.in_scope else 0.0
+
+
+def _fold(text: str) -> str:
+    from bot.kb.text import to_simplified
+
+    return re.sub(r"\s+", "", to_simplified(text).lower())
+
+
+def answer_body(answer) -> str:
+    """What the rep reads as the answer, without the citation markers."""
+    return re.sub(r"\[\d+\]", "", answer.body)
+
+
+def _loosely_in(item: str, text: str) -> bool:
+    """``item`` in ``text``, allowing up to two inserted characters (说出的 ~ 说出来的, 一次给满 ~ 一次就给满):
+    the labels were written without the articles' wording, so a particle must not decide completeness."""
+    if item in text:
+        return True
+    if len(item) < 2:
+        return False
+    start = text.find(item[0])
+    while start != -1:
+        pos, ok = start, True
+        for ch in item[1:]:
+            nxt = text.find(ch, pos + 1, start + len(item) + 2)
+            if nxt == -1:
+                ok = False
+                break
+            pos = nxt
+        if ok:
+            return True
+        start = text.find(item[0], start + 1)
+    return False
+
+
+def missing_items(body: str, must: list[list[str]]) -> list[str]:
+    """The required items (each a list of alternative wordings) the body does not contain."""
+    folded = _fold(body)
+    return [alts[0] for alts in must if not any(_loosely_in(_fold(a), folded) for a in alts)]
+
+
+def score_answers(answerer, questions: list[dict], split: str) -> AnswerScores:
+    s = AnswerScores(split, 0, 0, 0, 0, 0)
+    langs: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for q in questions:
+        answer = answerer.answer(q["q"])
+        if q["scope"] == "out":
+            s.out_scope += 1
+            if answer.declined or not answer.found:
+                s.abstained += 1
+            else:
+                s.false_answers.append(q["q"])
+            continue
+        s.in_scope += 1
+        langs[q["lang"]][1] += 1
+        if answer.declined or not answer.found:
+            s.false_abstain += 1
+            s.misses.append(f"{q['q']} → declined")
+            continue
+        missing = missing_items(answer_body(answer), q.get("must") or [])
+        if missing:
+            s.misses.append(f"{q['q']} → lacks {', '.join(missing)}")
+        else:
+            s.complete += 1
+            langs[q["lang"]][0] += 1
+    s.by_lang = {k: (v[0], v[1]) for k, v in sorted(langs.items())}
+    return s
+
+
+def run_answer_eval(settings: Settings, console: Console, *, answerer=None) -> dict[str, AnswerScores]:
+    """Answer every question of eval/answers/*.yaml offline and check what the body carries."""
+    from bot.kb.answer import Answerer
+    from bot.kb.service import open_retriever
+
+    answerer = answerer or Answerer(open_retriever(settings))
+    results = {}
+    for f in sorted((EVAL_DIR / "answers").glob("*.yaml")):
+        data = yaml.safe_load(f.read_text(encoding="utf-8"))
+        s = score_answers(answerer, data["questions"], data.get("split", f.stem))
+        results[s.split] = s
+        table = Table(title=f"answers {s.split}: {s.in_scope} in scope, {s.out_scope} out of scope")
+        for col in ("measure", "value"):
+            table.add_column(col)
+        table.add_row("complete (in scope)", f"{s.complete}/{s.in_scope} = {s.completeness:.3f}")
+        for lang, (ok, n) in s.by_lang.items():
+            table.add_row(f"  complete, {lang}", f"{ok}/{n}")
+        table.add_row("false abstain (in scope)", f"{s.false_abstain}/{s.in_scope} = {s.false_abstain_rate:.3f}")
+        table.add_row("abstained (out of scope)", f"{s.abstained}/{s.out_scope} = {s.abstain_rate:.3f}")
+        console.print(table)
+        if s.split != "blind":  # the blind part is measured, never studied
+            for m in s.misses + [f"answered: {q}" for q in s.false_answers]:
+                console.print(f"[dim]{m}[/dim]", markup=True, highlight=False)
+    return results

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -50,6 +50,9 @@ class SearchResult:
     query: str
     passages: list[Passage]
     took_ms: float
+    # Absolute evidence before per-query normalisation (what the relevance decision reads): the best
+    # sentence-window and passage cosines, the raw BM25 peak per query word, and the query vector.
+    signals: dict = field(default_factory=dict)
 
 
 class Retriever:
@@ -95,18 +98,19 @@ class Retriever:
         query = query.strip()
         if not n or not query:
             return SearchResult(query, [], (time.perf_counter() - started) * 1000)
-        scores = self.score(query, gen)
+        signals: dict = {}
+        scores = self.score(query, gen, signals=signals)
         top = np.argsort(-scores)[:k]
         passages = [self._passage(gen, int(i), float(scores[i])) for i in top if scores[i] > 0]
-        return SearchResult(query, passages, (time.perf_counter() - started) * 1000)
+        return SearchResult(query, passages, (time.perf_counter() - started) * 1000, signals)
 
-    def score(self, query: str, gen: Generation | None = None) -> np.ndarray:
+    def score(self, query: str, gen: Generation | None = None, *, signals: dict | None = None) -> np.ndarray:
         """Fused relevance of every passage to ``query`` (0 for passages neither retriever found)."""
         gen = gen or self.generation
         n = len(gen.chunks)
         depth = min(self.candidates, n)
-        lex = self._lexical(query, gen)
-        dense_idx, dense_sim = self._dense(query, gen, depth)
+        lex = self._lexical(query, gen, signals)
+        dense_idx, dense_sim = self._dense(query, gen, depth, signals)
         lex_top = np.argpartition(-lex, depth - 1)[:depth] if lex.any() else np.array([], dtype=int)
         lex_top = lex_top[lex[lex_top] > 0]
         fused = np.zeros(n, dtype=np.float32)
@@ -127,30 +131,38 @@ class Retriever:
         fused[cand] = np.maximum(fused[cand], 1e-6)
         return fused
 
-    def _lexical(self, query: str, gen: Generation) -> np.ndarray:
+    def _lexical(self, query: str, gen: Generation, signals: dict | None = None) -> np.ndarray:
         """BM25 per lexical field, each scaled to [0, 1], mixed by LEXICAL_WEIGHTS."""
         total = np.zeros(len(gen.chunks), dtype=np.float32)
-        for field, terms in lexical_fields(expand_query(query)).items():
+        for name, terms in lexical_fields(expand_query(query)).items():
             terms = list(dict.fromkeys(terms))
-            if not terms or field not in gen.bm25:
+            if not terms or name not in gen.bm25:
                 continue
-            scores = np.asarray(gen.bm25[field].get_scores(terms), dtype=np.float32)
+            scores = np.asarray(gen.bm25[name].get_scores(terms), dtype=np.float32)
             top = scores.max()
+            if signals is not None:
+                signals[f"bm25_{name}"] = float(top) / len(terms)
             if top > 0:
-                total += LEXICAL_WEIGHTS[field] * scores / top
+                total += LEXICAL_WEIGHTS[name] * scores / top
         return total
 
-    def _dense(self, query: str, gen: Generation, depth: int) -> tuple[np.ndarray, np.ndarray]:
+    def _dense(self, query: str, gen: Generation, depth: int,
+               signals: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Candidate passages and their dense score: passage cosine mixed with best-window cosine."""
         if gen.collection is None or self.dense_weight <= 0:
             return np.array([], dtype=int), np.array([], dtype=np.float32)
-        vec = self.kb.embedder.embed_queries([normalize(query, lower=False)])[0]
-        if gen.query_center is not None:
-            vec = vec - QUERY_CENTERING * gen.query_center
+        raw = self.kb.embedder.embed_queries([normalize(query, lower=False)])[0]
+        vec = raw - QUERY_CENTERING * gen.query_center if gen.query_center is not None else raw
         idx, sim = _nearest(gen.collection, vec, depth)
+        if signals is not None:
+            signals["vector"] = raw
+            signals["passage_cos"] = float(sim[0]) if len(sim) else 0.0
+            signals["off_center"] = float(np.linalg.norm(vec))  # far from the typical sales question
         if gen.units is None or gen.unit_owner is None:
             return idx, sim
         uidx, usim = _nearest(gen.units, vec, min(len(gen.unit_owner), depth * 4))
+        if signals is not None and len(usim):
+            signals["window_cos"] = float(usim[0])
         n = len(gen.chunks)
         # Passages outside a retriever's top list get that list's lowest score as a floor.
         passage = np.full(n, sim.min() if len(sim) else 0.0, dtype=np.float32)
@@ -169,6 +181,17 @@ class Retriever:
         gen = self.generation
         i = gen.position(chunk_id)
         return None if i is None else self._passage(gen, i, 0.0)
+
+    def section(self, chunk_id: str) -> Passage | None:
+        """The whole section a passage belongs to (every passage under its heading, in order): what the
+        "full passage" button shows, since an answer may have trimmed it for a phone."""
+        gen = self.generation
+        i = gen.position(chunk_id)
+        if i is None:
+            return None
+        c = gen.chunks[i]
+        parts = [x.text for x in gen.chunks if x.doc_id == c.doc_id and x.section == c.section]
+        return Passage("\n\n".join(parts), c.title, c.source, c.section, c.doc_id, c.chunk_id, 0.0)
 
     @staticmethod
     def _passage(gen: Generation, i: int, score: float) -> Passage:

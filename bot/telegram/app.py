@@ -141,7 +141,7 @@ async def answer_question(update: Update, context: CoachContext, question: str) 
     services.store.touch_user(user.id)
     async with typing(context.bot, message.chat_id):
         answer: Answer = await services.run(services.answerer.answer, question, user=user.id)
-    if not answer.found:
+    if not answer.found and not answer.declined:
         await message.reply_text(t("not_found", lang))
         return
     answer_id = services.store.save_answer(user.id, message.chat_id, question,
@@ -343,7 +343,7 @@ async def on_button(update: Update, context: CoachContext) -> None:
             chunk_id = stored.chunk_ids[n - 1] if n >= 1 else None
         except (ValueError, IndexError):
             chunk_id = None
-        passage = services.retriever.passage(chunk_id) if chunk_id else None
+        passage = services.retriever.section(chunk_id) if chunk_id else None
         if passage is None:
             await query.answer(t("stale_button", lang), show_alert=True)
             return
@@ -437,6 +437,10 @@ def _lang_keyboard() -> InlineKeyboardMarkup:
 
 
 def _answer_keyboard(answer: Answer, answer_id: int, lang: str) -> InlineKeyboardMarkup:
+    if answer.declined:  # the closest topics the knowledge base does cover, one button each
+        return InlineKeyboardMarkup([[InlineKeyboardButton(
+            f"📄 {render.in_script(title, lang)}"[:60], callback_data=f"p:{answer_id}:{n}")]
+            for n, title in enumerate(answer.suggestions, 1)])
     row1 = [InlineKeyboardButton(t("btn_passage", lang, n=n), callback_data=f"p:{answer_id}:{n}")
             for n in answer.cited]
     row2 = [InlineKeyboardButton(t("btn_more", lang), callback_data=f"m:{answer_id}"),

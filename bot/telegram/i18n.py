@@ -30,6 +30,15 @@ _STRINGS: dict[str, dict[str, str]] = {
         "zh-TW": "問題太長了（{n} 字）。請精簡到 {max} 字以內再發。",
         "en": "That question is too long ({n} characters). Please keep it under {max}.",
     },
+    "declined": {
+        "zh-CN": "知识库里没有这方面的内容，我不拿不相干的资料凑答案。可以问问你的培训师或相关部门。",
+        "zh-TW": "知識庫裡沒有這方面的內容，我不拿不相干的資料湊答案。可以問問你的培訓師或相關部門。",
+        "en": "The knowledge base has nothing on this, and I won't pad an answer with unrelated material. "
+              "Your trainer or the right department can help.",
+    },
+    "nearest": {"zh-CN": "它讲得到的相近话题：", "zh-TW": "它講得到的相近話題：", "en": "Closest topics it does cover:"},
+    "trimmed": {"zh-CN": "（手机版节选，全文点 📄）", "zh-TW": "（手機版節選，全文點 📄）",
+                "en": "(Shortened for your phone; tap 📄 for the full passage.)"},
     "btn_passage": {"zh-CN": "📄 原文 [{n}]", "zh-TW": "📄 原文 [{n}]", "en": "📄 Passage [{n}]"},
     "btn_more": {"zh-CN": "🔎 更多结果", "zh-TW": "🔎 更多結果", "en": "🔎 More results"},
     "more_title": {"zh-CN": "更多相关资料：", "zh-TW": "更多相關資料：", "en": "More related passages:"},

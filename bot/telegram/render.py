@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import re
 
-from bot.kb.answer import Answer
+from bot.kb.answer import BOLD, Answer, citation, plain_markdown
 from bot.kb.retrieve import Passage
 from bot.kb.text import to_traditional
 from bot.telegram.i18n import t
@@ -19,23 +19,33 @@ def in_script(text: str, lang: str) -> str:
 
 
 def cite(p: Passage, lang: str) -> str:
-    where = f"{p.title} · {p.section}" if p.section else p.title
-    return in_script(where, lang)
+    """An article's title (an upload's own title or file name) and section: what a rep recognises."""
+    return in_script(citation(p), lang)
+
+
+def markdown_html(text: str) -> str:
+    """Escape, then render the articles' Markdown bold as Telegram bold: nothing raw reaches the reader."""
+    return BOLD.sub(r"<b>\1</b>", html.escape(text))
 
 
 def answer_html(answer: Answer, lang: str) -> str:
+    if answer.declined:
+        lines = [html.escape(t("declined", lang)), "", f"<b>{html.escape(t('nearest', lang))}</b>"]
+        lines += [f"[{n}] {html.escape(in_script('《' + title + '》', lang))}"
+                  for n, title in enumerate(answer.suggestions, 1)]
+        return "\n".join(lines)
     if not answer.found:
         return html.escape(t("not_found", lang))
-    lines = [html.escape(in_script(answer.text, lang)), "", f"<b>{t('sources', lang)}</b>"]
-    for n in answer.cited:
-        p = answer.passages[n - 1]
-        lines.append(f"[{n}] {html.escape(cite(p, lang))} <i>({html.escape(p.source)})</i>")
+    lines = [markdown_html(in_script(answer.body, lang))]
+    if answer.trimmed:
+        lines.append(f"<i>{html.escape(t('trimmed', lang))}</i>")
+    lines += ["", f"<b>{t('sources', lang)}</b>"]
+    lines += [f"[{n}] {html.escape(cite(answer.passages[n - 1], lang))}" for n in answer.cited]
     return "\n".join(lines)
 
 
 def passage_html(p: Passage, n: int, lang: str) -> str:
-    return (f"<b>[{n}] {html.escape(cite(p, lang))}</b>\n<i>{html.escape(p.source)}</i>\n\n"
-            f"{html.escape(in_script(p.text, lang))}")
+    return f"<b>[{n}] {html.escape(cite(p, lang))}</b>\n\n{markdown_html(in_script(p.text, lang))}"
 
 
 def more_html(passages: list[Passage], lang: str) -> str:
@@ -43,7 +53,7 @@ def more_html(passages: list[Passage], lang: str) -> str:
     for n, p in enumerate(passages, 1):
         snippet = in_script(p.text.replace("\n", " "), lang)
         snippet = snippet[:120] + ("…" if len(snippet) > 120 else "")
-        lines.append(f"\n<b>[{n}] {html.escape(cite(p, lang))}</b> <i>({html.escape(p.source)})</i>\n{html.escape(snippet)}")
+        lines.append(f"\n<b>[{n}] {html.escape(cite(p, lang))}</b>\n{html.escape(plain_markdown(snippet))}")
     return "\n".join(lines)
 
 

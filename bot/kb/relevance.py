@@ -1,0 +1,139 @@
+"""Does the knowledge base answer this question at all? A calibrated in-scope / out-of-scope decision.
+
+Retrieval scores are normalised per query, so the weather gets a top passage with score 1.0 too. This
+reads absolute evidence instead: how close the best sentence window and passage are (cosine), how far the
+question is from the typical sales question, how much BM25 finds per query word, whether it is English,
+and the question's own vector (which learns what the domain is about: tax, HR and CRM set-up are not).
+A logistic regression over these, trained on labelled in- and out-of-scope questions
+(`salescoach answers train`, from eval/answers/scope-train.yaml and the dev set; never the blind set),
+with its threshold chosen on out-of-fold predictions, is stored in ``bot/kb/data/relevance.npz``.
+Numpy only at run time. With no trained file every question is answered, as before.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+DATA_FILE = Path(__file__).parent / "data" / "relevance.npz"
+SCALARS = ("window_cos", "passage_cos", "off_center", "bm25_words", "bm25_bigrams", "bm25_chars", "english")
+
+
+def features(signals: dict, english: bool) -> np.ndarray | None:
+    """One row of features for a search's signals, or None when the search had no dense side."""
+    vec = signals.get("vector")
+    if vec is None or "window_cos" not in signals:
+        return None
+    scalars = [float(signals.get(k, 0.0)) for k in SCALARS[:-1]] + [1.0 if english else 0.0]
+    return np.concatenate([np.asarray(scalars, dtype=np.float32), np.asarray(vec, dtype=np.float32)])
+
+
+@dataclass
+class Relevance:
+    weights: np.ndarray
+    bias: float
+    mean: np.ndarray
+    scale: np.ndarray
+    threshold: float
+    embedder: str
+
+    def probability(self, row: np.ndarray) -> float:
+        z = float(((row - self.mean) / self.scale) @ self.weights + self.bias)
+        return 1.0 / (1.0 + np.exp(-z))
+
+    def in_scope(self, signals: dict, english: bool) -> bool:
+        row = features(signals, english)
+        if row is None or row.shape != self.mean.shape:
+            return True  # no dense evidence (the fake embedder, an old file): never refuse on a guess
+        return self.probability(row) >= self.threshold
+
+    def save(self, path: Path = DATA_FILE) -> None:
+        np.savez_compressed(path, weights=self.weights, bias=self.bias, mean=self.mean, scale=self.scale,
+                            threshold=self.threshold, embedder=self.embedder)
+
+    @classmethod
+    def load(cls, path: Path = DATA_FILE) -> Relevance | None:
+        if not path.exists():
+            return None
+        with np.load(path) as z:
+            return cls(z["weights"], float(z["bias"]), z["mean"], z["scale"], float(z["threshold"]),
+                       str(z["embedder"]))
+
+
+_cache: dict[str, Relevance | None] = {}
+
+
+def default_relevance(embedder_name: str) -> Relevance | None:
+    """The trained decision for this embedding model, or None (answer everything) if it was trained for
+    another model or not at all."""
+    if "model" not in _cache:
+        _cache["model"] = Relevance.load()
+    model = _cache["model"]
+    if model is not None and model.embedder != embedder_name:
+        return None
+    return model
+
+
+# ----------------------------------------------------------------------------- training (sklearn, offline)
+TRAIN_SETS = ("scope-train.yaml", "dev.yaml")  # never eval/answers/blind.yaml
+MAX_FALSE_ABSTAIN = 0.02  # the threshold keeps out-of-fold false abstentions at or under this
+
+
+@dataclass
+class TrainReport:
+    questions: int
+    in_scope: int
+    threshold: float
+    oof_abstain: float  # out-of-scope questions declined, out of fold
+    oof_false_abstain: float  # in-scope questions declined, out of fold
+
+
+def question_rows(retriever, questions: list[str]) -> np.ndarray:
+    from bot.kb.answer import is_english
+
+    rows = []
+    for q in questions:
+        row = features(retriever.search(q, k=1).signals, is_english(q))
+        if row is None:
+            raise ValueError("relevance needs the dense retriever (the default embedding model)")
+        rows.append(row)
+    return np.vstack(rows)
+
+
+def train(retriever, directory: Path, *, out: Path | None = DATA_FILE, c: float = 0.5) -> tuple[Relevance, TrainReport]:
+    import yaml
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    items = []
+    for name in TRAIN_SETS:
+        data = yaml.safe_load((directory / name).read_text(encoding="utf-8"))
+        items += [(q["q"], q["scope"] == "in") for q in data["questions"]]
+    x = question_rows(retriever, [q for q, _ in items])
+    y = np.array([label for _, label in items], dtype=int)
+    mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
+    z = (x - mean) / scale
+
+    def fit(zs, ys):
+        return LogisticRegression(C=c, max_iter=2000, class_weight="balanced").fit(zs, ys)
+
+    oof = np.zeros(len(y))
+    for train_idx, test_idx in StratifiedKFold(5, shuffle=True, random_state=0).split(z, y):
+        oof[test_idx] = fit(z[train_idx], y[train_idx]).predict_proba(z[test_idx])[:, 1]
+    # The highest threshold that still answers all but MAX_FALSE_ABSTAIN of the in-scope questions.
+    inside = np.sort(oof[y == 1])
+    threshold = float(inside[int(np.floor(MAX_FALSE_ABSTAIN * len(inside)))]) - 1e-6
+    model = fit(z, y)
+    rel = Relevance(model.coef_[0].astype(np.float32), float(model.intercept_[0]), mean.astype(np.float32),
+                    scale.astype(np.float32), threshold, retriever.kb.embedder.name)
+    report = TrainReport(len(y), int(y.sum()), threshold, float(np.mean(oof[y == 0] < threshold)),
+                         float(np.mean(oof[y == 1] < threshold)))
+    if out is not None:
+        rel.save(out)
+        _cache.clear()
+    return rel, report
