@@ -225,3 +225,22 @@ def test_compensation_delivery_and_blame_beyond_the_quality_brief():
     assert ("道歉、认错", apology) in [(g, f.quote) for g, f in d.credits]
     # the blame also "owned" the production side: a breach is never credited as owning the failure
     assert all("涂料厂" not in f.quote for _, f in d.credits)
+
+
+def test_giving_in_free_extras_and_sums_are_read_as_the_trainer_reads_them():
+    assert offered_terms("行吧，3%就3%，跟远东一样。") == {"discount": 3}
+    assert offered_terms("90天没问题，我回去跟财务打个招呼。") == {"payment_days": 90}
+    assert offered_terms("现金我们给30万，另外罚款如果真的发生，我们再承担一半，25万。") == {"compensation": 55}
+    assert offered_terms("我们保证5天到货，没问题。") == {}  # a delivery time is not payment terms
+    game, scene = _director_game()
+    free = "哎小吴，天衡是老客户了，加急运费就免了吧，我做主。"
+    allowed = "工程师每周两天驻场，不收钱。"
+    d = debrief(game, scene, load_guide(), _said((11, free), (12, allowed), (11, "5%不行。")))
+    assert [b.quote for b in d.breaches] == [free]
+    assert d.breaches[0].reasons[0].startswith("免费给了底线以外的东西（可以免费给的只有：工程师每周两天驻场）")
+
+
+def test_team_a_reads_its_red_lines_and_what_it_may_give_free():
+    brief = team_brief(load_scenes()["renewal-late-delivery-price"], "A")
+    assert "• 红线：贬低竞争对手、超出权限或能力的承诺、不换条件的降价、送礼或私人好处。" in brief
+    assert "不能免费给任何额外的东西" in brief

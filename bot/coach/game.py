@@ -44,6 +44,10 @@ class _Strict(BaseModel):
 RedLine = Literal["gift_favour", "badmouth_competitor", "overpromise", "unconditional_discount", "blame_outside",
                   "blame_customer"]
 """Moves of the recogniser's catalogue a brief can forbid outright (a red line, not just a weak move)."""
+RED_LINE_NAMES = {"gift_favour": "送礼或私人好处", "badmouth_competitor": "贬低竞争对手", "overpromise": "超出权限或能力的承诺",
+                  "unconditional_discount": "不换条件的降价", "blame_outside": "把责任推给外部",
+                  "blame_customer": "把责任推给客户"}
+"""How a team's brief names its red lines (the players read them; the debrief holds messages against them)."""
 
 
 class Mandate(_Strict):
@@ -54,6 +58,8 @@ class Mandate(_Strict):
     max_payment_days: int | None = Field(None, gt=0, description="Longest payment terms; None: the brief sets none.")
     max_compensation_wan: float | None = Field(None, ge=0, description="Largest cash compensation, in 万元.")
     free_services: list[str] = Field(default_factory=list, description="What team A may give free of charge.")
+    free_allowed: list[str] = Field(default_factory=list, description=(
+        "Judge cues for the free services above: an offer of something free that matches none of them is a breach."))
     red_lines: list[RedLine] = Field(min_length=1)
     beyond_authority: dict[str, list[str]] = Field(default_factory=dict, description=(
         "Offers team A has no authority to make: what the trainer reads -> judge cues ('A|B', 'A&B', 're:...')."))
@@ -147,6 +153,10 @@ def team_brief(scene: Scene, team: str) -> str:
         lines += ["", "这个客户对我们的价值："] + [f"• {x}" for x in a.value]
         lines += ["", "你们的目标："] + [f"• {x}" for x in a.goals]
         lines += ["", "你们的底线（不能突破）："] + [f"• {x}" for x in a.limits]
+        m = a.mandate
+        lines.append("• 红线：" + "、".join(RED_LINE_NAMES[r] for r in m.red_lines) + "。")
+        lines.append("• 可以免费给的只有：" + "、".join(m.free_services) + "。" if m.free_services
+                     else "• 不能免费给任何额外的东西（加急、服务、赠品都算）。")
         lines += ["", "提示：先问清客户真正的需要，再谈方案；B 组的内情只有问到才会说。"]
     else:
         b = scene.team_b
@@ -323,6 +333,11 @@ _WAN = re.compile(_NUM + r"\s*万")
 _REFUSE = re.compile(r"不能|不可能|做不到|办不到|没法|没办法|无法|不行|不了|不答应|给不起|超出|超过了?权限|不会")
 _NOT_OURS = re.compile(r"您说|你说|你们说|您要|你们要|要求|远东|佳成|科睿|对手|他们|对方")
 _CLAUSES = re.compile(r"[，,；;：:。！？!?]")
+_ACCEPT = re.compile(r"没问题|可以|行|好的|成交|同意|答应|认了|认|给你们|给您|我签|签字|就这么定|写进")
+_SAME_PCT = re.compile(_NUM + r"\s*(?:%|％|个点)\s*就\s*" + _NUM + r"\s*(?:%|％|个点)")  # 「3%就3%」
+_BARE_PCT = re.compile(_NUM + r"\s*(?:%|％|个点)")
+_FREE = re.compile(r"免费|免了|全包|包了|不收钱|不收费|不要钱|不用你们出|不让你们出|(?:钱|费用?)我们(?:来)?出|我们(?:来)?出钱|"
+                   r"白送|送给你们|送你们|算我们的")
 
 
 def _number(token: str) -> float:
@@ -347,22 +362,34 @@ def offered_terms(sentence: str) -> dict[str, float]:
         out[key] = max(out.get(key, 0.0), value)
 
     text = to_simplified(sentence)
-    about_compensation = re.search(r"赔|补偿|承担|损失", text)  # 「损失我们全赔，180万我们认」: the amount is a clause away
+    # 「损失我们全赔，180万我们认」: the amount is a clause away from what it pays for.
+    about_compensation = re.search(r"赔|补偿|承担|损失|罚款|现金|打款|扛|认了", text)
+    amounts: list[float] = []
     for clause in _CLAUSES.split(text):
         if not clause or _REFUSE.search(clause) or _NOT_OURS.search(clause):
             continue
         if not _NOT_PRICE.search(clause):
             for m in _PCT.finditer(clause):
                 keep("discount", _number(m.group(1)))
+            for m in _SAME_PCT.finditer(clause):  # giving in: 「3%就3%」
+                keep("discount", _number(m.group(1)))
+            if _ACCEPT.search(text) and not re.search(r"损耗|准时|合格|份额|毛利|增长|涨", text):
+                for m in _BARE_PCT.finditer(clause):  # 「行，5%，写进去」: a bare figure, accepted
+                    keep("discount", _number(m.group(1)))
             for m in _DISCOUNT_RATE.finditer(clause):
                 rate = _CN_DIGITS[m.group(1)] * 10 + (_CN_DIGITS[m.group(2)] if m.group(2) else 0)
                 keep("discount", 100 - rate)
         if re.search(r"账期|付款|回款|结算", clause):
             for m in _DAYS.finditer(clause):
                 keep("payment_days", _number(m.group(1)))
+        elif _ACCEPT.search(clause) or re.search(r"给你们|给您", clause):
+            for m in _DAYS.finditer(clause):  # 「90天没问题」: a month or more is payment terms, not a delivery time
+                if 30 <= _number(m.group(1)) <= 365:
+                    keep("payment_days", _number(m.group(1)))
         if about_compensation:
-            for m in _WAN.finditer(clause):
-                keep("compensation", _number(m.group(1)))
+            amounts += [_number(m.group(1)) for m in _WAN.finditer(clause)]
+    if amounts:  # 「现金给30万，罚款再承担一半，25万」: what one message offers adds up
+        keep("compensation", sum(dict.fromkeys(amounts)))
     return out
 
 
@@ -452,12 +479,23 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue) -> Breach | 
     offers = [c for c in _CLAUSES.split(to_simplified(said.text)) if c and not _REFUSE.search(c)]
     beyond = [label for label, cues in mandate.beyond_authority.items()
               if any(cue_matches(c, match_form(o)) for c in cues for o in offers)]
+    clauses = [c for c in _CLAUSES.split(to_simplified(said.text)) if c]
+    # What is given free may be named a clause earlier: 「工程师每周两天驻场，不收钱」.
+    free = [c for i, c in enumerate(clauses) if _FREE.search(c) and not _REFUSE.search(c) and not _NOT_OURS.search(c)
+            and not any(cue_matches(cue, match_form("".join(clauses[max(0, i - 1):i + 1])))
+                        for cue in mandate.free_allowed)]
+    if free:
+        allowed = "、".join(mandate.free_services) or "无"
+        reasons.append(f"免费给了底线以外的东西（可以免费给的只有：{allowed}）")
+        keys.append("free_service")
     if beyond:
         reasons += [f"超出权限：{label}" for label in beyond]
         keys.append("overpromise")
     for move in mandate.red_lines:
         if move == "overpromise" and beyond:
             continue
+        if move == "unconditional_discount" and _REFUSE.search(to_simplified(said.text)):
+            continue  # 「5%不行。」 talks about a cut to refuse it
         if move in said.moves and not (move == "unconditional_discount" and "discount" in keys):
             reasons.append(f"红线：{catalogue.get(move).title}")
             keys.append(move)
