@@ -4,6 +4,8 @@ The floors are far below the measured figures and the run is deterministic, so t
 a real regression (a broken tokenizer, a lost index), never flake.
 """
 
+import os
+
 import pytest
 from rich.console import Console
 
@@ -48,7 +50,7 @@ def test_move_recogniser_and_judge_figures(real_settings, capsys):
     head = Head.load(MODEL_FILE)
     held = measure(head, "heldout")
     scenarios, judge = load_scenarios(), Judge()
-    turns = {split: s for split in ("dev", "heldout", "heldout2") if (s := judge_single_turns(scenarios, judge, split))}
+    turns = {split: s for split in ("dev", "heldout", "heldout2", "heldout3") if (s := judge_single_turns(scenarios, judge, split))}
     sim = simulate(scenarios, judge, sessions=120)
     with capsys.disabled():
         print(f"\n[eval] moves out-of-fold macro-F1 {head.meta['oof_macro_f1']} "
@@ -67,3 +69,27 @@ def test_move_recogniser_and_judge_figures(real_settings, capsys):
     assert turns["dev"].false_credit <= 0.05
     if held:
         assert held.macro_f1 >= 0.6
+
+
+def test_answer_and_debrief_figures(real_settings, capsys):
+    """What the rep reads: is every required item in the answer body, is what the base lacks declined;
+    and the game debrief on scripted games (dev, and the blind set measured once after the freeze)."""
+    from pathlib import Path
+
+    from bot.coach.evaluate import DEBRIEF_DIR, score_debriefs
+    from bot.kb.evaluate import run_answer_eval
+
+    answers = run_answer_eval(real_settings, Console(width=110, file=open(os.devnull, "w")))
+    debriefs = {split: score_debriefs(Path(DEBRIEF_DIR / split)) for split in ("dev", "blind2")}
+    with capsys.disabled():
+        for split, s in answers.items():
+            print(f"\n[eval] answers {split}: complete {s.complete}/{s.in_scope} = {s.completeness:.3f} "
+                  f"{s.by_lang}; declined out-of-scope {s.abstained}/{s.out_scope} = {s.abstain_rate:.3f}; "
+                  f"false abstain {s.false_abstain}/{s.in_scope} = {s.false_abstain_rate:.3f}")
+        for split, d in debriefs.items():
+            print(f"[eval] debrief {split} ({d.games} games): breaches flagged {d.flagged}/{d.breaches} = "
+                  f"{d.breach_recall:.3f}, not a breach {d.false_breaches}, breach credited {d.breach_credited}; "
+                  f"good moves {d.good_credited}/{d.good} = {d.good_recall:.3f}")
+    assert answers["dev"].abstain_rate >= 0.9 and answers["dev"].false_abstain_rate <= 0.05
+    assert answers["dev"].completeness >= 0.5
+    assert debriefs["dev"].breach_recall >= 0.85 and debriefs["dev"].breach_credited == 0
