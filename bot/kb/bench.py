@@ -32,6 +32,20 @@ def bench_queries(settings: Settings, console: Console, rounds: int = 3) -> dict
            "max_ms": max(took)}
     console.print(f"query latency after load: n={res['queries']} p50={res['p50_ms']:.1f} ms "
                   f"p95={res['p95_ms']:.1f} ms max={res['max_ms']:.1f} ms")
+    # What answering adds on top of the search it runs (relevance decision, answer unit, rendering).
+    from bot.kb.answer import Answerer
+
+    answerer = Answerer(retriever)
+    extra = []
+    for _ in range(rounds):
+        for q in questions:
+            search_ms = retriever.search(q, k=8).took_ms
+            t0 = time.perf_counter()
+            answerer.answer(q)
+            extra.append((time.perf_counter() - t0) * 1000 - search_ms)
+    res.update(answer_extra_p50_ms=statistics.median(extra), answer_extra_p95_ms=percentile(extra, 95))
+    console.print(f"answering adds (answer time minus its search): p50={res['answer_extra_p50_ms']:.1f} ms "
+                  f"p95={res['answer_extra_p95_ms']:.1f} ms")
     return res
 
 

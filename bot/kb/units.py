@@ -86,7 +86,21 @@ class Unit:
         return self.sections[0].heading or self.title
 
 
+_SECTIONS: dict[tuple[str, int], list[Section]] = {}
+
+
 def article_sections(doc: Document) -> list[Section]:
+    """The article's sections (parsed once per document version: answering stays within its latency budget)."""
+    key = (doc.doc_id, hash(doc.text))
+    if (cached := _SECTIONS.get(key)) is not None:
+        return cached
+    if len(_SECTIONS) > 4096:
+        _SECTIONS.clear()
+    _SECTIONS[key] = out = _parse_sections(doc)
+    return out
+
+
+def _parse_sections(doc: Document) -> list[Section]:
     out = []
     for i, (heading, paragraphs) in enumerate(sections(doc.text, "")):
         out.append(Section(doc.doc_id, "" if heading == doc.title else heading, paragraphs, i))
