@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from bot.telegram.fakeapi import message
+from bot.telegram.fakeapi import button, message
 
 from .conftest import make_settings
 from .test_telegram import Running
@@ -27,9 +27,11 @@ async def test_an_unwritable_store_is_said_plainly_and_the_admins_hear_once(runn
     running.services.store.db.execute("PRAGMA query_only = ON")  # what a read-only file or full disk looks like
     caplog.set_level(logging.INFO)
     for uid in (42, 43):
-        await running.send(message(running.bot, "/start", uid=uid))
+        await running.send(button(running.bot, "lang:en", uid=uid))  # a write: refused in one line
     to_users = [p["text"] for p in running.api.sent() if int(p["chat_id"]) in (42, 43)]
     assert to_users == ["⚠️ 服务器暂时无法保存数据，你刚才的操作没有记录下来。管理员已收到通知，请稍后再试。"] * 2
+    await running.send(message(running.bot, "/start", uid=44))  # only reads: answered as usual
+    assert "销售教练" in running.api.texts()[-1]
     to_admin = [p["text"] for p in running.api.sent() if int(p["chat_id"]) == ADMIN]
     assert len(to_admin) == 1  # not once per update
     assert to_admin[0].startswith("⚠️ 存储写不进去了：the store ")
@@ -41,6 +43,7 @@ async def test_an_unwritable_store_is_said_plainly_and_the_admins_hear_once(runn
     running.api.clear()
     await running.send(message(running.bot, "/start", uid=42))
     assert "销售教练" in running.api.texts()[0]
+    assert [p["text"] for p in running.api.sent() if int(p["chat_id"]) == ADMIN] == ["✅ 存储恢复了，又能保存数据了。"]
 
 
 # --------------------------------------------------------------------------- game buttons in context
