@@ -92,6 +92,8 @@ async def ask_command(update: Update, context: CoachContext) -> None:
 # --------------------------------------------------------------------------- messages
 async def private_text(update: Update, context: CoachContext) -> None:
     """Any text in a private chat is a question, or the rep's turn while a role-play runs."""
+    if await roleplay.replayed_ending(update, context):  # re-run after a crash: it ended a role-play
+        return
     if await roleplay.rep_turn(update, context):
         return
     if await study.free_answer(update, context):
