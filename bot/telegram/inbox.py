@@ -57,7 +57,8 @@ class JournalingQueue(asyncio.Queue):
             log.debug("update %s not journaled: %s", update.update_id, exc)
             self.health.failed(exc)
             return True
-        self.health.wrote()
+        if fresh:  # an INSERT that was ignored wrote nothing
+            self.health.wrote()
         return fresh
 
 
@@ -94,10 +95,11 @@ class JournaledApplication(Application):
     def _journal_write(self, write, update_id: int) -> None:
         health: StoreHealth = self.update_queue.health
         try:
-            write(update_id)
+            wrote = write(update_id)
         except StoreUnwritable as exc:
             health.failed(exc)
-        else:
+            return
+        if wrote:  # an update not journaled (the store was down when it came) changes no row: proves nothing
             health.wrote()
 
 
