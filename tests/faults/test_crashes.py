@@ -3,6 +3,7 @@ Each case kills or restarts the bot of its module; the state on disk is what the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import resource
 import sqlite3
@@ -10,20 +11,11 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from tests.faults.harness import ROOT, BotAPI, BotProcess, token
-
-
-@pytest.fixture
-def fresh(tmp_path):
-    """A bot of its own (cases here kill it)."""
-    api = BotAPI(token())
-    bot = BotProcess(api, tmp_path / "data")
-    yield api, bot
-    bot.kill9()
-    api.close()
 
 
 def _turns(bot: BotProcess, text: str) -> int:
@@ -151,25 +143,68 @@ def _disk_full(bot: BotProcess, full: bool) -> None:
     resource.prlimit(bot.proc.pid, resource.RLIMIT_FSIZE, (1 if full else hard, hard))
 
 
-def test_a_full_disk_is_told_to_the_user_and_admins_and_heals_without_restart(fresh):
+@contextlib.contextmanager
+def _store_stops_taking_writes(bot: BotProcess, fault: str):
+    """The running bot's store stops taking writes until the block ends: `full` as a full disk does it, or
+    `read-only` with the immutable flag (root ignores file modes; chattr +i holds even for root, and even for
+    files the bot has open). Immutable are the store, its WAL and the folder (no new journal files there), not
+    the -shm: SQLite maps it into memory, and writing a mapped immutable page is a SIGBUS, not an error."""
+    if fault == "full":
+        _disk_full(bot, True)
+        try:
+            yield
+        finally:
+            _disk_full(bot, False)
+        return
+    frozen: list[Path] = []
+    try:
+        for path in (bot.data_dir / "state.sqlite", bot.data_dir / "state.sqlite-wal", bot.data_dir):
+            if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
+                pytest.skip("chattr +i is not available here (it needs root and ext4 or the like)")
+            frozen.append(path)
+        yield
+    finally:
+        for path in frozen:
+            subprocess.run(["chattr", "-i", str(path)], capture_output=True)
+
+
+UNSAVED = "⚠️ 服务器暂时无法保存数据，你刚才的操作没有记录下来。管理员已收到通知，请稍后再试。"
+STORE_DOWN, STORE_BACK = "⚠️ 存储写不进去了", "✅ 存储恢复了"
+
+
+def _texts(api: BotAPI, chat_id: int, since: float) -> list[str]:
+    return [p.get("text", "") for p in api.sent(chat_id, since=since)]
+
+
+@pytest.mark.parametrize("fault", ["read-only", "full"])
+def test_a_store_that_stops_taking_writes_mid_run_still_answers_says_what_was_not_saved_and_heals(fresh, fault):
     api, bot = fresh
     bot.start()
     t = api.now()
     api.say("/start", uid=331)
     api.reply_to(331, t)
-    _disk_full(bot, True)
-    t = api.now()
-    api.say("/lang", uid=332)
-    api.press("lang:en", uid=332)
-    told = api.wait_for(lambda: [p for p in api.sent(332, since=t) if "cannot save" in p["text"]
-                                 or "无法保存" in p["text"]], timeout=15)
-    assert told
-    assert api.wait_for(lambda: [p for p in api.sent(1, since=t) if "存储写不进去" in p["text"]], timeout=15)
+    start = api.now()
+    with _store_stops_taking_writes(bot, fault):
+        api.say("客户一直催货怎么办？", uid=332)  # only reads: answered, sources and all
+        assert "来源" in api.reply_to(332, start, timeout=15)["text"]
+        api.press("lang:en", uid=333)  # these must be saved: one plain line each
+        api.press("rp:go:late-delivery-complaint:normal", uid=334)
+        for uid in (333, 334):
+            assert api.wait_for(lambda uid=uid: _texts(api, uid, start), timeout=15) == [UNSAVED]
+        t = api.now()
+        api.say("/help", uid=335)
+        api.reply_to(335, t)
+        api.wait_for(lambda: _texts(api, 1, start), timeout=15)
+        assert [x[:len(STORE_DOWN)] for x in _texts(api, 1, start)] == [STORE_DOWN]  # once, not per update
+    t = api.now()  # writable again, no restart: the same choice now works, and the admins hear it is over
+    api.press("lang:en", uid=333)
+    assert api.reply_to(333, t, method="editMessageText")["text"] == "Language set to English."
+    api.wait_for(lambda: [x for x in _texts(api, 1, t) if x.startswith(STORE_BACK)], timeout=15)
+    assert len(_texts(api, 1, start)) == 2
+    assert _texts(api, 333, start) == [UNSAVED]
+    assert not [p for p in api.sent(None, since=start) if p.get("text", "").startswith("抱歉，出了点问题")]
     assert bot.alive()
-    _disk_full(bot, False)
-    t = api.now()
-    api.say("客户一直催货怎么办？", uid=333)
-    assert "来源" in api.wait_for(lambda: [p for p in api.sent(333, since=t) if "来源" in p["text"]], timeout=15)[0]["text"]
+    assert "Traceback" not in bot.output()
 
 
 def test_a_full_disk_during_a_role_play_turn_says_the_turn_was_not_saved(fresh):
