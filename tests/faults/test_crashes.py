@@ -64,6 +64,88 @@ def test_kill_9_after_a_role_play_turn_loses_nothing(fresh, point):
     assert _turns(bot, text) == 1  # stored once, never played twice
 
 
+def test_an_update_that_crashes_the_bot_every_time_is_tried_three_times_then_dropped_and_its_sender_told(fresh):
+    """Its handling brings the bot down each time it reaches its reply (kill -9 there); the journal re-runs it
+    at each start, at most three attempts in all, then drops it with a log line and tells its sender once."""
+    api, bot = fresh
+    poison, other = 351, 352
+    bot.start()
+    gate = api.hold[("sendMessage", poison)] = threading.Event()
+    start = api.now()
+    update_id = api.say("客户说价格太高怎么回应？", uid=poison)
+    for attempt in (1, 2, 3):
+        assert api.held.wait(30), f"attempt {attempt} never reached its reply"
+        if attempt == 1:  # others are served while it hangs
+            t = api.now()
+            api.say("怎么做需求挖掘？", uid=other)
+            assert "来源" in api.reply_to(other, t)["text"]
+        api.held.clear()
+        bot.kill9()
+        if attempt == 3:  # a fourth attempt would now get through, and be seen
+            del api.hold[("sendMessage", poison)]
+            gate.set()
+        bot.start()
+    told = api.wait_for(lambda: [x for x in _texts(api, poison, start) if x.startswith("⚠️")], timeout=20)
+    assert told == ["⚠️ 你发的消息「客户说价格太高怎么回应？」处理了 3 次都没能完成，已经放弃。请换个说法再发，或者告诉管理员。"]
+    t = api.now()
+    api.say("客户一直催货怎么办？", uid=other)  # the bot goes on serving
+    assert "来源" in api.reply_to(other, t)["text"]
+    answers = [x for x in _texts(api, poison, start) if "来源" in x]
+    assert len(answers) == 3  # one per attempt, each cut off by the crash; no fourth
+    dropped = [line for line in bot.output().splitlines() if f"journaled update {update_id} " in line]
+    assert len(dropped) == 1
+    assert "dropped: its handling was cut off 3 times" in dropped[0]
+
+
+def _scorecards(api: BotAPI, uid: int, since: float) -> list[str]:
+    return [x for x in _texts(api, uid, since) if "总分：" in x]
+
+
+def test_kill_9_right_after_the_turn_that_ended_a_role_play_sends_its_scorecard_once_and_nothing_new(fresh):
+    """One rep's last turn made the customer leave, another sent /end; the bot died while their endings went
+    out (the customer's last line; the chart after the scorecard). The journal re-runs both updates: the
+    rest of each ending arrives, the scorecard exactly once; neither is read as a question or a new turn."""
+    api, bot = fresh
+    left, ender = 361, 362
+    bot.start()
+    for uid in (left, ender):
+        _start_roleplay(api, uid)
+    for uid, text in ((left, "嗯"), (left, "嗯"), (ender, "韩经理，真对不起，这次延误是我们的责任，给您添麻烦了。")):
+        t = api.now()
+        api.say(text, uid=uid)
+        api.wait_for(lambda uid=uid, t=t: _customer_lines(api, uid, t))
+    start = api.now()
+    api.hold[("sendMessage", left)] = threading.Event()  # the customer's parting line is on its way
+    api.hold[("sendPhoto", ender)] = threading.Event()  # the scorecard is out, the chart on its way
+    api.say("嗯", uid=left)  # a third turn that says nothing: the customer leaves
+    api.say("/end", uid=ender)
+    api.wait_for(lambda: api.sent(left, since=start) and api.sent(ender, "sendPhoto", since=start), timeout=20)
+    assert _scorecards(api, ender, start)
+    bot.kill9()
+    for gate in api.hold.values():
+        gate.set()
+    api.hold.clear()
+    restart = api.now()
+    bot.start()
+    api.wait_for(lambda: _scorecards(api, left, restart) and api.sent(ender, "sendPhoto", since=restart), timeout=20)
+    time.sleep(1.0)  # whatever else the re-runs would send comes now
+    for uid in (left, ender):
+        texts = _texts(api, uid, start)
+        assert len(_scorecards(api, uid, start)) == 1, texts
+        assert not [x for x in texts if "来源" in x or "客户听不到了" in x or x.startswith("现在没有进行中的练习")], texts
+    assert _texts(api, ender, restart) == []  # only the chart was missing
+    assert len(api.sent(ender, "sendPhoto", since=restart)) == 1
+    db = sqlite3.connect(bot.data_dir / "state.sqlite")
+    try:
+        sessions = db.execute("SELECT user_id, status FROM roleplays WHERE user_id IN (?, ?) ORDER BY user_id",
+                              (left, ender)).fetchall()
+        unfinished = db.execute("SELECT COUNT(*) FROM inbox WHERE done IS NULL").fetchone()[0]
+    finally:
+        db.close()
+    assert sessions == [(left, "ended"), (ender, "ended")]  # nothing new was started
+    assert unfinished == 0
+
+
 def test_kill_9_while_an_upload_is_downloaded_is_redone_and_the_admin_told(fresh):
     api, bot = fresh
     bot.start()
