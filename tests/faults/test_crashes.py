@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.store.lock import instance_locks
 from tests.faults.harness import ROOT, BotAPI, BotProcess, token
 
 
@@ -343,8 +344,16 @@ def test_a_second_instance_says_so_in_one_line_and_exits(fresh, tmp_path, where)
     assert second.proc.wait(60) == 3
     out = second.output().strip()
     assert "already running" in out
+    assert ("with this bot token" in out) == (where == "same-token-other-dir")
     assert len(out.splitlines()) == 1
-    assert api.token.split(":")[1] not in out
+    secret = api.token.split(":")[1]
+    assert secret not in out
+    # The token's lock is in the machine's temp dir, named by a hash: the token is written nowhere.
+    token_lock = instance_locks(bot.data_dir, api.token)[1].path
+    assert token_lock.exists()
+    written = [token_lock, *(p for d in (bot.data_dir, data) for p in d.rglob("*") if p.is_file())]
+    assert [p for p in written if secret in p.name or secret.encode() in p.read_bytes()] == []
+    assert secret not in bot.output()
     t = api.now()
     api.say("/help", uid=341)
     api.reply_to(341, t)
