@@ -34,10 +34,6 @@ class StoreHealth:
         self._last_alert = -ALERT_SECONDS
         self._back = False  # an outage ended and is not reported yet
 
-    @property
-    def down(self) -> bool:
-        return self.failure is not None
-
     def failed(self, error: StoreUnwritable) -> None:
         """A write failed (synchronous: the journal notes it where no bot is at hand)."""
         if self.failure is None:
