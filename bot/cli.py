@@ -455,7 +455,7 @@ def _start_checks(settings: Settings) -> list:
     import asyncio
 
     from bot.store import Store, StoreUnwritable
-    from bot.store.lock import AlreadyRunning, acquire_all, instance_locks
+    from bot.store.lock import AlreadyRunning, LockUnavailable, acquire_all, instance_locks
     from bot.telegram.app import check_bot_api
 
     _check_data_dir(settings.data_dir)
@@ -463,6 +463,8 @@ def _start_checks(settings: Settings) -> list:
         locks = acquire_all(instance_locks(settings.data_dir, settings.telegram_token.get_secret_value()))
     except AlreadyRunning as exc:
         raise _fail(str(exc), 3) from None
+    except LockUnavailable as exc:
+        raise _fail(str(exc)) from None
     try:
         problem = None
         try:

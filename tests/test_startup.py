@@ -197,6 +197,19 @@ def test_the_lock_dies_with_its_process(tmp_path):
         lock.release()
 
 
+def test_a_lock_file_that_cannot_be_opened_is_one_line_and_a_planted_symlink_is_not_followed(tmp_path):
+    """The token's lock lives in the shared temp dir, where anyone may plant a file or a symlink under its name."""
+    from bot.store.lock import InstanceLock, LockUnavailable
+
+    victim = tmp_path / "victim"
+    victim.write_text("keep me")
+    planted = tmp_path / "salescoach-bot-0123456789abcdef.lock"
+    planted.symlink_to(victim)
+    with pytest.raises(LockUnavailable, match="cannot open the lock file .* that keeps salescoach to one instance"):
+        InstanceLock(planted, "with this bot token").acquire()
+    assert victim.read_text() == "keep me"
+
+
 def test_log_lines_and_tracebacks_never_carry_the_token(env, caplog):
     """PTB's InvalidToken quotes the token; every log handler masks it once `run` has read the settings."""
     import logging

@@ -3,11 +3,13 @@ and the operator's log see when the store cannot be written, callbacks are forge
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 
 import pytest
 
-from bot.telegram.fakeapi import message
+from bot.telegram.fakeapi import button, message
 
 from .conftest import make_settings
 from .test_telegram import Running
@@ -27,9 +29,11 @@ async def test_an_unwritable_store_is_said_plainly_and_the_admins_hear_once(runn
     running.services.store.db.execute("PRAGMA query_only = ON")  # what a read-only file or full disk looks like
     caplog.set_level(logging.INFO)
     for uid in (42, 43):
-        await running.send(message(running.bot, "/start", uid=uid))
+        await running.send(button(running.bot, "lang:en", uid=uid))  # a write: refused in one line
     to_users = [p["text"] for p in running.api.sent() if int(p["chat_id"]) in (42, 43)]
     assert to_users == ["⚠️ 服务器暂时无法保存数据，你刚才的操作没有记录下来。管理员已收到通知，请稍后再试。"] * 2
+    await running.send(message(running.bot, "/start", uid=44))  # only reads: answered as usual
+    assert "销售教练" in running.api.texts()[-1]
     to_admin = [p["text"] for p in running.api.sent() if int(p["chat_id"]) == ADMIN]
     assert len(to_admin) == 1  # not once per update
     assert to_admin[0].startswith("⚠️ 存储写不进去了：the store ")
@@ -41,6 +45,61 @@ async def test_an_unwritable_store_is_said_plainly_and_the_admins_hear_once(runn
     running.api.clear()
     await running.send(message(running.bot, "/start", uid=42))
     assert "销售教练" in running.api.texts()[0]
+    assert [p["text"] for p in running.api.sent() if int(p["chat_id"]) == ADMIN] == ["✅ 存储恢复了，又能保存数据了。"]
+
+
+# --------------------------------------------------------------------------- the journal after a crash
+def _cut_off(store, update, attempts: int) -> None:
+    """What a crash leaves in the journal: `update` kept, and its handling begun `attempts` times."""
+    store.receive_update(update.update_id, json.dumps(update.to_dict(), ensure_ascii=False))
+    for _ in range(attempts):
+        store.start_update(update.update_id)
+
+
+async def test_re_runs_after_a_crash_go_one_at_a_time_so_only_the_one_that_crashes_is_charged(running,
+                                                                                               monkeypatch):
+    from bot.telegram import app as app_module
+    from bot.telegram.inbox import replay_unfinished
+
+    store = running.services.store
+    first, second = message(running.bot, "客户一直催货怎么办？", uid=51), message(running.bot, "怎么做需求挖掘？", uid=52)
+    for update in (first, second):
+        _cut_off(store, update, 1)  # both were under way when the bot died
+    release, started = asyncio.Event(), []
+
+    async def answer(update, context, question):
+        started.append(update.effective_user.id)
+        if update.effective_user.id == 51:
+            await release.wait()  # the first hangs (or would bring the bot down again)
+
+    monkeypatch.setattr(app_module, "answer_question", answer)
+    queued = await replay_unfinished(running.app)
+    assert [u.update_id for u in queued] == [first.update_id, second.update_id]
+    runs = [asyncio.create_task(running.app.process_update(running.app.update_queue.get_nowait())) for _ in queued]
+    fresh = message(running.bot, "/help", uid=53)
+    await asyncio.wait_for(running.send(fresh), 5)  # a new update is not held up by the re-runs
+    assert started == [51]  # the second has not begun: a crash now charges the first only
+    assert [(u, a) for u, _, _, a in store.unfinished_updates()] == [(first.update_id, 2), (second.update_id, 1)]
+    release.set()
+    await asyncio.gather(*runs)
+    assert started == [51, 52]
+    assert store.unfinished_updates() == []
+
+
+async def test_an_update_cut_off_three_times_is_dropped_and_its_sender_told_which_once(running, caplog):
+    from bot.telegram.inbox import replay_unfinished
+
+    store = running.services.store
+    poison = message(running.bot, "这条消息每次处理都会让机器人崩溃，三次以后就放弃它吧", uid=54)
+    _cut_off(store, poison, 3)
+    caplog.set_level(logging.WARNING)
+    assert await replay_unfinished(running.app) == []
+    assert running.api.texts() == ["⚠️ 你发的消息「这条消息每次处理都会让机器人崩溃，三次以后就放弃它吧」处理了 3 次都没能完成，已经放弃。"
+                                   "请换个说法再发，或者告诉管理员。"]
+    assert f"journaled update {poison.update_id} (message) dropped: its handling was cut off 3 times" in caplog.text
+    assert store.unfinished_updates() == []
+    assert await replay_unfinished(running.app) == []  # the next start says nothing more
+    assert len(running.api.texts()) == 1
 
 
 # --------------------------------------------------------------------------- game buttons in context

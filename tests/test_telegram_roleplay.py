@@ -97,6 +97,49 @@ async def test_a_bad_conversation_loses_the_customer_and_ends_with_a_scorecard(r
     assert not running.api.texts()[-2].startswith("（《")  # told once, not before every question
 
 
+def _rerun_after_a_crash(running, update, delivered: list[str]) -> None:
+    """What the journal does at the next start (bot.telegram.inbox): `update` is re-run, and of its ending
+    only `delivered` had reached the rep when the bot died."""
+    running.app.bot_data.setdefault("replayed", set()).add(update.update_id)
+    session = running.services.store.roleplays(42, limit=1)[0]
+    session.state["delivered"] = delivered
+    running.services.store.save_roleplay_turn(session.session_id, session.state, len(session.state["transcript"]))
+    running.api.clear()
+
+
+@pytest.mark.parametrize("ending", ["customer-left", "/end"])
+async def test_an_ending_run_again_after_a_crash_sends_only_what_the_rep_missed(running, ending):
+    """A re-run of the update that ended a role-play is neither a question nor a new turn, and what reached
+    the rep before the crash is not sent again."""
+    await running.send(button(running.bot, "rp:go:late-delivery-complaint:hard"))
+    last = message(running.bot, "您别激动，这真不是我们的问题，是物流公司的问题。" if ending == "customer-left" else "/end")
+    await running.send(last)
+    assert sum("总分：" in x for x in running.api.texts()) == 1
+    sessions = len(running.services.store.roleplays(42, status=None))
+
+    _rerun_after_a_crash(running, last, ["line", "card", "chart"])  # everything had gone out
+    await running.send(last)
+    assert running.api.calls == []
+
+    _rerun_after_a_crash(running, last, ["line", "card"])  # cut off while drawing the chart
+    await running.send(last)
+    assert running.api.texts() == []
+    assert len(running.api.sent("sendPhoto")) == 1
+
+    _rerun_after_a_crash(running, last, [])  # cut off before anything went out
+    await running.send(last)
+    texts = running.api.texts()
+    if ending == "customer-left":
+        assert "远东板材" in texts[0]
+        assert texts[1].startswith("🏁 这次练习结束了：客户离开了")
+    assert len(texts) == (3 if ending == "customer-left" else 1)
+    assert "总分：" in texts[-1]
+    assert ("结果：客户离开了" in texts[-1]) == (ending == "customer-left")
+    assert len(running.api.sent("sendPhoto")) == 1
+    assert len(running.services.store.roleplays(42, status=None)) == sessions  # nothing new was started
+    assert running.services.coach.active(42) is None
+
+
 async def test_roleplay_edges(running):
     await running.send(message(running.bot, "/hint"))
     assert running.api.texts()[-1] == "现在没有进行中的练习。发 /roleplay 开始一个。"

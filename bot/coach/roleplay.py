@@ -97,6 +97,24 @@ class Scorecard:
             "assignment_note": self.assignment_note,
         }
 
+    @classmethod
+    def from_json(cls, data: dict, scenario: Scenario | None) -> Scorecard:
+        """A stored scorecard, to show it again; what `to_json` does not keep (tips, articles, the title) comes
+        from the scenario when it still exists."""
+        rubric = {c.id: c for c in scenario.rubric} if scenario else {}
+        advice = {m.id: m.advice for m in scenario.mistakes} if scenario else {}
+        criteria = [CriterionResult(c["id"], c["title"], c["weight"], c["status"], c["evidence"], c["turn"],
+                                    rubric[c["id"]].tip if c["id"] in rubric else "",
+                                    rubric[c["id"]].articles if c["id"] in rubric else [])
+                    for c in data.get("criteria", [])]
+        mistakes = [MistakeResult(m["id"], m["title"], m["evidence"], m["turn"], m["penalty"], advice.get(m["id"], ""))
+                    for m in data.get("mistakes", [])]
+        return cls(data["scenario"], scenario.title if scenario else data["scenario"], data["difficulty"],
+                   data["total"], data["outcome"], criteria, mistakes, data.get("keep", []), data.get("start", []),
+                   data.get("stop", []), data.get("transcript", []), study=data.get("study", []),
+                   next_practice=data.get("next_practice"), assignment_note=data.get("assignment_note"),
+                   feedback=data.get("feedback"))
+
 
 # Fallbacks when a scenario file has no pool of its own (a trainer's new scenario need not write them).
 DEFAULT_LINES = {

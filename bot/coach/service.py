@@ -110,7 +110,8 @@ class Coach:
             raise UnknownScenario(stored.scenario)
         return stored, RolePlay(scenario, self.judge, stored.state)
 
-    def say(self, user_id: int, text: str) -> Reply:
+    def say(self, user_id: int, text: str, *, origin: str | None = None) -> Reply:
+        """The rep's turn and the customer's reply; `origin` names the request (see `ended_by`)."""
         text = text.strip()
         if len(text) > MAX_TURN_CHARS:
             raise TurnTooLong(len(text))
@@ -121,7 +122,7 @@ class Coach:
             turn.text = self._voice(session, text, turn.text, turn.moves)
             session.state["transcript"][-1]["text"] = turn.text
         if turn.outcome:
-            return Reply(turn, self._close(stored, session))
+            return Reply(turn, self._close(stored, session, origin))
         self.store.save_roleplay_turn(stored.session_id, session.state, before)
         return Reply(turn, None)
 
@@ -145,9 +146,25 @@ class Coach:
         self.store.save_roleplay_turn(stored.session_id, session.state, len(session.state["transcript"]))
         return Hint(criterion, self._passage_for(criterion.title + " " + criterion.tip, criterion.articles))
 
-    def end(self, user_id: int) -> Scorecard:
+    def end(self, user_id: int, *, origin: str | None = None) -> Scorecard:
         stored, session = self._load(user_id)
-        return self._close(stored, session)
+        return self._close(stored, session, origin)
+
+    def ended_by(self, user_id: int, origin: str) -> StoredRolePlay | None:
+        """The user's session that the request `origin` ended (a turn the customer left on, an /end), if it
+        is their latest: a request run again after a crash finds that it already ended it."""
+        last = self.store.roleplays(user_id, limit=1)
+        return last[0] if last and last[0].state.get("ended_by") == origin else None
+
+    def delivered(self, session: StoredRolePlay, part: str) -> None:
+        """Remember that a part of a session's ending (the last line, the scorecard, the chart) reached the
+        rep, so showing the ending again after a crash sends only what is missing."""
+        session.state["delivered"] = [*session.state.get("delivered", []), part]
+        self.store.save_roleplay_turn(session.session_id, session.state, len(session.state["transcript"]))
+
+    def scorecard(self, session: StoredRolePlay) -> Scorecard:
+        """An ended session's scorecard, as it was stored."""
+        return Scorecard.from_json(session.card or {}, self.scenarios().get(session.scenario))
 
     def just_ended(self, user_id: int, now: float) -> StoredRolePlay | None:
         """The role-play that ended minutes ago, once: the next text is not for the customer any more, and the
@@ -167,7 +184,9 @@ class Coach:
         return self.store.roleplays(user_id, limit=limit)
 
     # ------------------------------------------------------------------ scoring
-    def _close(self, stored: StoredRolePlay, session: RolePlay) -> Scorecard:
+    def _close(self, stored: StoredRolePlay, session: RolePlay, origin: str | None = None) -> Scorecard:
+        if origin is not None:
+            session.state["ended_by"] = origin
         card = session.finish()
         card.next_practice = suggest_next(card, self.scenarios())
         seen = set()

@@ -21,6 +21,11 @@ class AlreadyRunning(Exception):
     """Another process holds the lock; the message says which and what to do."""
 
 
+class LockUnavailable(Exception):
+    """The lock file cannot be opened (another user's file in a shared temp dir, a symlink, a read-only
+    folder); the message names it."""
+
+
 class InstanceLock:
     """Held from `acquire()` until `release()` or the process ends."""
 
@@ -29,8 +34,13 @@ class InstanceLock:
         self._fd: int | None = None
 
     def acquire(self) -> InstanceLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # O_NOFOLLOW: in a shared temp dir, a symlink planted under our name must not make us write elsewhere.
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+        except OSError as exc:
+            raise LockUnavailable(f"cannot open the lock file {self.path} that keeps salescoach to one instance "
+                                  f"{self.what} ({exc.strerror or exc}): remove it or make it writable") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -323,13 +323,17 @@ class Store:
                                   (update_id, payload, self.clock()))
             return cur.rowcount > 0
 
-    def start_update(self, update_id: int) -> None:
+    def start_update(self, update_id: int) -> bool:
+        """Count an attempt at handling a kept update; False if it is not kept (nothing was written)."""
         with self._lock:
-            self.db.execute("UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?", (update_id,))
+            return self.db.execute("UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?",
+                                   (update_id,)).rowcount > 0
 
-    def finish_update(self, update_id: int) -> None:
+    def finish_update(self, update_id: int) -> bool:
+        """Mark a kept update handled; False if it is not kept (nothing was written)."""
         with self._lock:
-            self.db.execute("UPDATE inbox SET done = ? WHERE update_id = ?", (self.clock(), update_id))
+            return self.db.execute("UPDATE inbox SET done = ? WHERE update_id = ?",
+                                   (self.clock(), update_id)).rowcount > 0
 
     def unfinished_updates(self) -> list[tuple[int, str, float, int]]:
         """(update_id, payload, received, attempts) of every update not handled to the end, oldest first."""

@@ -20,7 +20,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, ParseMode
-from telegram.error import Conflict, Forbidden, InvalidToken, NetworkError, TelegramError
+from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -41,6 +41,7 @@ from bot.services import Services
 from bot.store import StoreUnwritable
 from bot.telegram import game, render, roleplay, study, trainer
 from bot.telegram.context import CoachContext, parse_id, send_html, typing
+from bot.telegram.health import StoreHealth
 from bot.telegram.i18n import COMMANDS, GROUP_COMMANDS, LANG_NAMES, LANGS, guess_lang, t
 from bot.telegram.inbox import JournaledApplication, JournalingQueue, replay_unfinished
 from bot.telegram.retry import RetryingRequest
@@ -53,7 +54,7 @@ log = logging.getLogger(__name__)
 async def start(update: Update, context: CoachContext) -> None:
     """Welcome, what the bot can do, and a language choice."""
     lang = context.lang(update)
-    context.services.store.touch_user(update.effective_user.id)
+    context.try_write(context.services.store.touch_user, update.effective_user.id)
     if context.args and context.args[0] == "roleplay":  # deep link from /roleplay in a group
         await roleplay.roleplay_command(update, context)
         return
@@ -91,6 +92,8 @@ async def ask_command(update: Update, context: CoachContext) -> None:
 # --------------------------------------------------------------------------- messages
 async def private_text(update: Update, context: CoachContext) -> None:
     """Any text in a private chat is a question, or the rep's turn while a role-play runs."""
+    if await roleplay.replayed_ending(update, context):  # re-run after a crash: it ended a role-play
+        return
     if await roleplay.rep_turn(update, context):
         return
     if await study.free_answer(update, context):
@@ -138,15 +141,18 @@ async def answer_question(update: Update, context: CoachContext, question: str) 
         await message.reply_text(t("too_long", lang, n=len(question), max=MAX_QUESTION_CHARS))
         return
     services = context.services
-    services.store.touch_user(user.id)
+    context.try_write(services.store.touch_user, user.id)
     async with typing(context.bot, message.chat_id):
         answer: Answer = await services.run(services.answerer.answer, question, user=user.id)
     if not answer.found and not answer.declined:
         await message.reply_text(t("not_found", lang))
         return
-    answer_id = services.store.save_answer(user.id, message.chat_id, question,
-                                           [p.chunk_id for p in answer.passages])
-    await send_html(message, render.answer_html(answer, lang), _answer_keyboard(answer, answer_id, lang))
+    # A question only reads: while the store takes no writes it is still answered, without the buttons
+    # (they point at the stored answer).
+    answer_id = context.try_write(services.store.save_answer, user.id, message.chat_id, question,
+                                  [p.chunk_id for p in answer.passages])
+    keyboard = None if answer_id is None else _answer_keyboard(answer, answer_id, lang)
+    await send_html(message, render.answer_html(answer, lang), keyboard)
 
 
 # --------------------------------------------------------------------------- admin
@@ -382,13 +388,13 @@ async def inline_query(update: Update, context: CoachContext) -> None:
 
 # --------------------------------------------------------------------------- errors
 MESSAGES_PER_SECOND = 29  # sends to all chats together, a little under Telegram's ~30/s
-STORE_ALERT_SECONDS = 600.0  # admins hear of an unwritable store at most this often, not once per update
 CONFLICT_LOG_SECONDS = 60.0  # a Conflict repeats every poll: one line a minute says it all
 
 
 async def on_error(update: object, context: CoachContext) -> None:
     """Log first, then apologise to the user if there is one. An unwritable store and another process
-    polling with our token are conditions, not bugs: one line each, and the admins are told of the store."""
+    polling with our token are conditions, not bugs: no traceback, and the store's outage is logged and
+    told to the admins once (StoreHealth), however many updates run into it."""
     error = context.error
     if isinstance(error, StoreUnwritable):
         await _store_unwritable(update, context, error)
@@ -411,23 +417,22 @@ async def on_error(update: object, context: CoachContext) -> None:
 
 
 async def _store_unwritable(update: object, context: CoachContext, error: StoreUnwritable) -> None:
-    """The user hears that nothing could be saved; the admins hear why, at most every STORE_ALERT_SECONDS."""
-    log.error("%s", error)
+    """The user hears, in one line, that what they did was not saved and to try again later."""
+    health = context.store_health
+    health.failed(error)
+    log.info("update %s not done: %s", getattr(update, "update_id", None), error.reason)
     if isinstance(update, Update) and update.effective_chat is not None:
         user = update.effective_user
-        lang = guess_lang(user.language_code) if user is not None else "zh-CN"  # the store may not even read
+        lang = guess_lang(user.language_code) if user is not None else "zh-CN"
+        with contextlib.suppress(Exception):  # the store may not even read
+            lang = context.lang(update)
+        text = t("store_unwritable", lang)
+        if update.callback_query is not None:  # stop the button's spinner too (it may be answered already)
+            with contextlib.suppress(TelegramError):
+                await update.callback_query.answer()
         with contextlib.suppress(TelegramError):
-            await context.bot.send_message(update.effective_chat.id, t("store_unwritable", lang))
-    now = time.monotonic()
-    if now - context.bot_data.get("store_alerted", -STORE_ALERT_SECONDS) < STORE_ALERT_SECONDS:
-        return
-    context.bot_data["store_alerted"] = now
-    for admin in context.services.settings.admin_ids:
-        try:
-            await context.bot.send_message(admin, f"⚠️ 存储写不进去了：{error}。用户的操作没有保存；"
-                                                  "请腾出磁盘空间或恢复写权限，不需要重启。")
-        except (Forbidden, TelegramError) as exc:
-            log.warning("could not tell admin %s about the store: %s", admin, exc)
+            await context.bot.send_message(update.effective_chat.id, text)
+    await health.report(context.bot)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -493,10 +498,11 @@ def build_application(services: Services, *, request: BaseRequest | None = None,
     settings = services.settings
     if settings.telegram_token is None:
         raise ValueError("SALESCOACH_TELEGRAM_TOKEN is not set")
+    health = StoreHealth(settings.admin_ids)
     builder = (
         ApplicationBuilder()
         .application_class(JournaledApplication)
-        .update_queue(JournalingQueue(services.store))  # every update stored before Telegram is told we have it
+        .update_queue(JournalingQueue(services.store, health))  # every update stored before Telegram is told we have it
         .token(settings.telegram_token.get_secret_value())
         .base_url(settings.telegram_api_url)
         .base_file_url(settings.telegram_api_url.replace("/bot", "/file/bot"))

@@ -12,7 +12,9 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.ext import CallbackContext, ExtBot
 
 from bot.services import Services
+from bot.store import StoreUnwritable
 from bot.telegram import render
+from bot.telegram.health import StoreHealth
 from bot.telegram.i18n import guess_lang
 
 
@@ -22,6 +24,19 @@ class CoachContext(CallbackContext[ExtBot, dict, dict, dict]):
     @property
     def services(self) -> Services:
         return self.application.bot_data["services"]
+
+    @property
+    def store_health(self) -> StoreHealth:
+        return self.application.update_queue.health
+
+    def try_write(self, write, *args):
+        """A write the reply does not rest on (last seen, the answer behind an answer's buttons): while the
+        store takes no writes it is skipped and None returned, and the user is answered all the same."""
+        try:
+            return write(*args)
+        except StoreUnwritable as exc:
+            self.store_health.failed(exc)
+            return None
 
     def when(self, ts: float, fmt: str = "%m-%d %H:%M") -> str:
         """A time as the team reads it: in SALESCOACH_TIMEZONE, not the server's clock."""

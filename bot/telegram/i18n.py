@@ -59,6 +59,12 @@ _STRINGS: dict[str, dict[str, str]] = {
         "en": "⚠️ The server cannot save anything right now, so what you just did was not recorded. "
               "The admins have been told; please try again later.",
     },
+    "not_done_failed": {
+        "zh-CN": "⚠️ 你发的消息{what}处理了 {n} 次都没能完成，已经放弃。请换个说法再发，或者告诉管理员。",
+        "zh-TW": "⚠️ 你發的訊息{what}處理了 {n} 次都沒能完成，已經放棄。請換個說法再發，或者告訴管理員。",
+        "en": "⚠️ Your message{what} could not be processed ({n} attempts failed) and was dropped. "
+              "Please rephrase it, or tell an admin.",
+    },
     "not_done_after_restart": {
         "zh-CN": "⚠️ 机器人重启前你发的一条消息没能处理完，请再发一次。",
         "zh-TW": "⚠️ 機器人重啟前你發的一則訊息沒能處理完，請再發一次。",

@@ -24,6 +24,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.store import Store, StoreUnwritable
+from bot.telegram.health import StoreHealth
 from bot.telegram.i18n import guess_lang, t
 
 log = logging.getLogger(__name__)
@@ -36,9 +37,10 @@ KEEP_DONE_HOURS = 48.0  # handled updates are kept this long, so a redelivery of
 class JournalingQueue(asyncio.Queue):
     """The application's update queue, writing each update to the store before it is queued."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, health: StoreHealth | None = None) -> None:
         super().__init__()
         self.store = store
+        self.health = health or StoreHealth([])
 
     async def put(self, item) -> None:
         if isinstance(item, Update) and not self._journal(item):
@@ -48,26 +50,57 @@ class JournalingQueue(asyncio.Queue):
 
     def _journal(self, update: Update) -> bool:
         try:
-            return self.store.receive_update(update.update_id, json.dumps(update.to_dict(), ensure_ascii=False))
+            fresh = self.store.receive_update(update.update_id, json.dumps(update.to_dict(), ensure_ascii=False))
         except StoreUnwritable as exc:
-            # Better to handle it now than to hold it: its handler tells the user nothing could be saved.
-            log.warning("update %s not journaled: %s", update.update_id, exc)
+            # Better to handle it now than to hold it: what only reads is answered, what writes says it could
+            # not be saved. The outage is logged once (StoreHealth), not once per update.
+            log.debug("update %s not journaled: %s", update.update_id, exc)
+            self.health.failed(exc)
             return True
+        if fresh:  # an INSERT that was ignored wrote nothing
+            self.health.wrote()
+        return fresh
 
 
 class JournaledApplication(Application):
-    """Marks each update done in the journal once its handlers have run (an error handled counts)."""
+    """Marks each update done in the journal once its handlers have run (an error handled counts).
+
+    Updates re-run from the journal after a crash run one at a time, in the order they came: one of them
+    may be what crashed the bot, and run alone it is the only one whose attempt is counted when it crashes
+    it again; the others finish first or have not started (new updates are not held up by them).
+    """
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._replay_turn = asyncio.Lock()
 
     async def process_update(self, update: object) -> None:
+        if isinstance(update, Update) and update.update_id in self.bot_data.get("replayed", ()):
+            async with self._replay_turn:
+                await self._process_journaled(update)
+        else:
+            await self._process_journaled(update)
+
+    async def _process_journaled(self, update: object) -> None:
         store: Store | None = getattr(self.update_queue, "store", None)
-        journaled = store is not None and isinstance(update, Update)
+        health: StoreHealth | None = getattr(self.update_queue, "health", None)
+        journaled = store is not None and health is not None and isinstance(update, Update)
         if journaled:
-            with contextlib.suppress(StoreUnwritable):
-                store.start_update(update.update_id)
+            self._journal_write(store.start_update, update.update_id)
         await super().process_update(update)
         if journaled:
-            with contextlib.suppress(StoreUnwritable):
-                store.finish_update(update.update_id)
+            self._journal_write(store.finish_update, update.update_id)
+            await health.report(self.bot)
+
+    def _journal_write(self, write, update_id: int) -> None:
+        health: StoreHealth = self.update_queue.health
+        try:
+            wrote = write(update_id)
+        except StoreUnwritable as exc:
+            health.failed(exc)
+            return
+        if wrote:  # an update not journaled (the store was down when it came) changes no row: proves nothing
+            health.wrote()
 
 
 def replayed(context, update: Update) -> bool:
@@ -92,10 +125,12 @@ async def replay_unfinished(app: Application) -> list[Update]:
             store.finish_update(update_id)
             continue
         if attempts >= MAX_ATTEMPTS or now - received > REPLAY_HOURS * 3600:
-            why = "failed" if attempts >= MAX_ATTEMPTS else "too old"
+            poison = attempts >= MAX_ATTEMPTS
+            why = f"its handling was cut off {attempts} times (it may be what brings the bot down)" if poison \
+                else f"it came {(now - received) / 3600:.0f} h ago"
             log.warning("journaled update %s (%s) dropped: %s", update_id, _kind(update), why)
-            store.finish_update(update_id)
-            await _tell_not_done(app, update)
+            store.finish_update(update_id)  # before telling: the chat hears it once, even if we crash now
+            await _tell_not_done(app, update, attempts if poison else 0)
             continue
         log.info("re-running update %s (%s) left unfinished by the last run", update_id, _kind(update))
         ids.add(update_id)
@@ -112,11 +147,31 @@ def _kind(update: Update) -> str:
     return "other"
 
 
-async def _tell_not_done(app: Application, update: Update) -> None:
+async def _tell_not_done(app: Application, update: Update, attempts: int) -> None:
+    """Tell the chat its update was dropped: it kept failing (`attempts`), or it is too old (0)."""
     chat, user = update.effective_chat, update.effective_user
     if chat is None or update.inline_query is not None:
         return
     lang = (app.bot_data["services"].store.user_lang(user.id) if user else None) or \
         guess_lang(user.language_code if user else None)
+    if attempts:
+        text = t("not_done_failed", lang, what=_quoted(update, lang), n=attempts)
+    else:
+        text = t("not_done_after_restart", lang)
     with contextlib.suppress(TelegramError):
-        await app.bot.send_message(chat.id, t("not_done_after_restart", lang))
+        await app.bot.send_message(chat.id, text)
+
+
+QUOTE_CHARS = 30  # of the dropped message, so the user knows which one
+
+
+def _quoted(update: Update, lang: str) -> str:
+    message = update.effective_message
+    what = ""
+    if message is not None:
+        what = message.text or message.caption or (message.document.file_name if message.document else "") or ""
+    what = " ".join(what.split())
+    if not what:
+        return ""
+    what = what if len(what) <= QUOTE_CHARS else what[:QUOTE_CHARS] + "…"
+    return f" “{what}”" if lang == "en" else f"「{what}」"

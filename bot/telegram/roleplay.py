@@ -6,17 +6,21 @@ between two messages changes nothing for the rep.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import html
 import logging
 import time
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
+from telegram.error import TelegramError
 
 from bot.coach.roleplay import Scorecard
 from bot.coach.scenario import LEVELS
 from bot.coach.service import MAX_TURN_CHARS, NoActiveSession, SessionActive, TurnTooLong, UnknownScenario
 from bot.coach.text import LEVEL_NAMES, OUTCOME_NAMES, brief_text, level_text, scorecard_text
+from bot.store.sqlite import StoredRolePlay
 from bot.telegram.context import ChatTarget, CoachContext, send_html, typing
 from bot.telegram.i18n import t
 from bot.telegram.inbox import replayed
@@ -70,6 +74,8 @@ async def hint_command(update: Update, context: CoachContext) -> None:
 
 async def end_command(update: Update, context: CoachContext) -> None:
     """/end: end the session and send the scorecard (text and chart)."""
+    if await replayed_ending(update, context):
+        return
     await _end(update, context, update.effective_message)
 
 
@@ -131,9 +137,10 @@ def _stored_reply(state: dict, text: str | None) -> str | None:
 
 async def _turn(update: Update, context: CoachContext, message: Message, text: str, scenario, lang: str) -> None:
     services, user = context.services, update.effective_user
+    say = functools.partial(services.coach.say, user.id, text, origin=_origin(update))
     try:
         async with typing(context.bot, message.chat_id):
-            reply = await services.run(services.coach.say, user.id, text, user=user.id)
+            reply = await services.run(say, user=user.id)
     except TurnTooLong as exc:
         await message.get_bot().send_message(message.chat_id, t("rp_too_long", lang, n=exc.length, max=MAX_TURN_CHARS))
         return
@@ -143,11 +150,12 @@ async def _turn(update: Update, context: CoachContext, message: Message, text: s
     except NoActiveSession:  # ended by another update in between
         await message.get_bot().send_message(message.chat_id, t("rp_none", lang))
         return
-    await message.get_bot().send_message(message.chat_id, in_script(f"🧑‍💼 {_name(scenario)}：{reply.turn.text}", lang))
-    if reply.card:
-        outcome = in_script(OUTCOME_NAMES.get(reply.card.outcome, reply.card.outcome), lang)
-        await message.get_bot().send_message(message.chat_id, t("rp_over", lang, outcome=outcome))
-        await _send_scorecard(message, context, reply.card, lang)
+    if reply.card is None:
+        await message.get_bot().send_message(message.chat_id,
+                                             in_script(f"🧑‍💼 {_name(scenario)}：{reply.turn.text}", lang))
+        return
+    ended = services.coach.ended_by(user.id, _origin(update))
+    await _send_ending(message, context, ended, reply.card, lang, last_line=reply.turn.text)
 
 
 async def after_end_notice(update: Update, context: CoachContext) -> None:
@@ -173,6 +181,8 @@ async def on_button(update: Update, context: CoachContext) -> None:
     scenarios = coach.scenarios()
     scenario = scenarios.get(parts[2]) if len(parts) > 2 else None
     level = parts[3] if len(parts) > 3 else None
+    if action in ("end", "send") and await replayed_ending(update, context):
+        return
     if action == "list":
         await query.answer()
         await _edit_or_send(query, context, t("rp_choose", lang), _scenario_keyboard(context, lang))
@@ -236,34 +246,96 @@ async def on_button(update: Update, context: CoachContext) -> None:
 
 # --------------------------------------------------------------------------- helpers
 async def _end(update: Update, context: CoachContext, target: Message) -> None:
-    lang, services = context.lang(update), context.services
+    lang, services, user = context.lang(update), context.services, update.effective_user
+    end = functools.partial(services.coach.end, user.id, origin=_origin(update))
     try:
-        card = await services.run(services.coach.end, update.effective_user.id, user=update.effective_user.id)
+        card = await services.run(end, user=user.id)
     except NoActiveSession:
         await target.get_bot().send_message(target.chat_id, t("rp_none", lang))
         return
     except UnknownScenario:
         await target.get_bot().send_message(target.chat_id, t("rp_gone", lang))
         return
-    await _send_scorecard(target, context, card, lang)
+    await _send_ending(target, context, services.coach.ended_by(user.id, _origin(update)), card, lang)
 
 
-async def _send_scorecard(target: Message, context: CoachContext, card: Scorecard, lang: str) -> None:
-    from bot.coach.chart import scorecard_png
+def _origin(update: Update) -> str:
+    """What a session remembers as the request that ended it: the update, which a re-run after a crash keeps."""
+    return f"update:{update.update_id}"
 
+
+async def replayed_ending(update: Update, context: CoachContext) -> bool:
+    """An update re-run after a crash (bot.telegram.inbox) that had already ended the rep's role-play (the turn
+    the customer left on, /end, the end button): send what the crash kept from the rep of that ending, and
+    nothing else. It is not a question for the knowledge base, nor a turn, nor a reason to say "no role-play
+    is running"; and what reached the rep before the crash is not sent twice."""
+    user = update.effective_user
+    if user is None or not replayed(context, update):
+        return False
+    coach = context.services.coach
+    ended = coach.ended_by(user.id, _origin(update))
+    if ended is None:
+        return False
+    lang = context.lang(update)
+    log.info("update %s had ended role-play %s before the crash; sending what is missing of its ending",
+             update.update_id, ended.session_id)
+    if update.callback_query is not None:
+        with contextlib.suppress(TelegramError):  # likely too old to answer by now
+            await update.callback_query.answer()
+    target = update.effective_message if isinstance(update.effective_message, Message) and \
+        update.callback_query is None else ChatTarget(context.bot, update.effective_chat.id)
+    if not ended.card:
+        return True  # its scenario was gone: "rp_gone" was the whole ending
+    last_line = ended.state["transcript"][-1]["text"] if ended.outcome != "ended" else None
+    await _send_ending(target, context, ended, coach.scorecard(ended), lang, last_line=last_line)
+    return True
+
+
+async def _send_ending(target: Message, context: CoachContext, ended: StoredRolePlay | None, card: Scorecard,
+                       lang: str, last_line: str | None = None) -> None:
+    """The end of a session as the rep sees it, part by part: the customer's last line and "this practice is
+    over" (when the customer ended it), the scorecard, the chart. Each part is remembered in the session once
+    it is out, so sending the ending again after a crash sends only what is missing."""
+    done = set(ended.state.get("delivered", [])) if ended is not None else set()
+    coach, bot = context.services.coach, target.get_bot()
+
+    def sent(part: str) -> None:
+        if ended is not None:
+            context.try_write(coach.delivered, ended, part)
+
+    if last_line is not None and "line" not in done:
+        scenario = coach.scenarios().get(card.scenario)
+        await bot.send_message(target.chat_id, in_script(f"🧑‍💼 {_name(scenario)}：{last_line}", lang))
+        outcome = in_script(OUTCOME_NAMES.get(card.outcome, card.outcome), lang)
+        await bot.send_message(target.chat_id, t("rp_over", lang, outcome=outcome))
+        sent("line")
+    if "card" not in done:
+        await _send_scorecard_text(target, card, lang)
+        sent("card")
+    if "chart" not in done and await _send_chart(target, context, card, lang):
+        sent("chart")
+
+
+async def _send_scorecard_text(target: Message, card: Scorecard, lang: str) -> None:
     keyboard = None
     if card.next_practice:
         nxt = card.next_practice
         keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(
             t("rp_btn_next", lang), callback_data=f"rp:next:{nxt['scenario']}:{nxt['difficulty']}")]])
     await send_html(target, html.escape(in_script(scorecard_text(card), lang)), keyboard, reply=False)
+
+
+async def _send_chart(target: Message, context: CoachContext, card: Scorecard, lang: str) -> bool:
+    from bot.coach.chart import scorecard_png
+
     try:
         png = await context.services.run(scorecard_png, card)
     except Exception:  # the text scorecard has gone out; a missing chart must not look like a crash
         log.exception("scorecard chart failed")
-        return
+        return False
     await target.get_bot().send_photo(target.chat_id, png, caption=in_script(
         t("rp_chart_caption", lang, title=card.title, total=card.total), lang))
+    return True
 
 
 def _scenario_keyboard(context: CoachContext, lang: str) -> InlineKeyboardMarkup:

@@ -12,6 +12,7 @@ import itertools
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -46,7 +47,8 @@ class BotAPI:
         self.confirmed: dict[int, float] = {}  # update_id -> when an offset past it was asked for
         self.calls: list[tuple[str, float, dict]] = []
         self.files: dict[str, bytes] = {}
-        self.hold: dict[str, threading.Event] = {}  # method -> calls to it wait until the event is set
+        # method, or (method, chat_id) -> calls to it (in that chat) wait until the event is set
+        self.hold: dict[str | tuple[str, int], threading.Event] = {}
         self.held = threading.Event()  # set when a call is being held
         self.chat_admins: set[int] = set()
         self._ids = itertools.count(1)
@@ -95,14 +97,15 @@ class BotAPI:
             params = dict(parse_qsl(body.decode("utf-8", "replace")))
         elif ctype.startswith("application/json"):
             params = json.loads(body or b"{}")
-        else:  # multipart (photos, documents): the fields are not needed here
-            params = {"_multipart": len(body)}
+        else:  # multipart (photos, documents): only the chat is read from it
+            chat = re.search(rb'name="chat_id"\r\n\r\n(-?\d+)\r\n', body)
+            params = {"_multipart": len(body), **({"chat_id": chat.group(1).decode()} if chat else {})}
         now = time.perf_counter()
         if method != "getUpdates":
             with self.cond:
                 self.calls.append((method, now, params))
                 self.cond.notify_all()
-        gate = self.hold.get(method)
+        gate = self.hold.get(method) or self.hold.get((method, int(params.get("chat_id") or 0)))
         if gate is not None and not gate.is_set():
             self.held.set()
             gate.wait(120)

@@ -3,6 +3,7 @@ Each case kills or restarts the bot of its module; the state on disk is what the
 
 from __future__ import annotations
 
+import contextlib
 import json
 import resource
 import sqlite3
@@ -10,20 +11,12 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
+from bot.store.lock import instance_locks
 from tests.faults.harness import ROOT, BotAPI, BotProcess, token
-
-
-@pytest.fixture
-def fresh(tmp_path):
-    """A bot of its own (cases here kill it)."""
-    api = BotAPI(token())
-    bot = BotProcess(api, tmp_path / "data")
-    yield api, bot
-    bot.kill9()
-    api.close()
 
 
 def _turns(bot: BotProcess, text: str) -> int:
@@ -70,6 +63,88 @@ def test_kill_9_after_a_role_play_turn_loses_nothing(fresh, point):
     line = api.wait_for(lambda: _customer_lines(api, uid, t), timeout=20)[0]
     assert line
     assert _turns(bot, text) == 1  # stored once, never played twice
+
+
+def test_an_update_that_crashes_the_bot_every_time_is_tried_three_times_then_dropped_and_its_sender_told(fresh):
+    """Its handling brings the bot down each time it reaches its reply (kill -9 there); the journal re-runs it
+    at each start, at most three attempts in all, then drops it with a log line and tells its sender once."""
+    api, bot = fresh
+    poison, other = 351, 352
+    bot.start()
+    gate = api.hold[("sendMessage", poison)] = threading.Event()
+    start = api.now()
+    update_id = api.say("客户说价格太高怎么回应？", uid=poison)
+    for attempt in (1, 2, 3):
+        assert api.held.wait(30), f"attempt {attempt} never reached its reply"
+        if attempt == 1:  # others are served while it hangs
+            t = api.now()
+            api.say("怎么做需求挖掘？", uid=other)
+            assert "来源" in api.reply_to(other, t)["text"]
+        api.held.clear()
+        bot.kill9()
+        if attempt == 3:  # a fourth attempt would now get through, and be seen
+            del api.hold[("sendMessage", poison)]
+            gate.set()
+        bot.start()
+    told = api.wait_for(lambda: [x for x in _texts(api, poison, start) if x.startswith("⚠️")], timeout=20)
+    assert told == ["⚠️ 你发的消息「客户说价格太高怎么回应？」处理了 3 次都没能完成，已经放弃。请换个说法再发，或者告诉管理员。"]
+    t = api.now()
+    api.say("客户一直催货怎么办？", uid=other)  # the bot goes on serving
+    assert "来源" in api.reply_to(other, t)["text"]
+    answers = [x for x in _texts(api, poison, start) if "来源" in x]
+    assert len(answers) == 3  # one per attempt, each cut off by the crash; no fourth
+    dropped = [line for line in bot.output().splitlines() if f"journaled update {update_id} " in line]
+    assert len(dropped) == 1
+    assert "dropped: its handling was cut off 3 times" in dropped[0]
+
+
+def _scorecards(api: BotAPI, uid: int, since: float) -> list[str]:
+    return [x for x in _texts(api, uid, since) if "总分：" in x]
+
+
+def test_kill_9_right_after_the_turn_that_ended_a_role_play_sends_its_scorecard_once_and_nothing_new(fresh):
+    """One rep's last turn made the customer leave, another sent /end; the bot died while their endings went
+    out (the customer's last line; the chart after the scorecard). The journal re-runs both updates: the
+    rest of each ending arrives, the scorecard exactly once; neither is read as a question or a new turn."""
+    api, bot = fresh
+    left, ender = 361, 362
+    bot.start()
+    for uid in (left, ender):
+        _start_roleplay(api, uid)
+    for uid, text in ((left, "嗯"), (left, "嗯"), (ender, "韩经理，真对不起，这次延误是我们的责任，给您添麻烦了。")):
+        t = api.now()
+        api.say(text, uid=uid)
+        api.wait_for(lambda uid=uid, t=t: _customer_lines(api, uid, t))
+    start = api.now()
+    api.hold[("sendMessage", left)] = threading.Event()  # the customer's parting line is on its way
+    api.hold[("sendPhoto", ender)] = threading.Event()  # the scorecard is out, the chart on its way
+    api.say("嗯", uid=left)  # a third turn that says nothing: the customer leaves
+    api.say("/end", uid=ender)
+    api.wait_for(lambda: api.sent(left, since=start) and api.sent(ender, "sendPhoto", since=start), timeout=20)
+    assert _scorecards(api, ender, start)
+    bot.kill9()
+    for gate in api.hold.values():
+        gate.set()
+    api.hold.clear()
+    restart = api.now()
+    bot.start()
+    api.wait_for(lambda: _scorecards(api, left, restart) and api.sent(ender, "sendPhoto", since=restart), timeout=20)
+    time.sleep(1.0)  # whatever else the re-runs would send comes now
+    for uid in (left, ender):
+        texts = _texts(api, uid, start)
+        assert len(_scorecards(api, uid, start)) == 1, texts
+        assert not [x for x in texts if "来源" in x or "客户听不到了" in x or x.startswith("现在没有进行中的练习")], texts
+    assert _texts(api, ender, restart) == []  # only the chart was missing
+    assert len(api.sent(ender, "sendPhoto", since=restart)) == 1
+    db = sqlite3.connect(bot.data_dir / "state.sqlite")
+    try:
+        sessions = db.execute("SELECT user_id, status FROM roleplays WHERE user_id IN (?, ?) ORDER BY user_id",
+                              (left, ender)).fetchall()
+        unfinished = db.execute("SELECT COUNT(*) FROM inbox WHERE done IS NULL").fetchone()[0]
+    finally:
+        db.close()
+    assert sessions == [(left, "ended"), (ender, "ended")]  # nothing new was started
+    assert unfinished == 0
 
 
 def test_kill_9_while_an_upload_is_downloaded_is_redone_and_the_admin_told(fresh):
@@ -151,25 +226,68 @@ def _disk_full(bot: BotProcess, full: bool) -> None:
     resource.prlimit(bot.proc.pid, resource.RLIMIT_FSIZE, (1 if full else hard, hard))
 
 
-def test_a_full_disk_is_told_to_the_user_and_admins_and_heals_without_restart(fresh):
+@contextlib.contextmanager
+def _store_stops_taking_writes(bot: BotProcess, fault: str):
+    """The running bot's store stops taking writes until the block ends: `full` as a full disk does it, or
+    `read-only` with the immutable flag (root ignores file modes; chattr +i holds even for root, and even for
+    files the bot has open). Immutable are the store, its WAL and the folder (no new journal files there), not
+    the -shm: SQLite maps it into memory, and writing a mapped immutable page is a SIGBUS, not an error."""
+    if fault == "full":
+        _disk_full(bot, True)
+        try:
+            yield
+        finally:
+            _disk_full(bot, False)
+        return
+    frozen: list[Path] = []
+    try:
+        for path in (bot.data_dir / "state.sqlite", bot.data_dir / "state.sqlite-wal", bot.data_dir):
+            if subprocess.run(["chattr", "+i", str(path)], capture_output=True).returncode != 0:
+                pytest.skip("chattr +i is not available here (it needs root and ext4 or the like)")
+            frozen.append(path)
+        yield
+    finally:
+        for path in frozen:
+            subprocess.run(["chattr", "-i", str(path)], capture_output=True)
+
+
+UNSAVED = "⚠️ 服务器暂时无法保存数据，你刚才的操作没有记录下来。管理员已收到通知，请稍后再试。"
+STORE_DOWN, STORE_BACK = "⚠️ 存储写不进去了", "✅ 存储恢复了"
+
+
+def _texts(api: BotAPI, chat_id: int, since: float) -> list[str]:
+    return [p.get("text", "") for p in api.sent(chat_id, since=since)]
+
+
+@pytest.mark.parametrize("fault", ["read-only", "full"])
+def test_a_store_that_stops_taking_writes_mid_run_still_answers_says_what_was_not_saved_and_heals(fresh, fault):
     api, bot = fresh
     bot.start()
     t = api.now()
     api.say("/start", uid=331)
     api.reply_to(331, t)
-    _disk_full(bot, True)
-    t = api.now()
-    api.say("/lang", uid=332)
-    api.press("lang:en", uid=332)
-    told = api.wait_for(lambda: [p for p in api.sent(332, since=t) if "cannot save" in p["text"]
-                                 or "无法保存" in p["text"]], timeout=15)
-    assert told
-    assert api.wait_for(lambda: [p for p in api.sent(1, since=t) if "存储写不进去" in p["text"]], timeout=15)
+    start = api.now()
+    with _store_stops_taking_writes(bot, fault):
+        api.say("客户一直催货怎么办？", uid=332)  # only reads: answered, sources and all
+        assert "来源" in api.reply_to(332, start, timeout=15)["text"]
+        api.press("lang:en", uid=333)  # these must be saved: one plain line each
+        api.press("rp:go:late-delivery-complaint:normal", uid=334)
+        for uid in (333, 334):
+            assert api.wait_for(lambda uid=uid: _texts(api, uid, start), timeout=15) == [UNSAVED]
+        t = api.now()
+        api.say("/help", uid=335)
+        api.reply_to(335, t)
+        api.wait_for(lambda: _texts(api, 1, start), timeout=15)
+        assert [x[:len(STORE_DOWN)] for x in _texts(api, 1, start)] == [STORE_DOWN]  # once, not per update
+    t = api.now()  # writable again, no restart: the same choice now works, and the admins hear it is over
+    api.press("lang:en", uid=333)
+    assert api.reply_to(333, t, method="editMessageText")["text"] == "Language set to English."
+    api.wait_for(lambda: [x for x in _texts(api, 1, t) if x.startswith(STORE_BACK)], timeout=15)
+    assert len(_texts(api, 1, start)) == 2
+    assert _texts(api, 333, start) == [UNSAVED]
+    assert not [p for p in api.sent(None, since=start) if p.get("text", "").startswith("抱歉，出了点问题")]
     assert bot.alive()
-    _disk_full(bot, False)
-    t = api.now()
-    api.say("客户一直催货怎么办？", uid=333)
-    assert "来源" in api.wait_for(lambda: [p for p in api.sent(333, since=t) if "来源" in p["text"]], timeout=15)[0]["text"]
+    assert "Traceback" not in bot.output()
 
 
 def test_a_full_disk_during_a_role_play_turn_says_the_turn_was_not_saved(fresh):
@@ -226,8 +344,16 @@ def test_a_second_instance_says_so_in_one_line_and_exits(fresh, tmp_path, where)
     assert second.proc.wait(60) == 3
     out = second.output().strip()
     assert "already running" in out
+    assert ("with this bot token" in out) == (where == "same-token-other-dir")
     assert len(out.splitlines()) == 1
-    assert api.token.split(":")[1] not in out
+    secret = api.token.split(":")[1]
+    assert secret not in out
+    # The token's lock is in the machine's temp dir, named by a hash: the token is written nowhere.
+    token_lock = instance_locks(bot.data_dir, api.token)[1].path
+    assert token_lock.exists()
+    written = [token_lock, *(p for d in (bot.data_dir, data) for p in d.rglob("*") if p.is_file())]
+    assert [p for p in written if secret in p.name or secret.encode() in p.read_bytes()] == []
+    assert secret not in bot.output()
     t = api.now()
     api.say("/help", uid=341)
     api.reply_to(341, t)
