@@ -67,3 +67,21 @@ def test_move_recogniser_and_judge_figures(real_settings, capsys):
     assert turns["dev"].false_credit <= 0.05
     if held:
         assert held.macro_f1 >= 0.6
+
+
+def test_free_text_grading_agreement_and_quiz_quality(settings, capsys):
+    """Every answer file in eval/study/ (the dev set, and a blind set when one is there) and the question check."""
+    from bot.coach.evaluate import run_freetext_eval, run_quiz_eval
+
+    console = Console(width=110, file=__import__("io").StringIO())
+    results = run_freetext_eval(settings, console)
+    report = run_quiz_eval(settings, console)
+    with capsys.disabled():
+        for r in results:
+            per = ", ".join(f"{g} {c[1]}/{c[0]}" for g, c in sorted(r.per_verdict.items()))
+            print(f"\n[eval] free text {r.name} ({r.author}): {r.agree}/{r.total} = {r.agreement:.3f} ({per})")
+        print(f"[eval] quiz questions: {report.passed}/{report.questions} pass the trainer's checks")
+    dev = next(r for r in results if r.name == "freetext-dev")
+    assert dev.total >= 40
+    assert dev.agreement >= 0.85
+    assert report.passed == report.questions

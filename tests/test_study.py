@@ -319,3 +319,24 @@ def test_certification_needs_the_exam_and_the_four_role_plays(study):
         s.store.end_roleplay(sid, {"transcript": []}, 75, "won", {})
     assert s.try_certify(1)
     assert s.progress(1).certified
+
+
+def test_free_text_eval_reads_any_answer_file(tmp_path):
+    """A file shaped like the blind set: ids with or without the bank: prefix, an unknown id reported, not fatal."""
+    from bot.coach.evaluate import freetext_agreement
+
+    path = tmp_path / "someone.yaml"
+    path.write_text("""
+author: a trainer
+answers:
+  - {question: free-kotler, text: 基本型、被动型、负责型、能动型、伙伴型, verdict: right, why: all five}
+  - {question: bank:free-kotler, text: 基本型, verdict: wrong, why: one of five}
+  - {question: free-nonesuch, text: 随便, verdict: wrong}
+""", encoding="utf-8")
+    r = freetext_agreement(path, {q.id: q for q in question_bank(KNOWLEDGE)}, default_grader())
+    assert (r.author, r.total, r.agree) == ("a trainer", 2, 1)
+    assert r.per_verdict == {"right": [1, 1], "wrong": [1, 0]}
+    assert r.unknown == ["free-nonesuch"]
+    [(qid, text, trainer, got, reason)] = r.disagreements
+    assert (qid, trainer, got) == ("bank:free-kotler", "wrong", "partly")
+    assert "还差" in reason
