@@ -257,17 +257,19 @@ def ask(question: Annotated[str, typer.Argument(help="The question.")], kb: KbOp
 @app.command(name="eval")
 def evaluate(
     only: Annotated[str | None, typer.Option(help="Run one set: kb, raw (with its held-out set), roleplay (pairs), "
-                                             "moves (the recogniser), judge (single turns, simulated sessions) or answers "
-                                             "(what the answer body carries, abstention) or debrief (scripted key-account games).")] = None,
+                                             "moves (the recogniser), judge (single turns, simulated sessions), answers "
+                                             "(what the answer body carries, abstention), debrief (scripted key-account "
+                                             "games), quiz (question quality) or freetext (free-text grading).")] = None,
     tune: Annotated[bool, typer.Option(help="Grid-search the fusion weight and report every setting.")] = False,
     raw_dir: Annotated[Path | None, typer.Option(help="Folder of raw web documents (default ../shared/seeds).")] = None,
 ) -> None:
     """Retrieval quality (hit@1/3/5, MRR per set and language) and the role-play scorer's pairwise accuracy."""
-    from bot.coach.evaluate import run_debrief_eval, run_judge_eval, run_moves_eval, run_roleplay_eval
+    from bot.coach.evaluate import (run_debrief_eval, run_freetext_eval, run_judge_eval, run_moves_eval, run_quiz_eval,
+                                    run_roleplay_eval)
     from bot.kb.evaluate import run_answer_eval, run_eval
 
     settings, out = _settings(), Console()
-    if only not in ("roleplay", "moves", "judge", "answers", "debrief"):
+    if only not in ("roleplay", "moves", "judge", "answers", "debrief", "quiz", "freetext"):
         run_eval(settings, only=only, tune=tune, raw_dir=raw_dir, console=out)
     if only in (None, "answers"):
         run_answer_eval(settings, out)
@@ -279,6 +281,10 @@ def evaluate(
         run_judge_eval(settings, out)
     if only in (None, "roleplay"):
         run_roleplay_eval(settings, out)
+    if only in (None, "quiz"):
+        run_quiz_eval(settings, out)
+    if only in (None, "freetext"):
+        run_freetext_eval(settings, out)
 
 
 @app.command()

@@ -48,9 +48,8 @@ class TerminalChat:
         self.pending: tuple[str, str] | None = None  # scenario and level chosen, not started yet
         from bot.coach.self_study import SelfStudy
 
+        # The question on screen (quiz, review or exam) lives in the study store, as in the Telegram bot.
         self.study = SelfStudy(self.store, settings.knowledge_dir, timezone=settings.timezone)
-        self.question: tuple[str, str] | None = None  # (question id, quiz | review) waiting for an answer
-        self.exam: tuple[int, int] | None = None  # (attempt, question index) waiting for an answer
 
     def say(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -90,10 +89,8 @@ class TerminalChat:
                 self.exam_start()
             elif command.startswith("/"):
                 self.say(f"不认识的命令 {command}。\n{HELP}")
-            elif self.exam is not None:
-                self.exam_answer(text)
-            elif self.question is not None:
-                self.answer(text)
+            elif self.coach.active(TERMINAL_USER) is None and self.typed_answer(text):
+                pass
             elif self.coach.active(TERMINAL_USER) is not None:
                 reply = self.coach.say(TERMINAL_USER, text)
                 self.say(f"🧑‍💼 {self._customer()}：{reply.turn.text}")
@@ -189,14 +186,14 @@ class TerminalChat:
         self.say(f"📖《{lesson.article.title}》（{lesson.screen + 1}/{lesson.screens}）\n{lesson.text}")
         self.say("/learn 下一页 · /quiz 考考我")
 
-    def _show(self, q, head: str) -> None:
-        self.say(f"{head}\n{q.prompt}")
-        if q.kind == "free":
-            self.say("（直接打字回答）")
-        for i, o in enumerate(q.options):
-            self.say(f"  {'ABCDEFGH'[i]}. {o}")
+    def _show(self, showing, head: str) -> None:
+        from bot.coach.text import question_text
+
+        self.say(question_text(showing, head, "输入字母（如 B）或选项的内容。" if showing.question.is_choice else ""))
 
     def ask(self, *, review: bool) -> None:
+        from bot.coach.self_study import StudyError
+
         if review:
             due = self.study.due(TERMINAL_USER)
             if not due:
@@ -204,31 +201,36 @@ class TerminalChat:
                 return
             q, head = due[0], f"🔁 复习（还有 {len(due)} 题到期）"
         else:
-            q, head = self.study.quiz(TERMINAL_USER), "📝 小测验"
-        self.question = (q.id, "review" if review else "quiz")
-        self._show(q, head)
+            try:
+                q, head = self.study.quiz(TERMINAL_USER), "📝 小测验"
+            except StudyError:
+                self.say("这个模块还没有题目。输入 /learn 继续学习。")
+                return
+        self._show(self.study.show(TERMINAL_USER, q.id, "review" if review else "quiz"), head)
 
-    def _choice(self, text: str, q) -> int | str | None:
-        if q.kind == "free":
-            return text
-        letter = text.strip().upper()[:1]
-        if letter in "ABCDEFGH" and "ABCDEFGH".index(letter) < len(q.options):
-            return "ABCDEFGH".index(letter)
-        if letter.isdigit() and 1 <= int(letter) <= len(q.options):
-            return int(letter) - 1
-        return None
+    def typed_answer(self, text: str) -> bool:
+        """The line answers the question on screen (a letter, an option's words or free text); False when no
+        question waits or, in a quiz, the line is not one of the options (then it is a question)."""
+        from bot.coach.text import feedback_text
 
-    def answer(self, text: str) -> None:
-        qid, context = self.question
-        q = self.study.questions[qid]
-        given = self._choice(text, q)
-        if given is None:
-            self.say(f"请输入 A–{'ABCDEFGH'[len(q.options) - 1]} 之一。")
-            return
-        self.question = None
-        fb = self.study.answer(TERMINAL_USER, qid, given, context=context)
-        verdict = "✅ 答对了！" if fb.correct else (f"❌ 正确答案是 {fb.right_answer}" if fb.right_answer else "❌ 还不完整。")
-        self.say(f"{verdict}\n{q.explanation}\n依据：《{fb.article_title}》")
+        typed = self.study.typed(TERMINAL_USER, text)
+        if typed is None:
+            return False
+        showing = typed.showing
+        if showing.context == "exam":
+            if typed.answer is None:
+                self.say(f"考试进行中：请输入 A–{'ABCDEFGH'[len(showing.options) - 1]} 中的一个字母，或写出选项的内容。")
+            else:
+                self.exam_answer(showing.attempt, showing.index, typed.answer)
+            return True
+        if typed.answer is None and typed.by_letter:
+            self.say(f"没有这个选项：请输入 A–{'ABCDEFGH'[len(showing.options) - 1]} 中的一个字母，或选项的内容。")
+            return True
+        if typed.answer is None:
+            return False  # not one of the options: a question for the knowledge base; the quiz question still waits
+        fb = self.study.answer(TERMINAL_USER, showing.question.id, typed.answer, context=showing.context)
+        self.say(feedback_text(fb))
+        return True
 
     def progress(self) -> None:
         p = self.study.progress(TERMINAL_USER)
@@ -246,26 +248,23 @@ class TerminalChat:
             self.say({"passed": "你已经通过考试了。", "attempts": "考试次数已用完，请联系培训师。"}.get(
                 exc.reason, "两次考试之间要间隔一段时间，稍后再考。"))
             return
-        i = len(self.store.exam(attempt)["answers"])
-        self.exam = (attempt, i)
-        self._show(questions[i], f"📝 考试 第 {i + 1}/{len(questions)} 题")
+        self._exam_question(attempt, len(self.store.exam(attempt)["answers"]), questions)
 
-    def exam_answer(self, text: str) -> None:
-        attempt, i = self.exam
+    def _exam_question(self, attempt: int, i: int, questions) -> None:
+        showing = self.study.show(TERMINAL_USER, questions[i].id, "exam", attempt=attempt, index=i)
+        self._show(showing, f"📝 考试 第 {i + 1}/{len(questions)} 题")
+
+    def exam_answer(self, attempt: int, i: int, option: int) -> None:
+        from bot.coach.text import exam_result_text
+
         exam = self.store.exam(attempt)
-        q = self.study.questions[exam["questions"][i]]
-        given = self._choice(text, q)
-        if given is None:
-            self.say("请输入 A/B/C/D。")
-            return
-        nxt = self.study.exam_answer(TERMINAL_USER, attempt, i, given)
+        nxt = self.study.exam_answer(TERMINAL_USER, attempt, i, option)
+        questions = [self.study.questions[q] for q in exam["questions"]]
         if nxt is not None:
-            self.exam = (attempt, nxt)
-            self._show(self.study.questions[exam["questions"][nxt]], f"📝 考试 第 {nxt + 1}/{len(exam['questions'])} 题")
+            self._exam_question(attempt, nxt, questions)
             return
-        self.exam = None
         result = self.study.exam_finish(TERMINAL_USER, attempt)
-        self.say(f"📝 考试结束：{result.right}/{result.total}，" + ("及格 ✅" if result.passed else "没有及格 ❌"))
+        self.say(exam_result_text(result, self.study.path.exam.pass_mark))
         if result.passed and self.study.try_certify(TERMINAL_USER):
             self.say("🎓 恭喜！你已通过认证。")
 

@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.terminal import run_terminal_chat
+from bot.terminal import TERMINAL_USER, TerminalChat, run_terminal_chat
 
 from .conftest import make_settings
 
@@ -115,9 +115,52 @@ def test_terminal_self_study(tmp_path):
     text = out.getvalue()
     assert "📖《" in text
     assert "📝 小测验" in text
-    assert "请输入 A–" in text  # junk answer: asked again, nothing lost
+    assert "没有这个选项：请输入 A–" in text  # a letter it does not have: asked again, nothing lost
     assert ("✅ 答对了！" in text) or ("❌ 正确答案是" in text)
     assert "依据：《" in text
     assert "🔥 连续学习 1 天" in text
     assert "📝 考试 第 1/20 题" in text
     assert "📝 考试 第 2/20 题" in text
+
+
+def _options(text):
+    return {line[0]: line[3:] for line in text.splitlines() if len(line) > 3 and line[0] in "ABCD" and line[1:3] == ". "}
+
+
+def test_terminal_takes_typed_words_free_text_and_lists_exam_mistakes(tmp_path):
+    out = io.StringIO()
+    chat = TerminalChat(make_settings(tmp_path / "data"), None, out)
+    study = chat.study
+
+    def said(line):
+        start = len(out.getvalue())
+        chat.handle(line)
+        return out.getvalue()[start:]
+
+    shown = said("/quiz")
+    options = _options(shown)
+    q = next(q for q in study.questions.values() if q.is_choice and q.prompt in shown and set(options.values()) == set(q.options))
+    assert said(q.options[q.answer]).startswith("✅ 答对了！")  # the answer typed as text, not a letter
+    study.set_pending(TERMINAL_USER, "bank:free-kotler")
+    verdict = said("基本型、伙伴型，其他的忘了")
+    assert verdict.startswith("🟡 部分正确。\n说到了基本型、伙伴型；还差：被动型、负责型、能动型。")
+    assert "依据：《科特勒的五种顾客关系水平：从基本型到伙伴型》" in verdict
+
+    shown = said("/exam")
+    wrong_given = None
+    for i in range(study.path.exam.questions):
+        assert f"📝 考试 第 {i + 1}/" in shown
+        options = _options(shown)
+        eq = next(x for x in study.questions.values() if x.is_choice and x.prompt in shown and set(options.values()) == set(x.options))
+        right = next(k for k, v in options.items() if v == eq.options[eq.answer])
+        if i == 0:
+            wrong = next(k for k in options if k != right)
+            wrong_given, wrong_q = options[wrong], eq
+            shown = said(f"选{wrong}")
+        else:
+            shown = said(right)
+    assert "📝 考试结束：19/20（95%），及格 ✅" in shown
+    assert "答错的题：\n1. " in shown
+    title = study.articles[wrong_q.article].title
+    assert f"你的答案：{wrong_given}；正确答案：{wrong_q.options[wrong_q.answer]}（《{title}》）" in shown
+    chat.store.close()

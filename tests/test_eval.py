@@ -93,3 +93,19 @@ def test_answer_and_debrief_figures(real_settings, capsys):
     assert answers["dev"].abstain_rate >= 0.9 and answers["dev"].false_abstain_rate <= 0.05
     assert answers["dev"].completeness >= 0.5
     assert debriefs["dev"].breach_recall >= 0.85 and debriefs["dev"].breach_credited == 0
+def test_free_text_grading_agreement_and_quiz_quality(settings, capsys):
+    """Every answer file in eval/study/ (the dev set, and a blind set when one is there) and the question check."""
+    from bot.coach.evaluate import run_freetext_eval, run_quiz_eval
+
+    console = Console(width=110, file=__import__("io").StringIO())
+    results = run_freetext_eval(settings, console)
+    report = run_quiz_eval(settings, console)
+    with capsys.disabled():
+        for r in results:
+            per = ", ".join(f"{g} {c[1]}/{c[0]}" for g, c in sorted(r.per_verdict.items()))
+            print(f"\n[eval] free text {r.name} ({r.author}): {r.agree}/{r.total} = {r.agreement:.3f} ({per})")
+        print(f"[eval] quiz questions: {report.passed}/{report.questions} pass the trainer's checks")
+    dev = next(r for r in results if r.name == "freetext-dev")
+    assert dev.total >= 40
+    assert dev.agreement >= 0.85
+    assert report.passed == report.questions

@@ -406,3 +406,112 @@ def run_debrief_eval(settings, console, *, directory: Path = DEBRIEF_DIR / "blin
                   f"{s.false_breaches}, breaches credited as good {s.breach_credited}; good moves credited "
                   f"{s.good_credited}/{s.good} = {s.good_recall:.3f}", markup=False, highlight=False)
     return s
+# ---------------------------------------------------------------------------------------------- self-study
+STUDY_DIR = PROJECT_ROOT / "eval" / "study"
+
+
+class LabelledAnswer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(description="the bank id of a free question, with or without the bank: prefix")
+    text: str
+    verdict: str = Field(pattern="^(right|partly|wrong)$")
+    why: str = ""
+
+
+class AnswerFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    author: str = ""
+    answers: list[LabelledAnswer] = Field(min_length=1)
+
+
+@dataclass
+class FreeTextAgreement:
+    """How often the grader's verdict is the trainer's, on one file of labelled answers."""
+
+    name: str
+    author: str
+    total: int = 0
+    agree: int = 0
+    per_verdict: dict[str, list[int]] = field(default_factory=dict)  # trainer's verdict -> [answers, agreed]
+    confusion: dict[tuple[str, str], int] = field(default_factory=dict)  # (trainer, grader) -> count
+    disagreements: list[tuple[str, str, str, str, str]] = field(default_factory=list)  # qid, text, trainer, grader, reason
+    unknown: list[str] = field(default_factory=list)  # question ids not in the bank
+
+    @property
+    def agreement(self) -> float:
+        return self.agree / self.total if self.total else 0.0
+
+
+def freetext_agreement(path: Path, questions: dict, grader) -> FreeTextAgreement:
+    data = AnswerFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    out = FreeTextAgreement(path.stem, data.author)
+    for a in data.answers:
+        qid = a.question if a.question.startswith("bank:") else f"bank:{a.question}"
+        q = questions.get(qid)
+        if q is None or q.free is None:
+            out.unknown.append(a.question)
+            continue
+        v = grader.grade(q.free, a.text)
+        out.total += 1
+        cell = out.per_verdict.setdefault(a.verdict, [0, 0])
+        cell[0] += 1
+        out.confusion[(a.verdict, v.grade)] = out.confusion.get((a.verdict, v.grade), 0) + 1
+        if v.grade == a.verdict:
+            out.agree += 1
+            cell[1] += 1
+        else:
+            out.disagreements.append((a.question, a.text, a.verdict, v.grade, v.reason))
+    return out
+
+
+def run_freetext_eval(settings, console, directory: Path = STUDY_DIR) -> list[FreeTextAgreement]:
+    """Free-text grading against trainers' verdicts, for every answer file in eval/study/ (``--only freetext``)."""
+    from rich.table import Table
+
+    from bot.coach.freetext import GRADES, default_grader
+    from bot.coach.study import question_bank
+
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        console.print(f"no labelled free-text answers in {directory}")
+        return []
+    questions = {q.id: q for q in question_bank(settings.knowledge_dir)}
+    grader = default_grader()
+    results = [freetext_agreement(p, questions, grader) for p in files]
+    table = Table(title="free-text grading: the grader's verdict against the trainer's (exact agreement)")
+    for col in ("file", "author", "answers", "agreement", *(f"{g} (n)" for g in GRADES)):
+        table.add_column(col)
+    for r in results:
+        per = [f"{c[1] / c[0]:.2f} ({c[0]})" if (c := r.per_verdict.get(g)) else "-" for g in GRADES]
+        table.add_row(r.name, r.author, str(r.total), f"{r.agreement:.3f}", *per)
+    console.print(table)
+    for r in results:
+        grid = "  ".join(f"{t}->{g}: {n}" for (t, g), n in sorted(r.confusion.items()) if t != g)
+        console.print(f"{r.name}: {r.agree}/{r.total} agree" + (f"; disagreements {grid}" if grid else ""))
+        for qid in r.unknown:
+            console.print(f"[yellow]{r.name}: no free question {qid} in the bank[/yellow]")
+        for qid, text, trainer, got, reason in r.disagreements:
+            console.print(f"[dim]{r.name} {qid}: trainer {trainer}, grader {got} ({reason}): {text}[/dim]",
+                          markup=False, highlight=False)
+    return results
+
+
+def run_quiz_eval(settings, console):
+    """The question-quality check over every question the generator and the bank make (``--only quiz``)."""
+    from rich.table import Table
+
+    from bot.coach.study import quality_report
+
+    report = quality_report(settings.knowledge_dir)
+    table = Table(title="quiz questions: a trainer's checks (question stem, no give-away, distractors from the "
+                        "family, no duplicate options, no trivia)")
+    for col in ("kind", "questions", "pass"):
+        table.add_column(col)
+    for kind, (n, ok) in sorted(report.by_kind.items()):
+        table.add_row(kind, str(n), str(ok))
+    table.add_row("all", str(report.questions), f"{report.passed} ({report.passed / max(1, report.questions):.1%})")
+    console.print(table)
+    console.print(f"articles on the learning path with a choice question: {report.articles}")
+    for qid, faults in report.faults.items():
+        console.print(f"[red]{qid}[/red]: {'; '.join(faults)}", highlight=False)
+    return report

@@ -13,9 +13,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bot.coach.freetext import FreeTextGrader, Grade, Verdict, default_grader
 from bot.coach.study import (
+    LETTERS,
     PATH_FILE,
     Article,
+    ExamMistake,
     ExamResult,
     LearningPath,
     Question,
@@ -23,8 +26,11 @@ from bot.coach.study import (
     lesson_screens,
     load_articles,
     load_path,
+    looks_like_letter,
     question_bank,
+    read_choice,
     review,
+    shuffled_order,
     stable_hash,
     streak,
 )
@@ -56,11 +62,46 @@ class Lesson:
 
 
 @dataclass
+class Showing:
+    """A question as one learner sees it this time: its options in a fresh order."""
+
+    question: Question
+    order: list[int]  # shown position -> index in question.options
+    context: str  # quiz | review | exam
+    attempt: int | None = None
+    index: int | None = None
+
+    @property
+    def options(self) -> list[str]:
+        return [self.question.options[i] for i in self.order]
+
+    def letter(self, option: int) -> str:
+        """The letter an option (index in question.options) had on screen."""
+        return LETTERS[self.order.index(option)] if option in self.order else LETTERS[option]
+
+
+@dataclass
 class Feedback:
     question: Question
     correct: bool
     right_answer: str
     article_title: str
+    grade: Grade = "wrong"
+    reason: str = ""  # free text: what was said and what is missing
+    right_letter: str = ""  # the right option's letter as it was shown
+
+    @property
+    def verdict(self) -> Verdict | None:
+        return Verdict(self.grade, self.reason) if self.question.kind == "free" else None
+
+
+@dataclass
+class Typed:
+    """What a typed line means while a question is showing."""
+
+    showing: Showing
+    answer: int | str | None  # the option (index in question.options), the free text, or None: not an answer
+    by_letter: bool = False  # the line picks a letter, even one the question does not have ("Z")
 
 
 @dataclass
@@ -90,14 +131,21 @@ class Progress:
 
 class SelfStudy:
     def __init__(self, store: Store, knowledge_dir: Path, *, clock=time.time, timezone: str = "Asia/Shanghai",
-                 path_file: Path = PATH_FILE) -> None:
+                 path_file: Path = PATH_FILE, grader: FreeTextGrader | None = None) -> None:
         self.store, self.knowledge_dir, self.clock = store, knowledge_dir, clock
+        self._grader = grader
         self.tz = ZoneInfo(timezone)
         self.path: LearningPath = load_path(path_file)
         self.articles = load_articles(knowledge_dir)
         self.questions = {q.id: q for q in question_bank(knowledge_dir, path_file)}
         # Telegram's callback data holds 64 bytes: buttons carry a short, stable key instead of the id.
         self.by_key = {short_key(q.id): q for q in self.questions.values()}
+
+    @property
+    def grader(self) -> FreeTextGrader:
+        if self._grader is None:
+            self._grader = default_grader()
+        return self._grader
 
     def today(self) -> str:
         return datetime.fromtimestamp(self.clock(), self.tz).date().isoformat()
@@ -156,35 +204,99 @@ class SelfStudy:
                 return m.id
         return self.path.modules[-1].id
 
-    def answer(self, user_id: int, qid: str, given: int | str, context: str = "quiz") -> Feedback:
+    def show(self, user_id: int, qid: str, context: str = "quiz", *, attempt: int | None = None,
+             index: int | None = None) -> Showing:
+        """Show a question: its options in a new order (never the order this learner saw it in last time), and
+        remembered, so a typed "B" means what was on the screen and a typed answer goes to this question."""
         q = self.questions.get(qid)
         if q is None:
             raise StudyError("stale question")
-        correct = q.check(given)
-        card, due = review(self.store.review_card(user_id, qid), correct, self.clock())
-        self.store.add_quiz_answer(user_id, qid, q.module, correct, context, self.today(), card, due)
+        state = self.store.study_state(user_id)
+        orders = state.setdefault("orders", {})
+        shown = state.get("shown", 0) + 1
+        order = shuffled_order(len(q.options), f"{user_id}:{qid}:{shown}", orders.get(qid)) if q.is_choice else []
+        orders[qid] = order
+        state["shown"] = shown
+        state["showing"] = {"qid": qid, "order": order, "context": context, "attempt": attempt, "index": index,
+                            "at": self.clock()}
+        state.pop("pending", None)
+        self.store.save_study_state(user_id, state)
+        return Showing(q, order, context, attempt, index)
+
+    def showing(self, user_id: int) -> Showing | None:
+        """The question on the learner's screen waiting for an answer; after PENDING_SECONDS (or the exam's
+        deadline) the next text is a question to the knowledge base again."""
+        state = self.store.study_state(user_id)
+        s = state.get("showing")
+        if not s or s["qid"] not in self.questions:
+            return None
+        if s["context"] == "exam":
+            exam = self.store.exam(s["attempt"]) if s.get("attempt") is not None else None
+            if exam is None or exam["finished"] or len(exam["answers"]) != s["index"] or self.clock() > exam["deadline"]:
+                return None
+        elif self.clock() - s.get("at", 0) > PENDING_SECONDS:
+            return None
+        q = self.questions[s["qid"]]
+        order = s["order"] if sorted(s["order"]) == list(range(len(q.options))) else list(range(len(q.options)))
+        return Showing(q, order, s["context"], s.get("attempt"), s.get("index"))
+
+    def typed(self, user_id: int, text: str) -> Typed | None:
+        """A typed line read against the question showing (None: no question is waiting). A free question takes
+        the text; a choice question a letter or the option's words ("B", "选C", "c.", "能动型")."""
+        showing = self.showing(user_id)
+        if showing is None:
+            return None
+        if not showing.question.is_choice:
+            return Typed(showing, text)
+        shown = read_choice(text, showing.options)
+        return Typed(showing, None if shown is None else showing.order[shown], looks_like_letter(text))
+
+    def clear_showing(self, user_id: int) -> None:
+        state = self.store.study_state(user_id)
+        if state.pop("showing", None) is not None:
+            self.store.save_study_state(user_id, state)
+
+    def grade(self, q: Question, given: int | str) -> tuple[Grade, str]:
+        """right / partly / wrong and, for free text, why."""
+        if q.is_choice:
+            return ("right" if q.check(given) else "wrong"), ""
+        verdict = self.grader.grade(q.free, str(given))
+        return verdict.grade, verdict.reason
+
+    def answer(self, user_id: int, qid: str, given: int | str, context: str = "quiz") -> Feedback:
+        """Record an answer: a choice (index in question.options) or free text (graded by meaning)."""
+        q = self.questions.get(qid)
+        if q is None:
+            raise StudyError("stale question")
+        if q.is_choice and (not isinstance(given, int) or not 0 <= given < len(q.options)):
+            raise StudyError("no such option")
+        grade, reason = self.grade(q, given)
+        card, due = review(self.store.review_card(user_id, qid), grade, self.clock())
+        self.store.add_quiz_answer(user_id, qid, q.module, grade == "right", context, self.today(), card, due)
         state = self.store.study_state(user_id)
         self._touch(state)
+        shown = state.pop("showing", None)
         state.pop("pending", None)
         self.store.save_study_state(user_id, state)
         right = q.options[q.answer] if q.answer is not None else ""
-        return Feedback(q, correct, right, self.articles[q.article].title if q.article in self.articles else q.article)
+        letter = ""
+        if q.answer is not None:
+            order = shown["order"] if shown and shown.get("qid") == qid and shown.get("order") else list(range(len(q.options)))
+            letter = LETTERS[order.index(q.answer)] if q.answer in order else LETTERS[q.answer]
+        return Feedback(q, grade == "right", right, self.articles[q.article].title if q.article in self.articles else q.article,
+                        grade, reason, letter)
 
     def set_pending(self, user_id: int, qid: str | None) -> None:
-        """A free-text question waiting for the learner's typed answer."""
-        state = self.store.study_state(user_id)
+        """A question waiting for the learner's typed answer (None: nothing waits)."""
         if qid:
-            state.update(pending=qid, pending_at=self.clock())
+            self.show(user_id, qid)
         else:
-            state.pop("pending", None)
-        self.store.save_study_state(user_id, state)
+            self.clear_showing(user_id)
 
     def pending(self, user_id: int) -> str | None:
-        """The free-text question awaiting an answer; after PENDING_SECONDS the next text is a question again."""
-        state = self.store.study_state(user_id)
-        if state.get("pending") and self.clock() - state.get("pending_at", 0) <= PENDING_SECONDS:
-            return state["pending"]
-        return None
+        """The id of the question waiting for a typed answer, if any."""
+        showing = self.showing(user_id)
+        return showing.question.id if showing and showing.context != "exam" else None
 
     def due(self, user_id: int) -> list[Question]:
         return [self.questions[q] for q in self.store.due_cards(user_id, self.clock()) if q in self.questions]
@@ -228,7 +340,8 @@ class SelfStudy:
             until = attempts[-1]["finished"] + rules.cooldown_hours * 3600
             if now < until:
                 raise ExamLocked("cooldown", until)
-        questions = exam_questions(tuple(self.questions.values()), rules, f"{user_id}:{len(attempts)}")
+        met = frozenset(qid for qid, _, _, context, _ in self.store.quiz_answers(user_id))
+        questions = exam_questions(tuple(self.questions.values()), rules, f"{user_id}:{len(attempts)}", met)
         attempt = self.store.start_exam(user_id, [q.id for q in questions], now, now + rules.minutes * 60)
         return attempt, questions
 
@@ -241,9 +354,12 @@ class SelfStudy:
             raise StudyError("stale question")
         if self.clock() > exam["deadline"]:
             return None
+        q = self.questions.get(exam["questions"][index])
+        if q is not None and not (isinstance(option, int) and 0 <= option < len(q.options)):
+            raise StudyError("no such option")
         exam["answers"].append(option)
         self.store.save_exam_answers(attempt_id, exam["answers"])
-        q = self.questions.get(exam["questions"][index])
+        self.clear_showing(user_id)
         if q is not None:
             self.store.add_quiz_answer(user_id, q.id, q.module, q.check(option), "exam", self.today(), None, None)
         return index + 1 if index + 1 < len(exam["questions"]) else None
@@ -253,8 +369,13 @@ class SelfStudy:
         if exam is None or exam["user_id"] != user_id:
             raise StudyError("stale exam")
         qs = [self.questions.get(q) for q in exam["questions"]]
-        wrong = [q.id for q, a in zip(qs, exam["answers"] + [None] * len(qs), strict=False)
-                 if q is not None and (a is None or not q.check(a))]
+        mistakes = []
+        for q, a in zip(qs, exam["answers"] + [None] * len(qs), strict=False):
+            if q is not None and (a is None or not q.check(a)):
+                given = q.options[a] if isinstance(a, int) and 0 <= a < len(q.options) else None
+                title = self.articles[q.article].title if q.article in self.articles else q.article
+                mistakes.append(ExamMistake(q, given, q.options[q.answer], title))
+        wrong = [m.question.id for m in mistakes]
         right = len(qs) - len(wrong)
         late = self.clock() > exam["deadline"] and len(exam["answers"]) < len(qs)
         passed = right / len(qs) >= self.path.exam.pass_mark
@@ -263,7 +384,7 @@ class SelfStudy:
             for qid in wrong:  # what the exam showed as weak comes back in /review
                 card, due = review(self.store.review_card(user_id, qid), False, self.clock())
                 self.store.set_review_card(user_id, qid, card, due)
-        return ExamResult(right, len(qs), passed, late, wrong)
+        return ExamResult(right, len(qs), passed, late, wrong, mistakes)
 
     def certification_gaps(self, user_id: int) -> list[str]:
         """What is still missing for certification (empty: certified or certifiable)."""

@@ -1,10 +1,19 @@
-"""Self-study for new hires: a learning path over the articles, quizzes generated from their lists,
-spaced review (FSRS), progress and streaks, and a timed exam that gates certification.
+"""Self-study for new hires: a learning path over the articles, quizzes and an exam a trainer would sign off,
+spaced review (FSRS), progress and streaks.
 
-Questions come from deterministic templates over the numbered lists of each article (fill in the
-missing item, which item does this description name, put the steps in order), plus a hand-written
-bank (`prompts/quiz_bank.yaml`) for best-reply scenarios and free-text answers. Every question cites
-the article that answers it; free-text answers are graded with the role-play judge's cue matching.
+Questions come from two places, both in ``prompts/quiz_bank.yaml``:
+
+- **lists a trainer named**: a numbered list of an article becomes questions only when the bank names it (its
+  ``topic``, and the ``family`` of lists whose items exclude each other). The stems are questions in a trainer's
+  words, never a section heading; the wrong options are the list's own siblings or the items of its family's
+  other lists (total cost for a total-value question), never an item the stem shows; a list nobody named (a case
+  study's details, book titles, attributions, greetings) is never quizzed.
+- **hand-written questions**: best replies, concepts, and free-text questions graded by meaning
+  (``bot/coach/freetext.py``).
+
+``question_faults`` checks one question the way a trainer would (a question stem, no give-away, distractors
+from the family, no duplicates, no trivia); a test and ``salescoach eval --only quiz`` run it over every
+question the generator can produce.
 """
 
 from __future__ import annotations
@@ -13,14 +22,16 @@ import functools
 import hashlib
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from bot.coach.judge import cue_matches, match_form
+from bot.coach.freetext import FreeSpec, Mistake, Point
+from bot.coach.judge import match_form
 from bot.config import PROJECT_ROOT
 from bot.kb.documents import load_front_matter
 from bot.kb.errors import UnreadableDocument
@@ -31,8 +42,15 @@ PATH_FILE = PROJECT_ROOT / "prompts" / "learning_path.yaml"
 BANK_FILE = PROJECT_ROOT / "prompts" / "quiz_bank.yaml"
 SCREEN_CHARS = 600
 """One lesson screen: what reads comfortably on a phone without scrolling much."""
+OPTION_CHARS = 28
+"""An option longer than this is cut at its first comma (the rest is elaboration: "交易中的体力成本，如搬运")."""
+ODD_QUESTIONS = 2
+""""Which is not ..." questions per list: more would ask the same thing with another odd one out."""
 _ITEM = re.compile(r"^\s*\d+[.、]\s*(.+?)\s*$")
-_STEPS = re.compile(r"步骤|流程|顺序|话术|路径|阶段|过程")
+_ASIDE = re.compile(r"（[^）]*）|\([^)]*\)")
+_NAMED = ("：", ":", "——")
+QUESTION_END = ("？", "?")
+_ASKS = re.compile(r"哪|什么|怎么|怎样|如何|为什么|为何|是否|吗|几|多少|是不是|对不对")
 
 
 class _Strict(BaseModel):
@@ -63,6 +81,31 @@ class LearningPath(_Strict):
         return next((m for m in self.modules if article_id in m.lessons), None)
 
 
+class QuizList(_Strict):
+    """A numbered list of an article that a trainer wants quizzed, and how to ask about it."""
+
+    article: str
+    heading: str
+    topic: str = Field(description="how a question names what the list is: 顾客总价值的组成部分")
+    family: str | None = Field(default=None, description="lists whose items exclude each other lend each other "
+                               "their items as wrong options")
+    unit: str = Field(default="项", max_length=2, description="measure word: 哪一项 / 哪一种 / 哪一步")
+    name: str | None = Field(default=None, description="stem for description -> name, with {text}")
+    next: str | None = Field(default=None, description="stem for the step after {item} (steps in order)")
+    order: str | None = Field(default=None, description="stem for the first four steps in order")
+
+    @model_validator(mode="after")
+    def _placeholders(self) -> QuizList:
+        for key, hole in (("name", "{text}"), ("next", "{item}")):
+            stem = getattr(self, key)
+            if stem is not None and hole not in stem:
+                raise ValueError(f"{key} must contain {hole}")
+        for stem in (self.name, self.next, self.order):
+            if stem is not None and not stem.rstrip().endswith(QUESTION_END):
+                raise ValueError(f"a stem is a question and ends with ？: {stem}")
+        return self
+
+
 class BankQuestion(_Strict):
     id: str
     kind: str = Field(pattern="^(choice|free)$")
@@ -70,10 +113,34 @@ class BankQuestion(_Strict):
     prompt: str
     options: list[str] = Field(default_factory=list)
     answer: int | None = None
-    cues: list[str] = Field(default_factory=list, description="free: cue phrases a good answer contains")
-    min_cues: int = 1
-    model_answer: str = ""
     explanation: str
+    # free text: how it is graded (bot/coach/freetext.py)
+    reference: str = ""
+    items: list[Point] = Field(default_factory=list)
+    right: int | None = None
+    partly: int = 1
+    ordered: bool = False
+    avoid: list[Mistake] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _shape(self) -> BankQuestion:
+        if self.kind == "choice":
+            if len(self.options) < 3 or self.answer is None or not 0 <= self.answer < len(self.options):
+                raise ValueError(f"{self.id}: a choice question needs 3+ options and the index of the right one")
+        elif not self.items or not self.reference:
+            raise ValueError(f"{self.id}: a free question needs a reference answer and items")
+        return self
+
+    def spec(self) -> FreeSpec | None:
+        if self.kind != "free":
+            return None
+        return FreeSpec(reference=self.reference, items=self.items, right=self.right, partly=self.partly,
+                        ordered=self.ordered, avoid=self.avoid)
+
+
+class QuizBank(_Strict):
+    lists: list[QuizList] = Field(default_factory=list)
+    questions: list[BankQuestion] = Field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -87,27 +154,34 @@ class Article:
 @dataclass(frozen=True)
 class Question:
     id: str
-    kind: str  # fill | name | order | choice | free
+    kind: str  # member | odd | missing | name | next | order (generated) | choice | free (hand-written)
     module: str
     article: str
     prompt: str
     options: tuple[str, ...]
     answer: int | None
     explanation: str
-    cues: tuple[str, ...] = ()
-    min_cues: int = 1
+    shown: tuple[str, ...] = ()  # the list items the stem shows: never an option
+    source: tuple[str, str] | None = None  # (article, heading) of the list a generated question comes from
+    free: FreeSpec | None = field(default=None, compare=False, hash=False)
 
-    def check(self, given: int | str) -> bool:
-        if self.kind == "free":
-            form = match_form(str(given))
-            found = sum(1 for c in self.cues if cue_matches(c, form))
-            return found >= self.min_cues
-        return isinstance(given, int) and given == self.answer
+    @property
+    def is_choice(self) -> bool:
+        return self.kind != "free"
+
+    def check(self, given: int) -> bool:
+        """A choice answer (the option's index in ``options``)."""
+        return isinstance(given, int) and not isinstance(given, bool) and given == self.answer
 
 
 # ----------------------------------------------------------------------------- loading
 def load_path(path: Path = PATH_FILE) -> LearningPath:
     return LearningPath.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+def load_quiz_bank(bank_file: Path = BANK_FILE) -> QuizBank:
+    data = yaml.safe_load(bank_file.read_text(encoding="utf-8")) or {}
+    return QuizBank.model_validate(data)
 
 
 def parse_article(path: Path) -> Article:
@@ -156,112 +230,306 @@ def lesson_screens(article: Article, limit: int = SCREEN_CHARS) -> list[str]:
     return screens
 
 
-# ----------------------------------------------------------------------------- question generation
+# ----------------------------------------------------------------------------- list items
 def stable_hash(*parts: str) -> int:
     return int.from_bytes(hashlib.blake2b("|".join(parts).encode(), digest_size=8).digest(), "little")
 
 
-def _items(body: str) -> list[str]:
+def list_items(body: str) -> list[str]:
+    """A section's numbered items, without the trailing punctuation; "……and others" is no item."""
     items = [m.group(1).rstrip("；;。.，,") for line in body.splitlines() if (m := _ITEM.match(line))]
-    return [i for i in items if not i.startswith(("……", "..."))]  # "…and others" is no answer
+    return [i for i in items if not i.startswith(("……", "..."))]
 
 
-def _split_name(item: str) -> tuple[str, str] | None:
-    for sep in ("：", ":"):
+def clean(text: str) -> str:
+    """An item as an option reads: no Markdown bold, no asides in brackets ("（详见《…》）")."""
+    return _ASIDE.sub("", text.replace("**", "")).strip().rstrip("；;。.，,")
+
+
+def short(text: str) -> str:
+    """An item as an option: its examples dropped ("，如搬运、摆放等"), a long one cut at its first comma when
+    what is left still says it."""
+    text = re.split(r"[，,](?:如|例如|比如|像)", clean(text), maxsplit=1)[0]
+    if len(text) > OPTION_CHARS:
+        head = re.split(r"[，,；;]", text, maxsplit=1)[0]
+        if len(head) >= 6:
+            return head
+    return text
+
+
+def split_named(item: str) -> tuple[str, str] | None:
+    """("name", "description") for an item written "name：description" (or "name——description")."""
+    for sep in _NAMED:
         if sep in item:
             name, desc = item.split(sep, 1)
-            name = re.sub(r"（.*?）|\(.*?\)", "", name).strip()
-            if 1 < len(name) <= 14 and len(desc.strip()) >= 3:
-                return name, desc.strip()
+            name, desc = clean(name), clean(desc)
+            first = desc.split("。", 1)[0]
+            desc = first if len(first) >= 10 else desc  # the first sentence says what it is; the rest elaborates
+            if 1 < len(name) <= 14 and len(desc) >= 3:
+                return name, desc
     return None
 
 
-def _distractors(qid: str, correct: str, pool: list[str], n: int = 3) -> list[str]:
-    seen = {correct}
+_QUOTED = re.compile(r"^[\"“”「『'‘].*[\"”」』'’]$")
+_GREETING = re.compile(r"^(您好|你好|谢谢您?|感谢您?|再见|早上好|下午好|晚上好|喂)$")
+_ATTRIBUTION = re.compile(r"(报告|研究|调查|数据|资料)(显示|表明|指出|发现)|(指出|显示|表明|认为|称)[:：]?$")
+_TITLE = re.compile(r"^《[^》]+》$")
+_LABEL = re.compile(r"^[A-Za-z][：:]")
+
+
+def is_trivia(text: str) -> bool:
+    """Something a trainer would not ask a new hire to pick: a greeting, a quotation, who said it, a book title."""
+    t = unicodedata.normalize("NFKC", text).strip().rstrip("。.!！")
+    bare = t.strip("\"“”「」『』'‘’ ").rstrip("。.!！")
+    return bool(_QUOTED.match(t) or _GREETING.match(bare) or _ATTRIBUTION.search(bare) or _TITLE.match(bare)
+                or _LABEL.match(bare))
+
+
+def _overlaps(a: str, b: str) -> bool:
+    """One contains the other (matching forms): such an option repeats or gives away the other."""
+    fa, fb = match_form(a), match_form(b)
+    return bool(fa and fb) and (fa in fb or fb in fa)
+
+
+def _bigrams(text: str) -> set[str]:
+    t = re.sub(r"[^\w]", "", match_form(text))
+    return {t[i:i + 2] for i in range(len(t) - 1)}
+
+
+def gives_away(answer: str, stem: str, others: list[str]) -> bool:
+    """The stem shares a word with the right option that no wrong option has ("书面记录" -> 确认已记录)."""
+    shared = _bigrams(answer) & _bigrams(stem)
+    return any(not any(w in _bigrams(o) for o in others) for w in shared)
+
+
+# ----------------------------------------------------------------------------- question generation
+@dataclass(frozen=True)
+class ResolvedList:
+    spec: QuizList
+    module: str
+    article: Article
+    items: tuple[str, ...]  # as written
+    named: tuple[tuple[str, str], ...]  # (name, description) when every item is "name：description"
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        """What an option shows for each item: its name, or the item itself, cut short."""
+        return tuple(n for n, _ in self.named) if self.named else tuple(short(i) for i in self.items)
+
+
+def resolve_lists(path: LearningPath, articles: dict[str, Article], bank: QuizBank) -> list[ResolvedList]:
+    """The bank's lists found in their articles; one that is missing or not on the path is skipped, with why."""
     out = []
-    for cand in sorted(pool, key=lambda c: stable_hash(qid, c)):
-        if cand not in seen and cand not in correct and correct not in cand:
-            out.append(cand)
-            seen.add(cand)
+    for spec in bank.lists:
+        article, module = articles.get(spec.article), path.module_of(spec.article)
+        body = next((b for h, b in article.sections if h == spec.heading), None) if article else None
+        if article is None or module is None or body is None:
+            log.warning("quiz list skipped: %s / %s: %s", spec.article, spec.heading,
+                        "no such article" if article is None else "not on the learning path" if module is None
+                        else "no such section")
+            continue
+        items = list_items(body)
+        if len(items) < 3:
+            log.warning("quiz list skipped: %s / %s: fewer than three items", spec.article, spec.heading)
+            continue
+        named = [n for i in items if (n := split_named(i))]
+        out.append(ResolvedList(spec, module.id, article, tuple(items),
+                                tuple(named) if len(named) == len(items) else ()))
+    return out
+
+
+def family_pool(lst: ResolvedList, lists: list[ResolvedList]) -> list[str]:
+    """Plausible wrong options for a list: the items of the other lists of its family."""
+    if not lst.spec.family:
+        return []
+    pool: list[str] = []
+    for other in lists:
+        if other is not lst and other.spec.family == lst.spec.family:
+            pool += [c for c in other.choices if not any(_overlaps(c, mine) for mine in lst.choices)]
+    return pool
+
+
+def _pick(qid: str, pool: list[str], n: int, avoid: list[str]) -> list[str]:
+    """n of pool (a fixed draw per question), none repeating or overlapping each other or ``avoid``."""
+    out: list[str] = []
+    for cand in sorted(dict.fromkeys(pool), key=lambda c: stable_hash(qid, c)):
+        if any(_overlaps(cand, x) for x in [*avoid, *out]):
+            continue
+        out.append(cand)
         if len(out) == n:
             break
     return out
 
 
-def _options(qid: str, correct: str, distractors: list[str]) -> tuple[tuple[str, ...], int]:
-    options = sorted([correct, *distractors], key=lambda o: stable_hash(qid, "order", o))
-    return tuple(options), options.index(correct)
+def _question(qid: str, kind: str, lst: ResolvedList, prompt: str, right: str, wrong: list[str],
+              explanation: str, shown: tuple[str, ...] = ()) -> Question | None:
+    if len(wrong) < 2:
+        return None  # fewer than three options is no question
+    options = sorted([right, *wrong], key=lambda o: stable_hash(qid, "order", o))
+    return Question(qid, kind, lst.module, lst.article.id, prompt, tuple(options), options.index(right), explanation,
+                    shown, (lst.article.id, lst.spec.heading))
 
 
-def generate_questions(path: LearningPath, articles: dict[str, Article]) -> list[Question]:
-    """Every question the templates can make from the path's articles; the same input, the same questions."""
-    lists = []  # (module, article, heading, items)
-    for module in path.modules:
-        for aid in module.lessons:
-            article = articles.get(aid)
-            if article is None:
-                continue
-            for heading, body in article.sections:
-                items = _items(body)
-                if len(items) >= 3:
-                    lists.append((module.id, article, heading, items))
-    short_pool = [i for *_, items in lists for i in items if len(i) <= 24]
-    name_pool = [n[0] for *_, items in lists for i in items if (n := _split_name(i))]
-    out: list[Question] = []
-    for module_id, article, heading, items in lists:
-        named = [n for i in items if (n := _split_name(i))]
-        where = f"《{article.title}》·{heading}"
-        if len(named) == len(items) and len(named) >= 3:
-            # "Which one is this?": the description, name the item (e.g. which relationship level).
-            for k, (name, desc) in enumerate(named):
-                qid = f"name:{article.id}:{heading}:{k}"
-                others = [n for n, _ in named if n != name]
-                opts, ans = _options(qid, name, (others + _distractors(qid, name, name_pool))[:3])
-                out.append(Question(qid, "name", module_id, article.id,
-                                    f"{where}\n「{desc}」\n这说的是哪一项？", opts, ans,
-                                    f"{name}：{desc}"))
-        shorts = [i for i in items if len(i) <= 24]
-        if len(shorts) == len(items) and len(items) >= 3:
-            k = stable_hash(article.id, heading) % len(items)
-            qid = f"fill:{article.id}:{heading}"
-            shown = [("____" if j == k else x) for j, x in enumerate(items)]
-            opts, ans = _options(qid, items[k], _distractors(qid, items[k], short_pool))
-            out.append(Question(qid, "fill", module_id, article.id,
-                                f"{where}（共 {len(items)} 项）：\n" + "\n".join(f"{j + 1}. {x}" for j, x in enumerate(shown))
-                                + "\n空着的是哪一项？", opts, ans, f"完整的清单：{'；'.join(items)}。"))
-        steps = [(_split_name(i) or (i, ""))[0] for i in items[:4]]
-        if _STEPS.search(heading) and len(items) >= 4 and all(len(s) <= 20 for s in steps):
-            qid = f"order:{article.id}:{heading}"
-            correct = " → ".join(steps)
-            perms = []
-            for shift in range(1, 24):
-                p = sorted(steps, key=lambda s, sh=shift: stable_hash(qid, str(sh), s))
-                if p != steps and " → ".join(p) not in perms:
-                    perms.append(" → ".join(p))
-                if len(perms) == 3:
-                    break
-            opts, ans = _options(qid, correct, perms)
-            out.append(Question(qid, "order", module_id, article.id, f"{where}：前四步的正确顺序是？", opts, ans,
-                                f"顺序是：{correct}。"))
-    return out
+def list_questions(lst: ResolvedList, lists: list[ResolvedList]) -> list[Question]:
+    """Every question the templates make from one named list."""
+    spec, choices = lst.spec, list(lst.choices)
+    key = f"{lst.article.id}:{spec.heading}"
+    whole = f"{spec.topic}：{'、'.join(choices)}。"
+    partners = family_pool(lst, lists)
+    out: list[Question | None] = []
+    if len(partners) >= 2:
+        for k, item in enumerate(choices):  # which one belongs
+            qid = f"member:{key}:{k}"
+            out.append(_question(qid, "member", lst, f"下面哪一项属于{spec.topic}？", item,
+                                 _pick(qid, partners, 3, [item]), whole))
+    if partners:
+        for j, odd in enumerate(sorted(partners, key=lambda c: stable_hash(key, "odd", c))[:ODD_QUESTIONS]):
+            qid = f"odd:{key}:{j}"  # which one does not belong
+            out.append(_question(qid, "odd", lst, f"下面哪一项不属于{spec.topic}？", odd,
+                                 _pick(qid, choices, 3, [odd]), whole))
+    if len(partners) >= 2 and len(choices) <= 8 and all(len(c) <= 20 for c in choices):
+        k = stable_hash(key, "missing") % len(choices)
+        qid = f"missing:{key}"
+        shown = tuple(c for j, c in enumerate(choices) if j != k)
+        sep = "；" if any(re.search(r"[、，,]", c) for c in choices) else "、"
+        listed = sep.join("____" if j == k else c for j, c in enumerate(choices))
+        out.append(_question(qid, "missing", lst, f"课文列出的{spec.topic}有：{listed}。空着的是哪一{spec.unit}？",
+                             choices[k], _pick(qid, partners, 3, [choices[k], *shown]), whole, shown))
+    if lst.named:
+        names = [n for n, _ in lst.named]
+        for k, (name, desc) in enumerate(lst.named):
+            qid = f"name:{key}:{k}"
+            prompt = spec.name.format(text=desc) if spec.name else f"「{desc}」\n这说的是{spec.topic}中的哪一{spec.unit}？"
+            wrong = _pick(qid, [n for n in names if n != name], 3, [name, desc])
+            if is_trivia(desc) or any(_overlaps(n, desc) for n in names) or gives_away(name, desc, wrong):
+                continue  # "您好。" is no question; a description that names its item gives it away
+            out.append(_question(qid, "name", lst, prompt, name, wrong, f"{name}：{desc}", (desc,)))
+    steps = choices
+    flow = " → ".join(steps)
+    if spec.next:
+        for k in range(len(steps) - 1):
+            qid = f"next:{key}:{k}"
+            out.append(_question(qid, "next", lst, spec.next.format(item=steps[k]), steps[k + 1],
+                                 _pick(qid, steps[:k] + steps[k + 2:], 3, [steps[k], steps[k + 1]]),
+                                 f"顺序是：{flow}。", (steps[k],)))
+    if spec.order and len(steps) >= 4 and all(len(s) <= 20 for s in steps[:4]):
+        qid = f"order:{key}"
+        first = steps[:4]
+        correct = " → ".join(first)
+        perms: list[str] = []
+        for shift in range(1, 48):
+            p = " → ".join(sorted(first, key=lambda s, sh=shift: stable_hash(qid, str(sh), s)))
+            if p != correct and p not in perms:
+                perms.append(p)
+            if len(perms) == 3:
+                break
+        out.append(_question(qid, "order", lst, spec.order, correct, perms, f"顺序是：{flow}。"))
+    return [q for q in out if q is not None]
 
 
-def load_bank(path: LearningPath, bank_file: Path = BANK_FILE) -> list[Question]:
-    data = yaml.safe_load(bank_file.read_text(encoding="utf-8")) or []
+def generate_questions(path: LearningPath, articles: dict[str, Article], bank: QuizBank | None = None) -> list[Question]:
+    """Every question the templates can make from the bank's lists; the same input, the same questions."""
+    bank = bank if bank is not None else load_quiz_bank()
+    lists = resolve_lists(path, articles, bank)
+    return [q for lst in lists for q in list_questions(lst, lists)]
+
+
+def load_bank(path: LearningPath, bank_file: Path = BANK_FILE, bank: QuizBank | None = None) -> list[Question]:
+    """The hand-written questions; one citing an article off the path is kept, outside every module."""
+    bank = bank if bank is not None else load_quiz_bank(bank_file)
     out = []
-    for raw in data:
-        q = BankQuestion.model_validate(raw)
+    for q in bank.questions:
         module = path.module_of(q.article)
         out.append(Question(f"bank:{q.id}", q.kind, module.id if module else "", q.article, q.prompt,
-                            tuple(q.options), q.answer, q.explanation + (f"\n参考答案：{q.model_answer}" if q.model_answer else ""),
-                            tuple(q.cues), q.min_cues))
+                            tuple(q.options), q.answer,
+                            q.explanation + (f"\n参考答案：{q.reference}" if q.reference else ""), free=q.spec()))
     return out
 
 
 @functools.cache
 def question_bank(knowledge_dir: Path, path_file: Path = PATH_FILE, bank_file: Path = BANK_FILE) -> tuple[Question, ...]:
-    path = load_path(path_file)
-    return tuple(generate_questions(path, load_articles(knowledge_dir)) + load_bank(path, bank_file))
+    path, bank = load_path(path_file), load_quiz_bank(bank_file)
+    return tuple(generate_questions(path, load_articles(knowledge_dir), bank) + load_bank(path, bank=bank))
+
+
+# ----------------------------------------------------------------------------- question quality
+def is_question(prompt: str) -> bool:
+    """A stem asks something: its last line ends with a question mark, or is phrased as a question."""
+    last = prompt.strip().splitlines()[-1].strip() if prompt.strip() else ""
+    return last.endswith(QUESTION_END) or bool(_ASKS.search(last))
+
+
+def question_faults(q: Question, lists: list[ResolvedList], articles: dict[str, Article]) -> list[str]:
+    """What a trainer would object to in this question (empty: fair). Checked independently of how the
+    generator made it: the family of its list is looked up again from the bank."""
+    faults = []
+    if not is_question(q.prompt):
+        faults.append("the stem is not a question")
+    article = articles.get(q.article)
+    if article is None:
+        return [*faults, f"cites a missing article {q.article}"]
+    headings = {h for h, _ in article.sections if h}
+    for line in q.prompt.splitlines():
+        bare = re.sub(r"（共\s*\d+\s*项）", "", line).strip().rstrip("：:？?。")
+        if bare in headings:
+            faults.append(f"a line of the stem is the section heading 「{bare}」")
+        if line.startswith(f"《{article.title}》"):
+            faults.append("the stem starts with the article's title")
+    if not q.is_choice:
+        return faults
+    opts = list(q.options)
+    if len(opts) < 3 or q.answer is None or not 0 <= q.answer < len(opts):
+        faults.append("fewer than three options or no right one")
+        return faults
+    folded = [match_form(o) for o in opts]
+    if len(set(folded)) != len(folded):
+        faults.append("two options are the same")
+    for i, a in enumerate(opts):
+        for b in opts[i + 1:]:
+            if _overlaps(a, b) and match_form(a) != match_form(b):
+                faults.append(f"option 「{a}」 and 「{b}」 contain each other")
+    for o in opts:
+        if any(_overlaps(o, s) for s in q.shown) or (len(match_form(o)) >= 2 and match_form(o) in match_form(q.prompt)):
+            faults.append(f"option 「{o}」 is shown in the stem")
+        if is_trivia(o):
+            faults.append(f"option 「{o}」 is trivia")
+    faults += [f"the stem shows trivia 「{s}」" for s in q.shown if is_trivia(s)]
+    if q.source is not None:
+        lst = next((x for x in lists if (x.article.id, x.spec.heading) == q.source), None)
+        if lst is None:
+            return [*faults, "made from a list the bank does not name"]
+        family = [*lst.choices, *family_pool(lst, lists)]
+        parts = [p for o in opts for p in (o.split(" → ") if q.kind == "order" else [o])]
+        faults += [f"option 「{p}」 is not from the same list or family" for p in parts
+                   if not any(match_form(p) == match_form(f) for f in family)]
+        right = q.options[q.answer].split(" → ")
+        text = match_form(article.text)
+        if q.kind != "odd" and not all(match_form(r) in text for r in right):
+            faults.append("the right answer is not in the article it cites")
+    return faults
+
+
+@dataclass
+class QualityReport:
+    questions: int
+    passed: int
+    by_kind: dict[str, tuple[int, int]]  # kind -> (questions, passed)
+    faults: dict[str, list[str]]  # question id -> faults
+    articles: int  # path articles with at least one choice question
+
+
+def quality_report(knowledge_dir: Path, path_file: Path = PATH_FILE, bank_file: Path = BANK_FILE) -> QualityReport:
+    """``question_faults`` over every question the generator and the bank make."""
+    path, bank, articles = load_path(path_file), load_quiz_bank(bank_file), load_articles(knowledge_dir)
+    lists = resolve_lists(path, articles, bank)
+    questions = generate_questions(path, articles, bank) + load_bank(path, bank=bank)
+    faults = {q.id: f for q in questions if (f := question_faults(q, lists, articles))}
+    by_kind: dict[str, tuple[int, int]] = {}
+    for q in questions:
+        n, ok = by_kind.get(q.kind, (0, 0))
+        by_kind[q.kind] = (n + 1, ok + (q.id not in faults))
+    covered = {q.article for q in questions if q.is_choice and q.module}
+    return QualityReport(len(questions), len(questions) - len(faults), by_kind, faults, len(covered))
 
 
 # ----------------------------------------------------------------------------- spaced review (FSRS)
@@ -273,14 +541,72 @@ def _scheduler():
     return Scheduler(enable_fuzzing=False, learning_steps=(timedelta(minutes=10),))
 
 
-def review(card_json: str | None, correct: bool, now: float) -> tuple[str, float]:
-    """The question's FSRS card after an answer: (card as JSON, next due time)."""
+def review(card_json: str | None, grade: bool | str, now: float) -> tuple[str, float]:
+    """The question's FSRS card after an answer (right / partly / wrong, or True / False): (card as JSON,
+    next due time). Partly right is FSRS's "hard": sooner than a right answer, later than a wrong one."""
     from fsrs import Card, Rating
 
+    if isinstance(grade, bool):
+        grade = "right" if grade else "wrong"
+    rating = {"right": Rating.Good, "partly": Rating.Hard}.get(grade, Rating.Again)
     when = datetime.fromtimestamp(now, UTC)
     card = Card.from_json(card_json) if card_json else Card(card_id=1, due=when)
-    card, _ = _scheduler().review_card(card, Rating.Good if correct else Rating.Again, review_datetime=when)
+    card, _ = _scheduler().review_card(card, rating, review_datetime=when)
     return card.to_json(), card.due.timestamp()
+
+
+# ----------------------------------------------------------------------------- showing and reading answers
+LETTERS = "ABCDEFGH"
+
+
+def shuffled_order(n: int, seed: str, previous: list[int] | None = None) -> list[int]:
+    """A new order of n options for one showing, never the order the learner saw last time."""
+    import random
+
+    rng = random.Random(stable_hash(seed))
+    order = list(range(n))
+    for _ in range(50):
+        rng.shuffle(order)
+        if n < 2 or order != previous:
+            return order
+    return order[1:] + order[:1]
+
+
+_LETTER_ANSWER = re.compile(r"^(?:我?选(?:择)?|答案?(?:是|为)?|选项)?\s*[(\[（【]?\s*([a-z])\s*[)\]）】]?\s*"
+                            r"(?:项|选项)?\s*[.。．、,，:：!！]?$")
+
+
+def looks_like_letter(text: str) -> bool:
+    """A line that picks an option by letter, whether or not that option exists ("Z", "选 F")."""
+    return bool(_LETTER_ANSWER.match(match_form(unicodedata.normalize("NFKC", text).strip())))
+
+
+def read_choice(text: str, options: list[str]) -> int | None:
+    """Which of the options (in the order shown) a typed answer picks: a letter ("B", "b", "选C", "c.", "（D）"),
+    or the option's own words (the whole option, or enough of it to pick exactly one). None if it picks none."""
+    t = unicodedata.normalize("NFKC", text).strip()
+    m = _LETTER_ANSWER.match(match_form(t))
+    if m:
+        k = ord(m.group(1)) - ord("a")
+        return k if k < len(options) else None
+    typed = re.sub(r"[^\w→]", "", match_form(t))
+    if len(typed) < 2:
+        return None
+    forms = [re.sub(r"[^\w→]", "", match_form(o)) for o in options]
+    exact = [i for i, f in enumerate(forms) if f == typed]
+    if exact:
+        return exact[0]
+    within = [i for i, f in enumerate(forms) if typed in f or (len(f) >= 2 and f in typed)]
+    if len(within) == 1:
+        return within[0]
+    # The option in other words: the one sharing clearly the most two-character words with what was typed.
+    grams = _bigrams(typed)
+    scores = sorted(((len(grams & _bigrams(f)) / max(1, len(_bigrams(f))), i) for i, f in enumerate(forms)),
+                    reverse=True)
+    best, second = scores[0], scores[1] if len(scores) > 1 else (0.0, -1)
+    if best[0] >= 0.5 and best[0] - second[0] >= 0.2:
+        return best[1]
+    return None
 
 
 # ----------------------------------------------------------------------------- streaks and exams
@@ -296,21 +622,37 @@ def streak(days: set[str], today: str) -> int:
     return n
 
 
-def exam_questions(questions: tuple[Question, ...], rules: ExamRules, seed: str) -> list[Question]:
-    """A balanced draw over the modules (round robin), different for every attempt, no free-text."""
+def exam_questions(questions: tuple[Question, ...], rules: ExamRules, seed: str,
+                   seen: frozenset[str] = frozenset()) -> list[Question]:
+    """A draw over the modules (round robin), different for every attempt, choice questions only: at most one
+    question per article, and none the learner has met in quizzes or reviews (``seen``) while fresh ones last."""
     by_module: dict[str, list[Question]] = {}
     for q in questions:
-        if q.kind != "free" and q.module:
+        if q.is_choice and q.module:
             by_module.setdefault(q.module, []).append(q)
     for qs in by_module.values():
-        qs.sort(key=lambda q: stable_hash(seed, q.id))
-    out, i = [], 0
-    while len(out) < rules.questions and any(i < len(qs) for qs in by_module.values()):
+        # Unseen first; within each, a different order every attempt.
+        qs.sort(key=lambda q: (q.id in seen, stable_hash(seed, q.id)))
+    out: list[Question] = []
+    used: set[str] = set()
+    progress = True
+    while len(out) < rules.questions and progress:
+        progress = False
         for qs in by_module.values():
-            if i < len(qs) and len(out) < rules.questions:
-                out.append(qs[i])
-        i += 1
+            pick = next((q for q in qs if q.article not in used), None)
+            if pick is not None and len(out) < rules.questions:
+                out.append(pick)
+                used.add(pick.article)
+                progress = True
     return out
+
+
+@dataclass
+class ExamMistake:
+    question: Question
+    given: str | None  # the option the learner chose, None when unanswered
+    right: str
+    article_title: str
 
 
 @dataclass
@@ -320,6 +662,7 @@ class ExamResult:
     passed: bool
     late: bool = False
     wrong: list[str] = field(default_factory=list)  # question ids
+    mistakes: list[ExamMistake] = field(default_factory=list)
 
     @property
     def score(self) -> float:

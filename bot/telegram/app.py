@@ -96,7 +96,7 @@ async def private_text(update: Update, context: CoachContext) -> None:
         return
     if await roleplay.rep_turn(update, context):
         return
-    if await study.free_answer(update, context):
+    if await study.typed_answer(update, context):
         return
     await roleplay.after_end_notice(update, context)
     await answer_question(update, context, update.effective_message.text)

@@ -9,14 +9,16 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.ext import Application
 
-from bot.coach.self_study import ExamLocked, Feedback, StudyError, short_key
-from bot.coach.study import Question
+from bot.coach.self_study import ExamLocked, Feedback, Showing, StudyError, short_key
+from bot.coach.study import LETTERS, Question
+from bot.coach.text import exam_result_text, feedback_text, question_text
 from bot.telegram.context import CoachContext, parse_id
 from bot.telegram.render import in_script
 
 log = logging.getLogger(__name__)
-LETTERS = "ABCDEFGH"
 JOB_PREFIX = "remind:"
+MAX_FREE_ANSWER = 500
+_HOW = "点按钮，或直接回复字母（如 B）或选项的内容。"
 
 
 def _study(context: CoachContext):
@@ -53,20 +55,13 @@ async def _lesson(update: Update, context: CoachContext, article: str | None, sc
 
 
 # --------------------------------------------------------------------------- questions
-def _question_text(q: Question, head: str) -> str:
-    lines = [head, "", q.prompt]
-    if q.kind == "free":
-        lines += ["", "✍️ 直接打字回答。"]
-    else:
-        lines += [""] + [f"{LETTERS[i]}. {o}" for i, o in enumerate(q.options)]
-    return "\n".join(lines)
-
-
-def _options_keyboard(q: Question, prefix: str) -> InlineKeyboardMarkup | None:
-    if q.kind == "free":
+def _options_keyboard(showing: Showing, prefix: str) -> InlineKeyboardMarkup | None:
+    """One button per option, labelled with its letter on screen; the data names the option itself, so an old
+    message's buttons still mean what they showed after the options were shuffled again."""
+    if not showing.question.is_choice:
         return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(LETTERS[i], callback_data=f"{prefix}:{i}")
-                                  for i in range(len(q.options))]])
+    return InlineKeyboardMarkup([[InlineKeyboardButton(LETTERS[i], callback_data=f"{prefix}:{option}")
+                                  for i, option in enumerate(showing.order)]])
 
 
 async def quiz_command(update: Update, context: CoachContext) -> None:
@@ -89,9 +84,10 @@ async def _ask(update: Update, context: CoachContext, module: str | None, *, rev
             await _say(update, context, "这个模块还没有题目。发 /learn 继续学习。")
             return
         head = "📝 小测验"
-    study.set_pending(uid, q.id if q.kind == "free" else None)
+    showing = study.show(uid, q.id, "review" if review else "quiz")
     kind = "r" if review else "a"
-    await _say(update, context, _question_text(q, head), _options_keyboard(q, f"st:{kind}:{short_key(q.id)}"))
+    await _say(update, context, question_text(showing, head, _HOW if q.is_choice else ""),
+               _options_keyboard(showing, f"st:{kind}:{short_key(q.id)}"))
 
 
 async def review_command(update: Update, context: CoachContext) -> None:
@@ -99,33 +95,40 @@ async def review_command(update: Update, context: CoachContext) -> None:
     await _ask(update, context, None, review=True)
 
 
-async def free_answer(update: Update, context: CoachContext) -> bool:
-    """A typed answer to a pending free-text question; False when none is pending."""
+async def typed_answer(update: Update, context: CoachContext) -> bool:
+    """A typed answer to the question on screen: free text, or a letter or an option's words for a choice
+    question (in a quiz, a review or the exam). False when it is not an answer (then it is a question)."""
     study, uid = _study(context), update.effective_user.id
-    qid = study.pending(uid)
-    if qid is None:
-        return False
     text = (update.effective_message.text or "").strip()
-    if len(text) > 500:
-        await _say(update, context, f"回答太长了（{len(text)} 字），请控制在 500 字以内。")
+    typed = study.typed(uid, text)
+    if typed is None:
+        return False
+    showing = typed.showing
+    if showing.context == "exam":
+        if typed.answer is None:
+            await _say(update, context, f"考试进行中：请回复 A–{LETTERS[len(showing.options) - 1]} 中的一个字母，"
+                                        "或写出选项的内容（也可以点题目下的按钮）。")
+            return True
+        await _exam_answer(update, context, showing.attempt, showing.index, typed.answer)
         return True
-    await _feedback(update, context, study.answer(uid, qid, text), "a")
+    if typed.answer is None and typed.by_letter:
+        await _say(update, context, f"没有这个选项：请回复 A–{LETTERS[len(showing.options) - 1]} 中的一个字母，或选项的内容。")
+        return True
+    if typed.answer is None:
+        return False  # not one of the options: a question for the knowledge base; the quiz question still waits
+    if not showing.question.is_choice and len(text) > MAX_FREE_ANSWER:
+        await _say(update, context, f"回答太长了（{len(text)} 字），请控制在 {MAX_FREE_ANSWER} 字以内。")
+        return True
+    fb = await context.services.run(study.answer, uid, showing.question.id, typed.answer, showing.context, user=uid)
+    await _feedback(update, context, fb, "r" if showing.context == "review" else "a")
     return True
 
 
 async def _feedback(update: Update, context: CoachContext, fb: Feedback, kind: str) -> None:
-    q = fb.question
-    if fb.correct:
-        text = "✅ 答对了！"
-    elif q.kind == "free":
-        text = "❌ 还不完整。"
-    else:
-        text = f"❌ 正确答案是 {LETTERS[q.answer]}. {fb.right_answer}"
-    text += f"\n\n{q.explanation}\n\n依据：《{fb.article_title}》"
     next_button = InlineKeyboardButton("🔁 下一道复习题" if kind == "r" else "📝 下一题",
-                                       callback_data="st:r" if kind == "r" else f"st:q:{q.module}")
-    await _say(update, context, text, InlineKeyboardMarkup([[next_button,
-                                                             InlineKeyboardButton("📖 继续学习", callback_data="st:l")]]))
+                                       callback_data="st:r" if kind == "r" else f"st:q:{fb.question.module}")
+    await _say(update, context, feedback_text(fb),
+               InlineKeyboardMarkup([[next_button, InlineKeyboardButton("📖 继续学习", callback_data="st:l")]]))
 
 
 # --------------------------------------------------------------------------- progress
@@ -196,16 +199,19 @@ async def _exam_start(update: Update, context: CoachContext) -> None:
 
 
 async def _exam_question(update, context, attempt: int, i: int, questions: list[Question]) -> None:
-    exam = _study(context).store.exam(attempt)
-    left = max(0, int(exam["deadline"] - _study(context).clock()))
-    q = questions[i]
+    study = _study(context)
+    exam = study.store.exam(attempt)
+    left = max(0, int(exam["deadline"] - study.clock()))
+    showing = study.show(update.effective_user.id, questions[i].id, "exam", attempt=attempt, index=i)
     head = f"📝 考试 第 {i + 1}/{len(questions)} 题（剩余 {left // 60} 分 {left % 60} 秒）"
-    await _say(update, context, _question_text(q, head), _options_keyboard(q, f"st:e:{attempt}:{i}"))
+    await _say(update, context, question_text(showing, head, _HOW if showing.question.is_choice else ""),
+               _options_keyboard(showing, f"st:e:{attempt}:{i}"))
+
 
 
 def _check_option(q: Question | None, option: int) -> None:
     """A chosen option must be one of the question's buttons: callback data can be forged."""
-    if q is None or q.kind == "free" or not 0 <= option < len(q.options):
+    if q is None or not q.is_choice or not 0 <= option < len(q.options):
         raise StudyError("no such option")
 
 
@@ -221,11 +227,7 @@ async def _exam_answer(update: Update, context: CoachContext, attempt: int, i: i
         await _exam_question(update, context, attempt, nxt, [study.questions[q] for q in exam["questions"]])
         return
     result = study.exam_finish(uid, attempt)
-    text = f"📝 考试结束：{result.right}/{result.total}（{result.score:.0%}）" + ("，超时" if result.late else "")
-    text += "，及格 ✅" if result.passed else f"，没有及格（{study.path.exam.pass_mark:.0%} 及格）❌"
-    if result.wrong:
-        text += "\n答错的题已加入复习（/review）。"
-    await _say(update, context, text)
+    await _say(update, context, exam_result_text(result, study.path.exam.pass_mark))
     if result.passed:
         await _certify(update, context)
 
@@ -317,8 +319,9 @@ async def on_button(update: Update, context: CoachContext) -> None:
             option = parse_id(parts[3], upper=len(LETTERS))
             _check_option(q, option)
             await query.answer()
-            await _feedback(update, context, study.answer(uid, q.id, option,
-                                                          context="review" if kind == "r" else "quiz"), kind)
+            fb = await context.services.run(study.answer, uid, q.id, option, "review" if kind == "r" else "quiz",
+                                            user=uid)
+            await _feedback(update, context, fb, kind)
         elif kind == "r":
             await query.answer()
             await _ask(update, context, None, review=True)

