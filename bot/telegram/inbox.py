@@ -86,21 +86,29 @@ class JournaledApplication(Application):
         health: StoreHealth | None = getattr(self.update_queue, "health", None)
         journaled = store is not None and health is not None and isinstance(update, Update)
         if journaled:
-            self._journal_write(store.start_update, update.update_id)
+            kept = self._journal_write(store.start_update, update.update_id)
+            if not kept and health.failure is not None:
+                # It came while the store was down, so it is not in the journal: keeping it now is a real
+                # write, and the one that proves the store is back when nothing else would.
+                payload = json.dumps(update.to_dict(), ensure_ascii=False)
+                if self._journal_write(store.receive_update, update.update_id, payload):
+                    self._journal_write(store.start_update, update.update_id)
         await super().process_update(update)
         if journaled:
             self._journal_write(store.finish_update, update.update_id)
             await health.report(self.bot)
 
-    def _journal_write(self, write, update_id: int) -> None:
+    def _journal_write(self, write, *args) -> bool:
+        """True if the write changed a row (which proves the store takes writes)."""
         health: StoreHealth = self.update_queue.health
         try:
-            wrote = write(update_id)
+            wrote = write(*args)
         except StoreUnwritable as exc:
             health.failed(exc)
-            return
+            return False
         if wrote:  # an update not journaled (the store was down when it came) changes no row: proves nothing
             health.wrote()
+        return bool(wrote)
 
 
 def replayed(context, update: Update) -> bool:
