@@ -164,3 +164,45 @@ def test_terminal_takes_typed_words_free_text_and_lists_exam_mistakes(tmp_path):
     title = study.articles[wrong_q.article].title
     assert f"你的答案：{wrong_given}；正确答案：{wrong_q.options[wrong_q.answer]}（《{title}》）" in shown
     chat.store.close()
+
+
+def test_terminal_verdict_says_right_for_the_right_letter_and_wrong_for_another(tmp_path):
+    out = io.StringIO()
+    chat = TerminalChat(make_settings(tmp_path / "data"), None, out)
+
+    def said(line):
+        start = len(out.getvalue())
+        chat.handle(line)
+        return out.getvalue()[start:]
+
+    verdicts = []
+    for pick_right in (True, False):
+        shown = said("/quiz")
+        options = _options(shown)
+        q = next(q for q in chat.study.questions.values()
+                 if q.is_choice and q.prompt in shown and set(options.values()) == set(q.options))
+        right = next(k for k, v in options.items() if v == q.options[q.answer])
+        letter = right if pick_right else next(k for k in options if k != right)
+        verdicts.append((said(letter), right, q.options[q.answer]))
+    (good, _, _), (bad, right, answer) = verdicts
+    assert good.startswith("✅ 答对了！")
+    assert "❌" not in good
+    assert bad.startswith(f"❌ 正确答案是 {right}. {answer}")
+    assert "✅" not in bad
+    chat.store.close()
+
+
+def test_terminal_history_shows_when_each_role_play_was_played(tmp_path):
+    import re
+    import time
+    from datetime import datetime
+
+    stdin = io.StringIO("/roleplay late-delivery-complaint\n/go\n对不起，这次是我们的责任。\n/end\n/history\n/quit\n")
+    out = io.StringIO()
+    before = time.time()
+    run_terminal_chat(make_settings(tmp_path / "data"), None, stdin=stdin, stdout=out)
+    [line] = [x for x in out.getvalue().splitlines() if x.startswith("• ") and " late-delivery-complaint " in x]
+    stamp = re.match(r"• (\d\d-\d\d \d\d:\d\d) ", line)
+    assert stamp, line
+    played = datetime.strptime(f"{datetime.now().year}-{stamp.group(1)}", "%Y-%m-%d %H:%M")
+    assert abs(played.timestamp() - before) < 24 * 3600  # today, give or take the server's timezone
