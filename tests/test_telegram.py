@@ -93,6 +93,8 @@ async def test_menus_for_chinese_english_and_group_chats_are_set_at_start(runnin
     group = menus[("all_group_chats", None)]
     assert {"ask", "game", "endgame", "leaderboard"} <= set(group)
     assert "learn" not in group  # study is private
+    assert set(menus[("all_group_chats", "en")]) == set(group)
+    assert not re.search(r"[\u4e00-\u9fff]", "".join(menus[("all_group_chats", "en")].values()))
 
 
 async def test_answers_and_their_citation_titles_are_html_escaped(running):

@@ -16,6 +16,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application
 
+from bot.chat.i18n import DEFAULT_LANG, t
 from bot.coach.game import (
     DEFAULT_SCENE,
     TEAMS,
@@ -26,7 +27,6 @@ from bot.coach.game import (
     transcript_markdown,
 )
 from bot.telegram.context import ChatTarget, CoachContext, parse_id, send_html
-from bot.telegram.i18n import DEFAULT_LANG, t
 
 log = logging.getLogger(__name__)
 

@@ -16,13 +16,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
+from bot.chat.i18n import t
 from bot.coach.roleplay import Scorecard
 from bot.coach.scenario import LEVELS
 from bot.coach.service import MAX_TURN_CHARS, NoActiveSession, SessionActive, TurnTooLong, UnknownScenario
 from bot.coach.text import LEVEL_NAMES, OUTCOME_NAMES, brief_text, level_text, scorecard_text
 from bot.store.sqlite import StoredRolePlay
 from bot.telegram.context import ChatTarget, CoachContext, send_html, typing
-from bot.telegram.i18n import t
 from bot.telegram.inbox import replayed
 from bot.telegram.render import in_script
 
