@@ -187,7 +187,7 @@ class TerminalChat:
         self.say("/learn 下一页 · /quiz 考考我")
 
     def _show(self, showing, head: str) -> None:
-        from bot.coach.text import question_text
+        from bot.chat.study_views import question_text
 
         self.say(question_text(showing, head, "输入字母（如 B）或选项的内容。" if showing.question.is_choice else ""))
 
@@ -211,7 +211,7 @@ class TerminalChat:
     def typed_answer(self, text: str) -> bool:
         """The line answers the question on screen (a letter, an option's words or free text); False when no
         question waits or, in a quiz, the line is not one of the options (then it is a question)."""
-        from bot.coach.text import feedback_text
+        from bot.chat.study_views import feedback_text
 
         typed = self.study.typed(TERMINAL_USER, text)
         if typed is None:
@@ -255,7 +255,7 @@ class TerminalChat:
         self._show(showing, f"📝 考试 第 {i + 1}/{len(questions)} 题")
 
     def exam_answer(self, attempt: int, i: int, option: int) -> None:
-        from bot.coach.text import exam_result_text
+        from bot.chat.study_views import exam_result_text
 
         exam = self.store.exam(attempt)
         nxt = self.study.exam_answer(TERMINAL_USER, attempt, i, option)

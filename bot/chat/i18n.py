@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.chat.texts_study import STUDY
+
 LANGS = ("zh-CN", "zh-TW", "en")
 DEFAULT_LANG = "zh-CN"
 LANG_NAMES = {"zh-CN": "简体中文", "zh-TW": "繁體中文", "en": "English"}
@@ -197,6 +199,18 @@ _STRINGS: dict[str, dict[str, str]] = {
     "game_renew": {"zh-CN": "✅ 续约", "zh-TW": "✅ 續約", "en": "✅ Renew"},
     "game_not_renew": {"zh-CN": "❌ 不续约", "zh-TW": "❌ 不續約", "en": "❌ Do not renew"},
 }
+
+
+def _merge(*tables: dict[str, dict[str, str]]) -> None:
+    """Each feature keeps its texts in its own module; one lookup serves them all, and no key is defined twice."""
+    for table in tables:
+        twice = table.keys() & _STRINGS.keys()
+        if twice:
+            raise ValueError(f"text keys defined twice: {sorted(twice)}")
+        _STRINGS.update(table)
+
+
+_merge(STUDY)
 
 COMMANDS = {
     "zh-CN": [("start", "开始"), ("roleplay", "角色扮演练习"), ("hint", "练习中要提示"), ("end", "结束练习并打分"),
