@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.chat.texts_game import GAME
 from bot.chat.texts_study import STUDY
 
 LANGS = ("zh-CN", "zh-TW", "en")
@@ -210,7 +211,7 @@ def _merge(*tables: dict[str, dict[str, str]]) -> None:
         _STRINGS.update(table)
 
 
-_merge(STUDY)
+_merge(STUDY, GAME)
 
 COMMANDS = {
     "zh-CN": [("start", "开始"), ("roleplay", "角色扮演练习"), ("hint", "练习中要提示"), ("end", "结束练习并打分"),
