@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.chat.texts_game import GAME
 from bot.chat.texts_study import STUDY
+from bot.chat.texts_trainer import TRAINER
 
 LANGS = ("zh-CN", "zh-TW", "en")
 DEFAULT_LANG = "zh-CN"
@@ -211,7 +212,7 @@ def _merge(*tables: dict[str, dict[str, str]]) -> None:
         _STRINGS.update(table)
 
 
-_merge(STUDY, GAME)
+_merge(STUDY, GAME, TRAINER)
 
 COMMANDS = {
     "zh-CN": [("start", "开始"), ("roleplay", "角色扮演练习"), ("hint", "练习中要提示"), ("end", "结束练习并打分"),

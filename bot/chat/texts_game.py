@@ -155,7 +155,7 @@ GAME: dict[str, dict[str, str]] = {
     },
     "game_joined_unreachable": {
         "zh-CN": "\n请先点“先私聊我”按钮并发 /start，角色说明会私聊发给你。",
-        "zh-TW": "\n請先點“先私訊我”按鈕並發 /start，角色說明會私訊發給你。",
+        "zh-TW": "\n請先點「先私訊我」按鈕並發 /start，角色說明會私訊發給你。",
         "en": "\nTap “Message me first” and send /start, so that I can send you your brief.",
     },
     "game_begin": {
