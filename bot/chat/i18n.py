@@ -63,6 +63,14 @@ _STRINGS: dict[str, dict[str, str]] = {
         "en": "⚠️ The server cannot save anything right now, so what you just did was not recorded. "
               "The admins have been told; please try again later.",
     },
+    "store_down_admin": {
+        "zh-CN": "⚠️ 存储写不进去了：{failure}。用户的操作没有保存；请腾出磁盘空间或恢复写权限，不需要重启。",
+        "zh-TW": "⚠️ 儲存寫不進去了：{failure}。使用者的操作沒有儲存；請騰出磁碟空間或恢復寫入權限，不需要重新啟動。",
+        "en": "⚠️ The store takes no writes: {failure}. What users do is not being saved; free disk space or restore "
+              "write permission, no restart needed.",
+    },
+    "store_back_admin": {"zh-CN": "✅ 存储恢复了，又能保存数据了。", "zh-TW": "✅ 儲存恢復了，又能儲存資料了。",
+                         "en": "✅ The store is back and takes writes again."},
     "not_done_failed": {
         "zh-CN": "⚠️ 你发的消息{what}处理了 {n} 次都没能完成，已经放弃。请换个说法再发，或者告诉管理员。",
         "zh-TW": "⚠️ 你發的訊息{what}處理了 {n} 次都沒能完成，已經放棄。請換個說法再發，或者告訴管理員。",
@@ -252,6 +260,16 @@ def t(key: str, lang: str, **kwargs) -> str:
     table = _STRINGS[key]
     text = table.get(lang) or table[DEFAULT_LANG]
     return text.format(**kwargs) if kwargs else text
+
+
+def level_name(level: str, lang: str) -> str:
+    """A role-play level (easy, normal, hard) as the reader says it; an unknown one as stored."""
+    return t(f"level_{level}", lang) if f"level_{level}" in _STRINGS else level
+
+
+def outcome_name(outcome: str | None, lang: str) -> str:
+    """How a role-play ended (won, lost, out_of_turns, ended) as the reader says it."""
+    return t(f"outcome_{outcome}", lang) if f"outcome_{outcome}" in _STRINGS else str(outcome)
 
 
 def guess_lang(language_code: str | None) -> str:

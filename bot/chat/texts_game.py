@@ -253,6 +253,11 @@ GAME: dict[str, dict[str, str]] = {
         "zh-TW": "遊戲結束。場景檔案已下線，無法復盤。",
         "en": "The game is over. Its scene file is no longer available, so there is no debrief.",
     },
+    "game_brief_later": {
+        "zh-CN": "好的，游戏开始时我会把你的角色说明发到这里。",
+        "zh-TW": "好的，遊戲開始時我會把你的角色說明發到這裡。",
+        "en": "OK: when the game starts, I will send your role brief here.",
+    },
     "game_transcript": {
         "zh-CN": "完整记录：《{title}》",
         "zh-TW": "完整記錄：《{title}》",

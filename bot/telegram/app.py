@@ -64,7 +64,7 @@ async def start(update: Update, context: CoachContext) -> None:
     if context.args and context.args[0] == "game":  # deep link from a game lobby: hand over the brief
         if await game.deliver_pending_briefs(update, context):
             return
-        await update.effective_message.reply_text("好的，游戏开始时我会把你的角色说明发到这里。")
+        await update.effective_message.reply_text(t("game_brief_later", lang))
         return
     await update.effective_message.reply_text(t("welcome", lang), reply_markup=_lang_keyboard())
 

@@ -15,7 +15,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import Forbidden
 from telegram.ext import Application
 
-from bot.chat.i18n import DEFAULT_LANG, t
+from bot.chat.i18n import DEFAULT_LANG, level_name, outcome_name, t
 from bot.coach.scenario import LEVELS
 from bot.telegram import render
 from bot.telegram.context import CoachContext, send_html
@@ -29,14 +29,6 @@ DAY = 86400.0
 async def _trainer_in_group(update: Update, context: CoachContext) -> bool:
     lang = context.lang(update)
     return await trainer_in_group(update, context, private=t("tr_cmd_in_group", lang), refused=t("tr_trainer_only", lang))
-
-
-def _level(level: str, lang: str) -> str:
-    return t(f"level_{level}", lang) if level in LEVELS else level
-
-
-def _outcome(outcome: str | None, lang: str) -> str:
-    return t(f"outcome_{outcome}", lang) if outcome in ("won", "lost", "out_of_turns", "ended") else str(outcome)
 
 
 def _user_lang(context: CoachContext, uid: int) -> str:
@@ -93,14 +85,14 @@ async def assign_command(update: Update, context: CoachContext) -> None:
         keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("tr_btn_brief", their),
                                                                callback_data=f"rp:d:{scenario.id}:{level}")]])
         try:
-            await context.bot.send_message(uid, t("tr_invite", their, title=scenario.title, level=_level(level, their),
+            await context.bot.send_message(uid, t("tr_invite", their, title=scenario.title, level=level_name(level, their),
                                                   due=context.when(due), summary=scenario.summary), reply_markup=keyboard)
             invited.append(name)
         except Forbidden:
             unreachable.append(name)
         _schedule_reminder(context.application, assignment_id, due)
     sep = t("list_sep", lang)
-    text = t("tr_assigned", lang, title=scenario.title, level=_level(level, lang), due=context.when(due),
+    text = t("tr_assigned", lang, title=scenario.title, level=level_name(level, lang), due=context.when(due),
              names=sep.join(n for _, n in targets))
     if unreachable:
         text += t("tr_unreachable", lang, names=sep.join(unreachable))
@@ -173,7 +165,7 @@ async def team_command(update: Update, context: CoachContext) -> None:
         last = sessions[0]
         cert = t("tr_certified_mark", lang) if context.services.store.certified(uid) else ""
         lines.append(t("tr_member_line", lang, name=name, cert=cert, count=len(sessions), scores=scores,
-                       when=context.when(last.updated), total=last.total, outcome=_outcome(last.outcome, lang)))
+                       when=context.when(last.updated), total=last.total, outcome=outcome_name(last.outcome, lang)))
     idle = [name for uid, name in members if not results[uid]]
     if weak:
         lines += ["", t("tr_weakest", lang)] + [t("tr_weak_line", lang, title=title, n=n) for title, n in weak.most_common(5)]
@@ -189,7 +181,7 @@ async def team_command(update: Update, context: CoachContext) -> None:
                 state = t("tr_overdue", lang) if a["due"] < time.time() else t("tr_due", lang, when=context.when(a["due"]))
             title = scenarios[a["scenario"]].title if a["scenario"] in scenarios else a["scenario"]
             lines.append(t("tr_assignment_line", lang, name=names.get(a["user_id"], a["user_id"]), title=title,
-                           level=_level(a["difficulty"], lang) if a["difficulty"] else "", state=state))
+                           level=level_name(a["difficulty"], lang) if a["difficulty"] else "", state=state))
     if in_group:
         await send_html(update.effective_message, html.escape("\n".join(lines)), None)
         return
