@@ -10,12 +10,10 @@ from bot.telegram.app import build_application
 from bot.telegram.fakeapi import FakeBotAPI, button, inline, message
 from bot.telegram.render import split_message
 
-from .conftest import make_settings
-
 
 @pytest.fixture
-def bot_settings(tmp_path):
-    return make_settings(tmp_path / "data", telegram_token="123:ABC", admin_ids=[1], trainer_ids=[2])
+def bot_settings(face_settings):
+    return face_settings(telegram_token="123:ABC", admin_ids=[1], trainer_ids=[2])
 
 
 class Running:

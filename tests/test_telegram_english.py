@@ -10,7 +10,6 @@ import pytest
 from bot.chat.i18n import LANG_NAMES
 from bot.telegram.fakeapi import button, message
 
-from .conftest import make_settings
 from .test_telegram_game import GameRunning
 
 REP, REP2, TRAINER, ADMIN, GROUP = 42, 43, 2, 1, -100
@@ -21,8 +20,8 @@ PUNCTUATION = "".join(chr(c) for c in [*range(0x3000, 0x3040), *range(0xFF01, 0x
 
 
 @pytest.fixture
-async def running(tmp_path):
-    settings = make_settings(tmp_path / "data", telegram_token="123:ABC", admin_ids=[ADMIN], trainer_ids=[TRAINER])
+async def running(face_settings):
+    settings = face_settings(telegram_token="123:ABC", admin_ids=[ADMIN], trainer_ids=[TRAINER])
     r = await GameRunning(settings).start()
     yield r
     await r.stop()

@@ -4,15 +4,14 @@ import pytest
 
 from bot.telegram.fakeapi import button, message
 
-from .conftest import make_settings
 from .test_telegram_game import GameRunning
 
 UID = 42
 
 
 @pytest.fixture
-async def running(tmp_path):
-    r = await GameRunning(make_settings(tmp_path / "data", telegram_token="123:ABC")).start()
+async def running(face_settings):
+    r = await GameRunning(face_settings(telegram_token="123:ABC")).start()
     yield r
     await r.stop()
 
