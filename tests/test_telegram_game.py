@@ -5,6 +5,7 @@ import asyncio
 import time
 
 import pytest
+from telegram.ext import JobQueue
 
 from bot.telegram import game as game_module
 from bot.telegram.fakeapi import button, message
@@ -42,6 +43,15 @@ class FakeClock:
 async def running(face_settings, monkeypatch):
     clock = FakeClock(time.time())
     monkeypatch.setattr(game_module, "_now", clock)
+    run_once = JobQueue.run_once
+
+    def noting_due(queue, callback, when, *args, data=None, **kwargs):
+        """Each game job notes when, in the fake clock, it was scheduled to run."""
+        if callback is game_module._on_clock:
+            data = {**data, "due": clock.t + when}
+        return run_once(queue, callback, when, *args, data=data, **kwargs)
+
+    monkeypatch.setattr(JobQueue, "run_once", noting_due)
     settings = face_settings(telegram_token="123:ABC", trainer_ids=[TRAINER],
                              game_minutes=30, game_reminders=[10, 5], game_vote_minutes=5)
     r = await GameRunning(settings).start()
@@ -50,22 +60,12 @@ async def running(face_settings, monkeypatch):
     await r.stop()
 
 
-def _due(running, data) -> float:
-    """When a game job's event falls, in the game's time: what its job was scheduled for."""
-    state = running.services.games.get(data["game_id"]).state
-    if data["kind"] == "reminder":
-        return state["deadline"] - data["minutes"] * 60
-    if data["kind"] == "end":
-        return state["deadline"]
-    return state["ended"] + running.services.settings.game_vote_minutes * 60
-
-
 async def advance(running, seconds: float) -> None:
     """Move the fake clock on by `seconds`, running each game job that falls due on the way, in time order, as
     the job queue would (its real delays are minutes, so none runs by itself during a test)."""
     target = running.clock.t + seconds
     while True:
-        due = [(_due(running, j.data), j) for j in running.app.job_queue.jobs()
+        due = [(j.data["due"], j) for j in running.app.job_queue.jobs()
                if j.name and j.name.startswith(game_module.JOB_PREFIX) and not j.removed]
         due = [(at, j) for at, j in due if at <= target]
         if not due:
