@@ -7,10 +7,14 @@ import time
 from pathlib import Path
 from typing import TextIO
 
+from bot.chat.i18n import DEFAULT_LANG, t
 from bot.config import Settings
 from bot.kb.answer import MAX_QUESTION_CHARS
 
 log = logging.getLogger(__name__)
+
+LANG = DEFAULT_LANG
+"""The terminal speaks the default language; its own lines move to the catalogue with the shared flows (issue 15)."""
 
 TERMINAL_USER = 0
 """The terminal's one user: its role-plays and history live in the same store as the bot's."""
@@ -187,9 +191,10 @@ class TerminalChat:
         self.say("/learn 下一页 · /quiz 考考我")
 
     def _show(self, showing, head: str) -> None:
-        from bot.coach.text import question_text
+        from bot.chat.study_views import question_text
 
-        self.say(question_text(showing, head, "输入字母（如 B）或选项的内容。" if showing.question.is_choice else ""))
+        how = t("st_how_terminal", LANG) if showing.question.is_choice else ""
+        self.say(question_text(showing, head, how, LANG))
 
     def ask(self, *, review: bool) -> None:
         from bot.coach.self_study import StudyError
@@ -211,7 +216,7 @@ class TerminalChat:
     def typed_answer(self, text: str) -> bool:
         """The line answers the question on screen (a letter, an option's words or free text); False when no
         question waits or, in a quiz, the line is not one of the options (then it is a question)."""
-        from bot.coach.text import feedback_text
+        from bot.chat.study_views import feedback_text
 
         typed = self.study.typed(TERMINAL_USER, text)
         if typed is None:
@@ -229,15 +234,17 @@ class TerminalChat:
         if typed.answer is None:
             return False  # not one of the options: a question for the knowledge base; the quiz question still waits
         fb = self.study.answer(TERMINAL_USER, showing.question.id, typed.answer, context=showing.context)
-        self.say(feedback_text(fb))
+        self.say(feedback_text(fb, LANG))
         return True
 
     def progress(self) -> None:
         p = self.study.progress(TERMINAL_USER)
         for m in p.modules:
             acc = f"{100 * m.right / m.answered:.0f}%" if m.answered else "-"
-            self.say(f"{'✅' if m.done else '▫️'} {m.title}：课程 {m.read}/{m.lessons}，测验 {m.answered} 题，正确率 {acc}")
-        self.say(f"🔥 连续学习 {p.streak} 天 · 🔁 待复习 {p.due} 题" + (" · 🎓 已认证" if p.certified else ""))
+            self.say(t("st_progress_module", LANG, mark="✅" if m.done else "▫️", title=m.title, read=m.read,
+                       lessons=m.lessons, answered=m.answered, acc=acc))
+        self.say(t("st_progress_streak", LANG, streak=p.streak, due=p.due)
+                 + (t("st_progress_certified_mark", LANG) if p.certified else ""))
 
     def exam_start(self) -> None:
         from bot.coach.self_study import ExamLocked
@@ -252,10 +259,10 @@ class TerminalChat:
 
     def _exam_question(self, attempt: int, i: int, questions) -> None:
         showing = self.study.show(TERMINAL_USER, questions[i].id, "exam", attempt=attempt, index=i)
-        self._show(showing, f"📝 考试 第 {i + 1}/{len(questions)} 题")
+        self._show(showing, t("st_exam_head_plain", LANG, n=i + 1, total=len(questions)))
 
     def exam_answer(self, attempt: int, i: int, option: int) -> None:
-        from bot.coach.text import exam_result_text
+        from bot.chat.study_views import exam_result_text
 
         exam = self.store.exam(attempt)
         nxt = self.study.exam_answer(TERMINAL_USER, attempt, i, option)
@@ -264,7 +271,7 @@ class TerminalChat:
             self._exam_question(attempt, nxt, questions)
             return
         result = self.study.exam_finish(TERMINAL_USER, attempt)
-        self.say(exam_result_text(result, self.study.path.exam.pass_mark))
+        self.say(exam_result_text(result, self.study.path.exam.pass_mark, LANG))
         if result.passed and self.study.try_certify(TERMINAL_USER):
             self.say("🎓 恭喜！你已通过认证。")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,27 @@ def model_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def real_settings(model_data_dir: Path) -> Settings:
     return make_settings(model_data_dir, embedding_model="default")
+
+
+@pytest.fixture(scope="session")
+def bundled_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled knowledge base indexed once per run with the fake embedder (~5 s each time)."""
+    from bot.kb.service import open_retriever
+
+    settings = make_settings(tmp_path_factory.mktemp("bundled") / "data")
+    open_retriever(settings)
+    return settings.kb_dir
+
+
+@pytest.fixture
+def face_settings(tmp_path: Path, bundled_kb: Path):
+    """Settings for a face test: a fresh data dir that already holds a copy of the bundled index. Starting over
+    an index is what every restart of the bot does (``knowledge/`` is synced, nothing changed); what a face
+    test is about starts after that."""
+
+    def make(**overrides) -> Settings:
+        settings = make_settings(tmp_path / "data", **overrides)
+        shutil.copytree(bundled_kb, settings.kb_dir)
+        return settings
+
+    return make

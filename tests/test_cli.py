@@ -9,8 +9,6 @@ from typer.testing import CliRunner
 from bot.cli import app
 from bot.terminal import TERMINAL_USER, TerminalChat, run_terminal_chat
 
-from .conftest import make_settings
-
 
 @pytest.fixture
 def env(tmp_path, monkeypatch):
@@ -66,10 +64,10 @@ def test_search_on_a_missing_kb_explains_what_to_do(env):
     assert "salescoach ingest" in result.output
 
 
-def test_terminal_chat_answers_and_handles_junk(tmp_path):
+def test_terminal_chat_answers_and_handles_junk(face_settings):
     stdin = io.StringIO("/help\n客户一直催货怎么办？\n" + "长" * 1200 + "\n/foo\n/quit\n")
     stdout = io.StringIO()
-    run_terminal_chat(make_settings(tmp_path / "data"), None, stdin=stdin, stdout=stdout)
+    run_terminal_chat(face_settings(), None, stdin=stdin, stdout=stdout)
     out = stdout.getvalue()
     assert "直接输入问题" in out
     assert "来源：" in out
@@ -79,8 +77,8 @@ def test_terminal_chat_answers_and_handles_junk(tmp_path):
     assert out.rstrip().endswith("再见！")
 
 
-def test_terminal_roleplay_shows_rubric_plays_survives_restart_and_scores(tmp_path):
-    settings = make_settings(tmp_path / "data")
+def test_terminal_roleplay_shows_rubric_plays_survives_restart_and_scores(face_settings):
+    settings = face_settings()
     first = io.StringIO("/roleplay\n/roleplay late-delivery-complaint hard\n/go\n对不起，这次是我们的责任。\n/quit\n")
     out1 = io.StringIO()
     run_terminal_chat(settings, None, stdin=first, stdout=out1)
@@ -107,8 +105,8 @@ def test_terminal_roleplay_shows_rubric_plays_survives_restart_and_scores(tmp_pa
     assert "来源：" in text  # after the role-play, questions are answered again
 
 
-def test_terminal_self_study(tmp_path):
-    settings = make_settings(tmp_path / "data")
+def test_terminal_self_study(face_settings):
+    settings = face_settings()
     stdin = io.StringIO("/learn\n/quiz\nZ\nA\n/progress\n/exam\nA\n/quit\n")
     out = io.StringIO()
     run_terminal_chat(settings, None, stdin=stdin, stdout=out)
@@ -127,9 +125,9 @@ def _options(text):
     return {line[0]: line[3:] for line in text.splitlines() if len(line) > 3 and line[0] in "ABCD" and line[1:3] == ". "}
 
 
-def test_terminal_takes_typed_words_free_text_and_lists_exam_mistakes(tmp_path):
+def test_terminal_takes_typed_words_free_text_and_lists_exam_mistakes(face_settings):
     out = io.StringIO()
-    chat = TerminalChat(make_settings(tmp_path / "data"), None, out)
+    chat = TerminalChat(face_settings(), None, out)
     study = chat.study
 
     def said(line):
@@ -164,3 +162,45 @@ def test_terminal_takes_typed_words_free_text_and_lists_exam_mistakes(tmp_path):
     title = study.articles[wrong_q.article].title
     assert f"你的答案：{wrong_given}；正确答案：{wrong_q.options[wrong_q.answer]}（《{title}》）" in shown
     chat.store.close()
+
+
+def test_terminal_verdict_says_right_for_the_right_letter_and_wrong_for_another(face_settings):
+    out = io.StringIO()
+    chat = TerminalChat(face_settings(), None, out)
+
+    def said(line):
+        start = len(out.getvalue())
+        chat.handle(line)
+        return out.getvalue()[start:]
+
+    verdicts = []
+    for pick_right in (True, False):
+        shown = said("/quiz")
+        options = _options(shown)
+        q = next(q for q in chat.study.questions.values()
+                 if q.is_choice and q.prompt in shown and set(options.values()) == set(q.options))
+        right = next(k for k, v in options.items() if v == q.options[q.answer])
+        letter = right if pick_right else next(k for k in options if k != right)
+        verdicts.append((said(letter), right, q.options[q.answer]))
+    (good, _, _), (bad, right, answer) = verdicts
+    assert good.startswith("✅ 答对了！")
+    assert "❌" not in good
+    assert bad.startswith(f"❌ 正确答案是 {right}. {answer}")
+    assert "✅" not in bad
+    chat.store.close()
+
+
+def test_terminal_history_shows_when_each_role_play_was_played(face_settings):
+    import re
+    import time
+    from datetime import datetime
+
+    stdin = io.StringIO("/roleplay late-delivery-complaint\n/go\n对不起，这次是我们的责任。\n/end\n/history\n/quit\n")
+    out = io.StringIO()
+    before = time.time()
+    run_terminal_chat(face_settings(), None, stdin=stdin, stdout=out)
+    [line] = [x for x in out.getvalue().splitlines() if x.startswith("• ") and " late-delivery-complaint " in x]
+    stamp = re.match(r"• (\d\d-\d\d \d\d:\d\d) ", line)
+    assert stamp, line
+    played = datetime.strptime(f"{datetime.now().year}-{stamp.group(1)}", "%Y-%m-%d %H:%M")
+    assert abs(played.timestamp() - before) < 24 * 3600  # today, give or take the server's timezone

@@ -10,12 +10,10 @@ from bot.telegram.app import build_application
 from bot.telegram.fakeapi import FakeBotAPI, button, inline, message
 from bot.telegram.render import split_message
 
-from .conftest import make_settings
-
 
 @pytest.fixture
-def bot_settings(tmp_path):
-    return make_settings(tmp_path / "data", telegram_token="123:ABC", admin_ids=[1], trainer_ids=[2])
+def bot_settings(face_settings):
+    return face_settings(telegram_token="123:ABC", admin_ids=[1], trainer_ids=[2])
 
 
 class Running:
@@ -67,6 +65,51 @@ async def test_start_sets_command_menus_and_offers_languages(running):
     [sent] = running.api.sent()
     assert "销售教练" in sent["text"]
     assert [t for t, _ in _buttons(sent)] == ["简体中文", "繁體中文", "English"]
+
+
+def _menus(api) -> dict[tuple, dict[str, str]]:
+    """The command menus set, keyed by (scope type, language): {command: description}."""
+    menus = {}
+    for params in api.sent("setMyCommands"):
+        scope = params.get("scope")
+        scope = json.loads(scope) if isinstance(scope, str) else scope
+        commands = params["commands"]
+        commands = json.loads(commands) if isinstance(commands, str) else commands
+        key = ((scope or {}).get("type", "default"), params.get("language_code"))
+        menus[key] = {c["command"]: c["description"] for c in commands}
+    return menus
+
+
+async def test_menus_for_chinese_english_and_group_chats_are_set_at_start(running):
+    """What a user sees behind the "/" button: the default menu, the English one, the group one."""
+    menus = _menus(running.api)
+    assert menus[("default", None)]["roleplay"] == "角色扮演练习"
+    english = menus[("default", "en")]
+    assert english["roleplay"] == "Role-play practice"
+    assert set(english) == set(menus[("default", None)])  # the same commands, in English
+    assert not re.search(r"[\u4e00-\u9fff]", "".join(english.values()))
+    group = menus[("all_group_chats", None)]
+    assert {"ask", "game", "endgame", "leaderboard"} <= set(group)
+    assert "learn" not in group  # study is private
+    assert set(menus[("all_group_chats", "en")]) == set(group)
+    assert not re.search(r"[\u4e00-\u9fff]", "".join(menus[("all_group_chats", "en")].values()))
+
+
+async def test_answers_and_their_citation_titles_are_html_escaped(running):
+    """A document with "<", ">" and "&" in its title and text: the user sees them as written, never as markup
+    (unescaped, Telegram rejects the message or shows a wrong one)."""
+    from bot.telegram.fakeapi import document
+
+    body = "R&D <新品> 报价规范\n\n给大客户报新品价格时，报价单有效期为十五天，单价 < 成本价 & 运费另计的报价一律不发。".encode()
+    await running.send(document(running.bot, running.api, "quote.txt", body, uid=1))
+    running.api.clear()
+    await running.send(message(running.bot, "报价单有效期多久？", uid=1))
+    [sent] = running.api.sent()
+    answer, sources = sent["text"].split("<b>来源</b>")
+    assert "单价 &lt; 成本价 &amp; 运费另计" in answer
+    assert "[1] 《R&amp;D &lt;新品&gt; 报价规范》" in sources
+    tags = re.findall(r"</?([a-z]+)[^>]*>", sent["text"])
+    assert set(tags) <= {"b", "i"}  # only the markup we meant
 
 
 async def test_private_question_gets_a_cited_answer_with_buttons(running):
@@ -181,6 +224,16 @@ def test_long_messages_split_on_sentence_boundaries_under_the_limit():
     assert all(len(p) <= 4096 for p in parts)
     assert all(p.endswith("。") for p in parts[:-1])
     assert "".join(parts).replace("\n", "") == text.replace("\n", "")
+
+
+@pytest.mark.parametrize("unit", ["<b>大客户</b>&amp;", "客户&lt;价值&gt;<i>斜</i>", "一段很长的文字<b>粗</b>"])
+def test_a_long_run_without_sentence_ends_is_never_cut_inside_a_tag_or_entity(unit):
+    text = unit * (3 * 4096 // len(unit))
+    parts = split_message(text)
+    assert len(parts) > 2
+    assert all(len(p) <= 4096 for p in parts)
+    assert "".join(parts) == text
+    assert all(re.search(r"<[^>]*$|&[#\w]*$", p) is None for p in parts)  # no part ends in a cut tag or entity
 
 
 async def test_admin_ingests_a_document_with_progress_and_can_ask_about_it(running):

@@ -1,13 +1,15 @@
-"""The key-account game in a group through the fake Bot API: a trainer, four players, a real clock."""
+"""The key-account game in a group through the fake Bot API: a trainer, four players, a fake clock that the test
+moves (the production job queue schedules the reminders and the end; the test runs them when their time comes)."""
 
 import asyncio
 import time
 
 import pytest
+from telegram.ext import JobQueue
 
+from bot.telegram import game as game_module
 from bot.telegram.fakeapi import button, message
 
-from .conftest import make_settings
 from .test_telegram import Running
 
 GROUP = -100
@@ -27,13 +29,52 @@ class GameRunning(Running):
         await super().stop()
 
 
+class FakeClock:
+    """The game's time, moved by the test."""
+
+    def __init__(self, start: float) -> None:
+        self.t = start
+
+    def __call__(self) -> float:
+        return self.t
+
+
 @pytest.fixture
-async def running(tmp_path):
-    settings = make_settings(tmp_path / "data", telegram_token="123:ABC", trainer_ids=[TRAINER],
-                             game_minutes=0.15, game_reminders=[0.1, 0.05], game_vote_minutes=0.2)
+async def running(face_settings, monkeypatch):
+    clock = FakeClock(time.time())
+    monkeypatch.setattr(game_module, "_now", clock)
+    run_once = JobQueue.run_once
+
+    def noting_due(queue, callback, when, *args, data=None, **kwargs):
+        """Each game job notes when, in the fake clock, it was scheduled to run."""
+        if callback is game_module._on_clock:
+            data = {**data, "due": clock.t + when}
+        return run_once(queue, callback, when, *args, data=data, **kwargs)
+
+    monkeypatch.setattr(JobQueue, "run_once", noting_due)
+    settings = face_settings(telegram_token="123:ABC", trainer_ids=[TRAINER],
+                             game_minutes=30, game_reminders=[10, 5], game_vote_minutes=5)
     r = await GameRunning(settings).start()
+    r.clock = clock
     yield r
     await r.stop()
+
+
+async def advance(running, seconds: float) -> None:
+    """Move the fake clock on by `seconds`, running each game job that falls due on the way, in time order, as
+    the job queue would (its real delays are minutes, so none runs by itself during a test)."""
+    target = running.clock.t + seconds
+    while True:
+        due = [(j.data["due"], j) for j in running.app.job_queue.jobs()
+               if j.name and j.name.startswith(game_module.JOB_PREFIX) and not j.removed]
+        due = [(at, j) for at, j in due if at <= target]
+        if not due:
+            break
+        at, job = min(due, key=lambda x: x[0])
+        running.clock.t = max(running.clock.t, at)
+        job.schedule_removal()
+        await job.run(running.app)
+    running.clock.t = target
 
 
 def group(bot, text, uid):
@@ -108,9 +149,15 @@ async def test_key_account_game_end_to_end(running):
     await running.send(group(bot, "/resume", TRAINER))
     assert to(api, GROUP)[-1].startswith("▶ 继续！")
 
+    await advance(running, 20 * 60 + 1)  # 30 minutes: the first reminder at 10 minutes left
+    assert to(api, GROUP)[-1] == "⏰ 还剩 10 分钟。"
     await running.restart()  # mid-game: the clock is rebuilt from the stored deadline
     api = running.api  # same fake API object, kept across the restart
-    await wait_for(lambda: any(t.startswith("⏱ 时间到") for t in to(api, GROUP)))
+    await advance(running, 5 * 60)
+    assert to(api, GROUP)[-1] == "⏰ 还剩 5 分钟。"
+    assert not any(t.startswith("⏱ 时间到") for t in to(api, GROUP))
+    await advance(running, 5 * 60)
+    assert any(t.startswith("⏱ 时间到") for t in to(api, GROUP))
     reminders = [t for t in to(api, GROUP) if t.startswith("⏰")]
     assert len(reminders) == 2  # each reminder once, even across the restart
 

@@ -11,16 +11,14 @@ import pytest
 
 from bot.telegram.fakeapi import button, message
 
-from .conftest import make_settings
 from .test_telegram import Running
 
 ADMIN = 1
 
 
 @pytest.fixture
-async def running(tmp_path):
-    r = await Running(make_settings(tmp_path / "data", telegram_token="123:ABC", admin_ids=[ADMIN],
-                                    trainer_ids=[2])).start()
+async def running(face_settings):
+    r = await Running(face_settings(telegram_token="123:ABC", admin_ids=[ADMIN], trainer_ids=[2])).start()
     yield r
     await r.stop()
 
@@ -104,11 +102,10 @@ async def test_an_update_cut_off_three_times_is_dropped_and_its_sender_told_whic
 
 # --------------------------------------------------------------------------- game buttons in context
 @pytest.fixture
-async def game(tmp_path):
+async def game(face_settings):
     from .test_telegram_game import GameRunning
 
-    settings = make_settings(tmp_path / "data", telegram_token="123:ABC", trainer_ids=[TRAINER],
-                             game_minutes=5, game_vote_minutes=5)
+    settings = face_settings(telegram_token="123:ABC", trainer_ids=[TRAINER], game_minutes=5, game_vote_minutes=5)
     r = await GameRunning(settings).start()
     for uid in (A1, B1, OUTSIDER, TRAINER):
         await r.send(message(r.bot, "/start", uid=uid))

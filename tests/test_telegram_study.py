@@ -4,15 +4,14 @@ import pytest
 
 from bot.telegram.fakeapi import button, message
 
-from .conftest import make_settings
 from .test_telegram_game import GameRunning
 
 UID = 42
 
 
 @pytest.fixture
-async def running(tmp_path):
-    r = await GameRunning(make_settings(tmp_path / "data", telegram_token="123:ABC")).start()
+async def running(face_settings):
+    r = await GameRunning(face_settings(telegram_token="123:ABC")).start()
     yield r
     await r.stop()
 
@@ -191,3 +190,19 @@ async def test_exam_answered_by_typing_lists_wrong_answers_with_the_right_ones(r
         assert f"你的答案：{given}；正确答案：{q.options[q.answer]}（《{study.articles[q.article].title}》）" in result
     exam = running.services.store.exams(UID)[-1]
     assert len({study.questions[x].article for x in exam["questions"]}) == n  # one question per article
+
+
+async def test_a_free_text_question_from_quiz_waits_for_the_typed_answer(running, monkeypatch):
+    """/quiz shows a question that wants words, not a letter: the next text is graded as its answer, not
+    answered from the knowledge base."""
+    api, study = running.api, running.services.study
+    free = study.questions["bank:free-kotler"]
+    monkeypatch.setattr(study, "quiz", lambda uid, module=None: free)
+    await running.send(message(running.bot, "/quiz"))
+    shown = api.texts()[-1]
+    assert shown.startswith("📝 小测验")
+    assert free.prompt in shown
+    await running.send(message(running.bot, "基本型、被动型、负责型、能动型、伙伴型"))
+    verdict = api.texts()[-1]
+    assert verdict.startswith("✅ 答对了！")
+    assert "来源" not in verdict

@@ -9,15 +9,14 @@ import pytest
 
 from bot.telegram.fakeapi import button, message
 
-from .conftest import make_settings
 from .test_telegram_game import GROUP, TRAINER, GameRunning, group, to, wait_for
 
 REP1, REP2, REP3 = 21, 22, 23
 
 
 @pytest.fixture
-async def running(tmp_path):
-    settings = make_settings(tmp_path / "data", telegram_token="123:ABC", trainer_ids=[TRAINER])
+async def running(face_settings):
+    settings = face_settings(telegram_token="123:ABC", trainer_ids=[TRAINER])
     r = await GameRunning(settings).start()
     yield r
     await r.stop()

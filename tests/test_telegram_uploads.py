@@ -14,13 +14,12 @@ from bot.kb.extract import ReadLimits
 from bot.telegram.fakeapi import document, message
 
 from .bombs import alias_bomb_markdown, docx_with_paragraphs
-from .conftest import make_settings
 from .test_telegram import Running
 
 
 @pytest.fixture
-def bot_settings(tmp_path):
-    return make_settings(tmp_path / "data", telegram_token="123:ABC", admin_ids=[1], trainer_ids=[2])
+def bot_settings(face_settings):
+    return face_settings(telegram_token="123:ABC", admin_ids=[1], trainer_ids=[2])
 
 
 @pytest.fixture

@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bot.coach.roleplay import Scorecard
 from bot.coach.scenario import Scenario
-
-if TYPE_CHECKING:
-    from bot.coach.self_study import Feedback, Showing
-    from bot.coach.study import ExamResult
 
 LEVEL_NAMES = {"easy": "简单", "normal": "普通", "hard": "困难"}
 STATUS_MARK = {"met": "✅ 达成", "partly": "🟡 部分", "missed": "❌ 未达成"}
@@ -72,46 +66,3 @@ def scorecard_text(card: Scorecard) -> str:
 
 def transcript_text(transcript: list[dict], customer: str) -> str:
     return "\n".join(f"{'你' if t['role'] == 'rep' else customer}：{t['text']}" for t in transcript)
-
-
-# ----------------------------------------------------------------------------- self-study
-GRADE_HEADS = {"right": "✅ 答对了！", "partly": "🟡 部分正确。", "wrong": "❌ 还不对。"}
-
-
-def question_text(showing: Showing, head: str, how: str = "") -> str:
-    """A question as shown: the stem, then the options in this showing's order, then how to answer."""
-    from bot.coach.study import LETTERS
-
-    q = showing.question
-    lines = [head, "", q.prompt]
-    if q.is_choice:
-        lines += [""] + [f"{LETTERS[i]}. {o}" for i, o in enumerate(showing.options)]
-    lines += ["", how or ("回复字母（如 B）或选项的内容。" if q.is_choice else "✍️ 直接打字回答。")]
-    return "\n".join(lines)
-
-
-def feedback_text(fb: Feedback) -> str:
-    """After an answer: the verdict (free text: with what was said and what is missing), why, and the article."""
-    q = fb.question
-    if not q.is_choice:
-        head = GRADE_HEADS[fb.grade] + (f"\n{fb.reason}" if fb.reason else "")
-    elif fb.correct:
-        head = GRADE_HEADS["right"]
-    else:
-        head = f"❌ 正确答案是 {fb.right_letter}. {fb.right_answer}"
-    return f"{head}\n\n{q.explanation}\n\n依据：《{fb.article_title}》"
-
-
-def exam_result_text(result: ExamResult, pass_mark: float) -> str:
-    """The score, then every wrong answer with the right one and the article to read."""
-    text = f"📝 考试结束：{result.right}/{result.total}（{result.score:.0%}）" + ("，超时" if result.late else "")
-    text += "，及格 ✅" if result.passed else f"，没有及格（{pass_mark:.0%} 及格）❌"
-    if result.mistakes:
-        text += "\n\n答错的题："
-        for n, m in enumerate(result.mistakes, 1):
-            stem = " ".join(m.question.prompt.split())
-            stem = stem if len(stem) <= 60 else stem[:59] + "…"
-            given = f"你的答案：{m.given}" if m.given is not None else "没有作答"
-            text += f"\n{n}. {stem}\n   {given}；正确答案：{m.right}（《{m.article_title}》）"
-        text += "\n\n答错的题已加入复习（/review）。"
-    return text

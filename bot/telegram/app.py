@@ -35,6 +35,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot.chat.i18n import COMMANDS, GROUP_COMMANDS, LANG_NAMES, LANGS, guess_lang, t
 from bot.config import Settings, StartupError, mask_secret
 from bot.kb.answer import MAX_QUESTION_CHARS, Answer
 from bot.services import Services
@@ -42,7 +43,6 @@ from bot.store import StoreUnwritable
 from bot.telegram import game, render, roleplay, study, trainer
 from bot.telegram.context import CoachContext, parse_id, send_html, typing
 from bot.telegram.health import StoreHealth
-from bot.telegram.i18n import COMMANDS, GROUP_COMMANDS, LANG_NAMES, LANGS, guess_lang, t
 from bot.telegram.inbox import JournaledApplication, JournalingQueue, replay_unfinished
 from bot.telegram.retry import RetryingRequest
 
@@ -64,7 +64,7 @@ async def start(update: Update, context: CoachContext) -> None:
     if context.args and context.args[0] == "game":  # deep link from a game lobby: hand over the brief
         if await game.deliver_pending_briefs(update, context):
             return
-        await update.effective_message.reply_text("好的，游戏开始时我会把你的角色说明发到这里。")
+        await update.effective_message.reply_text(t("game_brief_later", lang))
         return
     await update.effective_message.reply_text(t("welcome", lang), reply_markup=_lang_keyboard())
 
@@ -464,7 +464,9 @@ async def _post_init(app: Application) -> None:
     clocks of running games and the reminders of open assignments, rebuilt from the store."""
     await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS["zh-CN"]])
     await app.bot.set_my_commands([BotCommand(c, d) for c, d in COMMANDS["en"]], language_code="en")
-    await app.bot.set_my_commands([BotCommand(c, d) for c, d in GROUP_COMMANDS], scope=BotCommandScopeAllGroupChats())
+    for lang in (None, "en"):  # groups: zh-CN by default, English for English clients
+        await app.bot.set_my_commands([BotCommand(c, d) for c, d in GROUP_COMMANDS[lang or "zh-CN"]],
+                                      scope=BotCommandScopeAllGroupChats(), language_code=lang)
     game.restore(app)
     trainer.restore(app)
     study.restore(app)

@@ -11,11 +11,11 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.ext import CallbackContext, ExtBot
 
+from bot.chat.i18n import guess_lang
 from bot.services import Services
 from bot.store import StoreUnwritable
 from bot.telegram import render
 from bot.telegram.health import StoreHealth
-from bot.telegram.i18n import guess_lang
 
 
 class CoachContext(CallbackContext[ExtBot, dict, dict, dict]):

@@ -16,6 +16,7 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application
 
+from bot.chat.i18n import DEFAULT_LANG, t
 from bot.coach.game import (
     DEFAULT_SCENE,
     TEAMS,
@@ -26,11 +27,9 @@ from bot.coach.game import (
     transcript_markdown,
 )
 from bot.telegram.context import ChatTarget, CoachContext, parse_id, send_html
-from bot.telegram.i18n import DEFAULT_LANG, t
 
 log = logging.getLogger(__name__)
 
-TEAM_LABEL = {"A": "A 组（供应商）", "B": "B 组（大客户）"}
 JOB_PREFIX = "game:"
 
 
@@ -60,56 +59,64 @@ def _name(user) -> str:
     return user.full_name or user.username or str(user.id)
 
 
+def _group_lang(game: KeyAccountGame) -> str:
+    """What the bot says to the whole group is in the language of the trainer who opened the game."""
+    return game.state.get("lang", DEFAULT_LANG)
+
+
+def _team(team: str, lang: str) -> str:
+    return t(f"game_team_{team}", lang)
+
+
 # --------------------------------------------------------------------------- lobby
 async def game_command(update: Update, context: CoachContext) -> None:
     """/game [scene]: a trainer opens a lobby in the group."""
-    message, chat = update.effective_message, update.effective_chat
+    message, chat, lang = update.effective_message, update.effective_chat, context.lang(update)
     if chat.type == ChatType.PRIVATE:
-        await message.reply_text("大客户维护游戏在团队群里进行：把我拉进群，由培训师在群里发 /game。")
+        await message.reply_text(t("game_private_only", lang))
         return
     if not await is_trainer(update, context):
-        await message.reply_text("只有培训师（或群管理员）可以开游戏。")
+        await message.reply_text(t("game_trainer_only", lang))
         return
     book = context.services.games
     scenes = book.scenes()
     scene_id = (context.args or [DEFAULT_SCENE])[0]
     if scene_id not in scenes:
         listing = "\n".join(f"• {s.id}：{s.title}" for s in scenes.values())
-        await message.reply_text(f"没有这个场景：{scene_id}。可选：\n{listing}\n用法：/game 场景id")
+        await message.reply_text(t("game_no_scene", lang, scene=scene_id, listing=listing))
         return
     try:
         game_id, game = book.create(chat.id, update.effective_user.id, scene_id)
     except GameError:
-        await message.reply_text("这个群里已经有一局游戏还没结束。培训师可以 /endgame 结束它。")
+        await message.reply_text(t("game_already", lang))
         return
+    game = _update(context, game_id, lambda g: g.state.update(lang=lang))
     sent = await message.reply_text(_lobby_text(game, scenes[scene_id]), reply_markup=_lobby_keyboard(context, game_id, game))
     _update(context, game_id, lambda g: g.state.update(lobby_message=sent.message_id))
 
 
 def _lobby_text(game: KeyAccountGame, scene) -> str:
-    size = game.state["team_size"]
-    lines = [f"🎲 大客户维护游戏 ·《{scene.title}》", scene.summary, "",
-             f"A 组扮演供应商，B 组扮演大客户；每组最多 {size} 人，{game.state['minutes']:g} 分钟，结束后 B 组投票、复盘。",
-             "角色说明会私聊发给每位玩家。", ""]
+    size, lang = game.state["team_size"], _group_lang(game)
+    lines = [t("game_lobby_title", lang, title=scene.title), scene.summary, "",
+             t("game_lobby_rules", lang, size=size, minutes=game.state["minutes"]), t("game_lobby_briefs", lang), ""]
     for team in TEAMS:
-        names = "、".join(game.name(u) for u in game.members(team)) or "（暂无）"
-        lines.append(f"{TEAM_LABEL[team]} {len(game.members(team))}/{size}：{names}")
+        names = t("list_sep", lang).join(game.name(u) for u in game.members(team)) or t("game_nobody", lang)
+        lines.append(t("game_team_line", lang, team=_team(team, lang), n=len(game.members(team)), size=size, names=names))
     return "\n".join(lines)
 
 
 def _lobby_keyboard(context: CoachContext, game_id: int, game: KeyAccountGame) -> InlineKeyboardMarkup:
-    size = game.state["team_size"]
-    rows = [[InlineKeyboardButton(f"加入 {TEAM_LABEL[t]} {len(game.members(t))}/{size}",
-                                  callback_data=f"g:{game_id}:join:{t}") for t in TEAMS],
-            [InlineKeyboardButton("退出", callback_data=f"g:{game_id}:leave"),
-             InlineKeyboardButton("▶ 开始（培训师）", callback_data=f"g:{game_id}:start")],
-            [InlineKeyboardButton("📩 先私聊我，领取角色说明", url=f"https://t.me/{context.bot.username}?start=game")]]
+    size, lang = game.state["team_size"], _group_lang(game)
+    rows = [[InlineKeyboardButton(t("game_btn_join", lang, team=_team(x, lang), n=len(game.members(x)), size=size),
+                                  callback_data=f"g:{game_id}:join:{x}") for x in TEAMS],
+            [InlineKeyboardButton(t("game_btn_leave", lang), callback_data=f"g:{game_id}:leave"),
+             InlineKeyboardButton(t("game_btn_start", lang), callback_data=f"g:{game_id}:start")],
+            [InlineKeyboardButton(t("game_btn_brief", lang), url=f"https://t.me/{context.bot.username}?start=game")]]
     return InlineKeyboardMarkup(rows)
 
 
 # --------------------------------------------------------------------------- buttons
-STALE = "这个按钮已失效。"
-VOTE_ERRORS = {"not-team-b": "只有 B 组（大客户）投票。", "not-voting": "投票已经结束。"}
+VOTE_ERRORS = {"not-team-b": "game_vote_not_b", "not-voting": "game_vote_closed"}
 
 
 async def on_button(update: Update, context: CoachContext) -> None:
@@ -119,77 +126,76 @@ async def on_button(update: Update, context: CoachContext) -> None:
     carries it, so a forged `g:1:join:B` from another chat cannot join, read team B's brief or vote."""
     query = update.callback_query
     parts = (query.data or "").split(":")
-    book = context.services.games
+    book, lang = context.services.games, context.lang(update)
     try:
         game_id = parse_id(parts[1])
         action = parts[2]
     except (IndexError, ValueError):
-        await query.answer(STALE, show_alert=True)
+        await query.answer(t("game_stale", lang), show_alert=True)
         return
     game = book.get(game_id)
     if game is None:
-        await query.answer(STALE, show_alert=True)
+        await query.answer(t("game_stale", lang), show_alert=True)
         return
     if query.message is None or query.message.chat.id != game.state["chat_id"]:
         log.info("game %s: button %r from chat %s refused", game_id, query.data[:64],
                  query.message.chat.id if query.message else None)
-        await query.answer("这个按钮只在开这局游戏的群里有效。", show_alert=True)
+        await query.answer(t("game_other_group", lang), show_alert=True)
         return
     user = query.from_user
     arg = parts[3] if len(parts) == 4 else None
     if action == "join" and arg in TEAMS:
-        await _join(query, context, game_id, game, user, arg)
+        await _join(query, context, game_id, game, user, arg, lang)
     elif action == "leave" and arg is None:
         if game.status != "lobby":
-            await query.answer("游戏已经开始，不能再换组了。", show_alert=True)
+            await query.answer(t("game_started_no_switch", lang), show_alert=True)
         elif game.leave(user.id):
             book.save(game_id, game)
-            await query.answer("已退出。")
+            await query.answer(t("game_left", lang))
             await _refresh_lobby(query, context, game_id, game)
         else:
-            await query.answer("你不在这局游戏里。")
+            await query.answer(t("game_not_in", lang))
     elif action == "start" and arg is None:
         if not await is_trainer(update, context):
-            await query.answer("只有培训师可以开始游戏。", show_alert=True)
+            await query.answer(t("game_start_trainer_only", lang), show_alert=True)
             return
         game = book.get(game_id)  # read again: is_trainer awaited, players may have joined meanwhile
         try:
             game.start(_now())
         except GameError as exc:
-            await query.answer("两组都至少要有一人才能开始。" if str(exc) == "teams" else "游戏已经开始了。",
+            await query.answer(t("game_need_teams" if str(exc) == "teams" else "game_already_started", lang),
                                show_alert=True)
             return
         book.save(game_id, game)
-        await query.answer("开始！")
+        await query.answer(t("game_go", lang))
         await _begin(context, game_id, game)
     elif action == "vote" and arg in ("1", "0"):
         if game.status in ("lobby", "running", "paused"):
-            await query.answer("投票还没开始：时间到了，B 组才投票。", show_alert=True)
+            await query.answer(t("game_vote_not_yet", lang), show_alert=True)
             return
         try:
             everyone = game.vote(user.id, arg == "1")
         except GameError as exc:
-            await query.answer(VOTE_ERRORS.get(str(exc), STALE), show_alert=True)
+            await query.answer(t(VOTE_ERRORS.get(str(exc), "game_stale"), lang), show_alert=True)
             return
         book.save(game_id, game)
-        await query.answer("已记录你的投票。")
+        await query.answer(t("game_vote_recorded", lang))
         if everyone:
             await finish(context, game_id)
     else:
-        await query.answer(STALE, show_alert=True)
+        await query.answer(t("game_stale", lang), show_alert=True)
 
 
-async def _join(query, context: CoachContext, game_id: int, game: KeyAccountGame, user, team: str) -> None:
+async def _join(query, context: CoachContext, game_id: int, game: KeyAccountGame, user, team: str, lang: str) -> None:
     if game.status != "lobby":
-        await query.answer("游戏已经开始，不能再换组了。", show_alert=True)
+        await query.answer(t("game_started_no_switch", lang), show_alert=True)
         return
     if game.join(user.id, _name(user), team) == "full":
-        await query.answer(f"{TEAM_LABEL[team]}已满。", show_alert=True)
+        await query.answer(t("game_team_full", lang, team=_team(team, lang)), show_alert=True)
         return
     context.services.games.save(game_id, game)
-    note = "" if context.services.store.is_reachable(user.id) else \
-        "\n请先点“先私聊我”按钮并发 /start，角色说明会私聊发给你。"
-    await query.answer(f"你在 {TEAM_LABEL[team]}。" + note, show_alert=bool(note))
+    note = "" if context.services.store.is_reachable(user.id) else t("game_joined_unreachable", lang)
+    await query.answer(t("game_joined", lang, team=_team(team, lang)) + note, show_alert=bool(note))
     await _refresh_lobby(query, context, game_id, game)
 
 
@@ -226,14 +232,12 @@ async def _begin(context: CoachContext, game_id: int, game: KeyAccountGame) -> N
             else:
                 briefed.append(uid)
     _update(context, game_id, lambda g: g.state["briefed"].extend(u for u in briefed if u not in g.state["briefed"]))
-    chat_id = game.state["chat_id"]
-    text = (f"🎬 游戏开始！{game.state['minutes']:g} 分钟。角色说明已经私聊发给大家，请各自查看。\n"
-            "A 组（供应商）和 B 组（大客户）在群里直接对话，我只负责计时和记录。")
+    chat_id, lang = game.state["chat_id"], _group_lang(game)
+    text = t("game_begin", lang, minutes=game.state["minutes"])
     if missing:
-        text += "\n\n⚠️ 这些玩家还没私聊过我，收不到角色说明：" + "、".join(missing) + \
-            "。请点下面的按钮，发 /start 领取。"
+        text += t("game_missing_briefs", lang, names=t("list_sep", lang).join(missing))
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(
-        "📩 领取角色说明", url=f"https://t.me/{context.bot.username}?start=game")]]) if missing else None
+        t("game_btn_get_brief", lang), url=f"https://t.me/{context.bot.username}?start=game")]]) if missing else None
     await context.bot.send_message(chat_id, text, reply_markup=keyboard)
     schedule(context.application, game_id, game)
 
@@ -301,12 +305,13 @@ async def trainer_in_group(update: Update, context: CoachContext, *, private: st
 
 
 async def _trainer_game(update: Update, context: CoachContext) -> tuple[int, KeyAccountGame] | None:
-    if not await trainer_in_group(update, context, private="这个命令在游戏所在的群里用。",
-                                  refused="只有培训师可以控制游戏。"):
+    lang = context.lang(update)
+    if not await trainer_in_group(update, context, private=t("game_cmd_in_group", lang),
+                                  refused=t("game_cmd_trainer_only", lang)):
         return None
     found = context.services.games.open(update.effective_chat.id)
     if found is None:
-        await update.effective_message.reply_text("这个群里没有进行中的游戏。培训师发 /game 开一局。")
+        await update.effective_message.reply_text(t("game_none_running", lang))
         return None
     return found
 
@@ -317,14 +322,15 @@ async def pause_command(update: Update, context: CoachContext) -> None:
     if not found:
         return
     game_id, game = found
+    lang = context.lang(update)
     try:
         left = game.pause(_now())
     except GameError:
-        await update.effective_message.reply_text("游戏没有在进行，不能暂停。")
+        await update.effective_message.reply_text(t("game_cannot_pause", lang))
         return
     context.services.games.save(game_id, game)
     unschedule(context.application, game_id)
-    await update.effective_message.reply_text(f"⏸ 暂停。还剩 {_minutes(left)}。培训师发 /resume 继续。")
+    await update.effective_message.reply_text(t("game_paused", lang, left=_minutes(left, lang)))
 
 
 async def resume_command(update: Update, context: CoachContext) -> None:
@@ -333,14 +339,15 @@ async def resume_command(update: Update, context: CoachContext) -> None:
     if not found:
         return
     game_id, game = found
+    lang = context.lang(update)
     try:
         game.resume(_now())
     except GameError:
-        await update.effective_message.reply_text("游戏没有暂停。")
+        await update.effective_message.reply_text(t("game_not_paused", lang))
         return
     context.services.games.save(game_id, game)
     schedule(context.application, game_id, game)
-    await update.effective_message.reply_text(f"▶ 继续！还剩 {_minutes(game.seconds_left(_now()))}。")
+    await update.effective_message.reply_text(t("game_resumed", lang, left=_minutes(game.seconds_left(_now()), lang)))
 
 
 async def extend_command(update: Update, context: CoachContext) -> None:
@@ -349,22 +356,23 @@ async def extend_command(update: Update, context: CoachContext) -> None:
     if not found:
         return
     game_id, game = found
+    lang = context.lang(update)
     try:
         minutes = float((context.args or ["5"])[0])
         if not 0 < minutes <= 120:
             raise ValueError
     except ValueError:
-        await update.effective_message.reply_text("用法：/extend 分钟数（1–120），例如 /extend 5")
+        await update.effective_message.reply_text(t("game_extend_usage", lang))
         return
     try:
         left = game.extend(minutes, _now())
     except GameError:
-        await update.effective_message.reply_text("游戏没有在进行，不能加时。")
+        await update.effective_message.reply_text(t("game_cannot_extend", lang))
         return
     context.services.games.save(game_id, game)
     if game.status == "running":
         schedule(context.application, game_id, game)
-    await update.effective_message.reply_text(f"⏩ 加时 {minutes:g} 分钟，还剩 {_minutes(left)}。")
+    await update.effective_message.reply_text(t("game_extended", lang, minutes=minutes, left=_minutes(left, lang)))
 
 
 async def endgame_command(update: Update, context: CoachContext) -> None:
@@ -376,16 +384,18 @@ async def endgame_command(update: Update, context: CoachContext) -> None:
     if game.status == "lobby":
         game.state["status"] = "ended"
         context.services.games.save(game_id, game)
-        await update.effective_message.reply_text("已取消这局游戏。")
+        await update.effective_message.reply_text(t("game_cancelled", context.lang(update)))
     elif game.status == "voting":
         await finish(context, game_id)
     else:
         await time_up(context, game_id)
 
 
-def _minutes(seconds: float) -> str:
+def _minutes(seconds: float, lang: str) -> str:
     seconds = max(0, round(seconds))
-    return f"{seconds // 60} 分 {seconds % 60} 秒" if seconds % 60 else f"{seconds // 60} 分钟"
+    if seconds % 60:
+        return t("game_min_sec", lang, m=seconds // 60, s=seconds % 60)
+    return t("game_min", lang, m=seconds // 60)
 
 
 # --------------------------------------------------------------------------- clock jobs
@@ -425,7 +435,9 @@ async def _on_clock(context: CoachContext) -> None:
     if data["kind"] == "reminder":
         if game.remind(data["minutes"]):
             book.save(game_id, game)
-            await context.bot.send_message(game.state["chat_id"], f"⏰ 还剩 {_minutes(data['minutes'] * 60)}。")
+            lang = _group_lang(game)
+            await context.bot.send_message(game.state["chat_id"],
+                                           t("game_time_left", lang, left=_minutes(data["minutes"] * 60, lang)))
     elif data["kind"] == "end":
         if game.status == "running" and game.seconds_left(_now()) <= 1:
             await time_up(context, game_id)
@@ -442,13 +454,14 @@ async def time_up(context: CoachContext, game_id: int) -> None:
     game.stop(_now())
     book.save(game_id, game)
     unschedule(context.application, game_id)
-    lang = DEFAULT_LANG  # a group has no one language; the game's texts are the scene's (Chinese)
+    lang = _group_lang(game)
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("game_renew", lang), callback_data=f"g:{game_id}:vote:1"),
                                       InlineKeyboardButton(t("game_not_renew", lang), callback_data=f"g:{game_id}:vote:0")]])
-    names = "、".join(game.name(u) for u in game.members("B"))
+    names = t("list_sep", lang).join(game.name(u) for u in game.members("B"))
     minutes = context.services.settings.game_vote_minutes
     scene = book.scenes().get(game.state["scene"])
-    question = scene.vote_question if scene else "明年还和 A 组续约吗？"  # the scene file went offline mid-game
+    # the scene file may have gone offline mid-game
+    question = scene.vote_question if scene else t("game_default_vote_question", lang)
     await context.bot.send_message(game.state["chat_id"], t("game_vote", lang, names=names, question=question,
                                                             minutes=minutes), reply_markup=keyboard)
     context.application.job_queue.run_once(_on_clock, when=minutes * 60, name=f"{JOB_PREFIX}{game_id}",
@@ -464,11 +477,11 @@ async def finish(context: CoachContext, game_id: int) -> None:
     game.close()
     book.save(game_id, game)
     unschedule(context.application, game_id)
-    chat_id = game.state["chat_id"]
+    chat_id, lang = game.state["chat_id"], _group_lang(game)
     try:
         report, scene, messages = book.debrief(game_id, game)
     except GameError:
-        await context.bot.send_message(chat_id, "游戏结束。场景文件已下线，无法复盘。")
+        await context.bot.send_message(chat_id, t("game_over_no_scene", lang))
         return
     gen = context.services.retriever.generation
     titles = {doc_id: doc.title for doc_id, doc in gen.docs.items()}
@@ -479,7 +492,7 @@ async def finish(context: CoachContext, game_id: int) -> None:
     trainer = game.state["trainer_id"]
     try:
         await context.bot.send_document(trainer, io.BytesIO(transcript), filename=name,
-                                        caption=f"完整记录：《{scene.title}》")
+                                        caption=t("game_transcript", lang, title=scene.title))
     except Forbidden:  # the trainer never opened a private chat: the team group gets it instead
         await context.bot.send_document(chat_id, io.BytesIO(transcript), filename=name,
-                                        caption=f"完整记录：《{scene.title}》（培训师还没私聊过我，发在群里）")
+                                        caption=t("game_transcript_in_group", lang, title=scene.title))

@@ -15,6 +15,7 @@ import time
 from telegram import Bot
 from telegram.error import TelegramError
 
+from bot.chat.i18n import DEFAULT_LANG, t
 from bot.store import StoreUnwritable
 
 log = logging.getLogger(__name__)
@@ -57,14 +58,14 @@ class StoreHealth:
             now = self.clock()
             if now - self._last_alert >= ALERT_SECONDS:
                 self._last_alert, self._alerted = now, True
-                await self._tell_admins(bot, f"⚠️ 存储写不进去了：{self.failure}。用户的操作没有保存；"
-                                        "请腾出磁盘空间或恢复写权限，不需要重启。")
+                # admins are few and set in the settings; they read the default language
+                await self._tell_admins(bot, t("store_down_admin", DEFAULT_LANG, failure=self.failure))
         elif self._back:
             self._back = False
             log.warning("the store takes writes again")
             if self._alerted:
                 self._alerted = False
-                await self._tell_admins(bot, "✅ 存储恢复了，又能保存数据了。")
+                await self._tell_admins(bot, t("store_back_admin", DEFAULT_LANG))
 
     async def _tell_admins(self, bot: Bot, text: str) -> None:
         for admin in self.admin_ids:

@@ -23,9 +23,9 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application
 
+from bot.chat.i18n import guess_lang, t
 from bot.store import Store, StoreUnwritable
 from bot.telegram.health import StoreHealth
-from bot.telegram.i18n import guess_lang, t
 
 log = logging.getLogger(__name__)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import html
 import re
 
+from bot.chat.i18n import t
 from bot.kb.answer import BOLD, Answer, citation, plain_markdown
 from bot.kb.retrieve import Passage
 from bot.kb.text import to_traditional
-from bot.telegram.i18n import t
 
 MAX_MESSAGE = 4096
 

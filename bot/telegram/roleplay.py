@@ -16,13 +16,13 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 
+from bot.chat.i18n import level_name, outcome_name, t
 from bot.coach.roleplay import Scorecard
 from bot.coach.scenario import LEVELS
 from bot.coach.service import MAX_TURN_CHARS, NoActiveSession, SessionActive, TurnTooLong, UnknownScenario
-from bot.coach.text import LEVEL_NAMES, OUTCOME_NAMES, brief_text, level_text, scorecard_text
+from bot.coach.text import brief_text, level_text, scorecard_text
 from bot.store.sqlite import StoredRolePlay
 from bot.telegram.context import ChatTarget, CoachContext, send_html, typing
-from bot.telegram.i18n import t
 from bot.telegram.inbox import replayed
 from bot.telegram.render import in_script
 
@@ -45,7 +45,7 @@ async def roleplay_command(update: Update, context: CoachContext) -> None:
     if running is not None and running.scenario in coach.scenarios():
         title = coach.scenarios()[running.scenario].title
         await message.reply_text(
-            in_script(t("rp_active", lang, title=title, level=LEVEL_NAMES[running.difficulty],
+            in_script(t("rp_active", lang, title=title, level=level_name(running.difficulty, lang),
                         turns=running.state["turn"]), lang),
             reply_markup=InlineKeyboardMarkup([[InlineKeyboardButton(t("rp_btn_continue", lang), callback_data="rp:cont"),
                                                 InlineKeyboardButton(t("rp_btn_end", lang), callback_data="rp:end")]]))
@@ -92,8 +92,8 @@ async def history_command(update: Update, context: CoachContext) -> None:
     for s in sessions:
         title = scenarios[s.scenario].title if s.scenario in scenarios else s.scenario
         when = context.when(s.updated)
-        lines.append(f"• {when} 《{title}》{LEVEL_NAMES.get(s.difficulty, s.difficulty)} · "
-                     f"{s.total if s.total is not None else '-'}/100 · {OUTCOME_NAMES.get(s.outcome, s.outcome)}")
+        lines.append(f"• {when} 《{title}》{level_name(s.difficulty, lang)} · "
+                     f"{s.total if s.total is not None else '-'}/100 · {outcome_name(s.outcome, lang)}")
     await send_html(update.effective_message, html.escape(in_script("\n".join(lines), lang)), None)
 
 
@@ -190,7 +190,7 @@ async def on_button(update: Update, context: CoachContext) -> None:
         await query.answer()
         text = in_script(f"《{scenario.title}》\n{scenario.summary}\n\n" + "\n".join(
             level_text(scenario, lv) for lv in LEVELS), lang) + "\n\n" + t("rp_choose_level", lang)
-        keyboard = [[InlineKeyboardButton(in_script(LEVEL_NAMES[lv], lang), callback_data=f"rp:d:{scenario.id}:{lv}")
+        keyboard = [[InlineKeyboardButton(level_name(lv, lang), callback_data=f"rp:d:{scenario.id}:{lv}")
                      for lv in LEVELS], [InlineKeyboardButton(t("rp_btn_back", lang), callback_data="rp:list")]]
         await _edit_or_send(query, context, text, InlineKeyboardMarkup(keyboard))
     elif action in ("d", "next") and scenario and level in LEVELS:
@@ -306,7 +306,7 @@ async def _send_ending(target: Message, context: CoachContext, ended: StoredRole
     if last_line is not None and "line" not in done:
         scenario = coach.scenarios().get(card.scenario)
         await bot.send_message(target.chat_id, in_script(f"🧑‍💼 {_name(scenario)}：{last_line}", lang))
-        outcome = in_script(OUTCOME_NAMES.get(card.outcome, card.outcome), lang)
+        outcome = outcome_name(card.outcome, lang)
         await bot.send_message(target.chat_id, t("rp_over", lang, outcome=outcome))
         sent("line")
     if "card" not in done:

@@ -9,16 +9,16 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType
 from telegram.ext import Application
 
+from bot.chat.i18n import DEFAULT_LANG, t
+from bot.chat.study_views import exam_result_text, feedback_text, question_text
 from bot.coach.self_study import ExamLocked, Feedback, Showing, StudyError, short_key
 from bot.coach.study import LETTERS, Question
-from bot.coach.text import exam_result_text, feedback_text, question_text
 from bot.telegram.context import CoachContext, parse_id
 from bot.telegram.render import in_script
 
 log = logging.getLogger(__name__)
 JOB_PREFIX = "remind:"
 MAX_FREE_ANSWER = 500
-_HOW = "点按钮，或直接回复字母（如 B）或选项的内容。"
 
 
 def _study(context: CoachContext):
@@ -38,19 +38,20 @@ async def learn_command(update: Update, context: CoachContext) -> None:
 
 
 async def _lesson(update: Update, context: CoachContext, article: str | None, screen: int) -> None:
-    study = _study(context)
+    study, lang = _study(context), context.lang(update)
     try:
         lesson = study.lesson(update.effective_user.id, article, screen)
     except StudyError:
-        await _say(update, context, "这一课已经不在学习路径里了。发 /learn 从你学到的地方继续。")
+        await _say(update, context, t("st_lesson_gone", lang))
         return
     module = next(m for m in study.path.modules if m.id == lesson.module)
-    head = f"📖 {module.title} ·《{lesson.article.title}》（{lesson.screen + 1}/{lesson.screens}）"
+    head = t("st_lesson_head", lang, module=module.title, title=lesson.article.title, screen=lesson.screen + 1,
+             screens=lesson.screens)
     row = []
     if lesson.next:
-        row.append(InlineKeyboardButton("下一页 ▶" if lesson.next[0] == lesson.article.id else "下一课 ▶",
-                                        callback_data=f"st:l:{lesson.next[0]}:{lesson.next[1]}"))
-    row.append(InlineKeyboardButton("📝 考考我", callback_data=f"st:q:{lesson.module}"))
+        label = "st_btn_next_page" if lesson.next[0] == lesson.article.id else "st_btn_next_lesson"
+        row.append(InlineKeyboardButton(t(label, lang), callback_data=f"st:l:{lesson.next[0]}:{lesson.next[1]}"))
+    row.append(InlineKeyboardButton(t("st_btn_quiz_me", lang), callback_data=f"st:q:{lesson.module}"))
     await _say(update, context, f"{head}\n\n{lesson.text}", InlineKeyboardMarkup([row]))
 
 
@@ -70,23 +71,23 @@ async def quiz_command(update: Update, context: CoachContext) -> None:
 
 
 async def _ask(update: Update, context: CoachContext, module: str | None, *, review: bool = False) -> None:
-    study, uid = _study(context), update.effective_user.id
+    study, uid, lang = _study(context), update.effective_user.id, context.lang(update)
     if review:
         due = study.due(uid)
         if not due:
-            await _say(update, context, "🎉 现在没有要复习的题。答错的题会按间隔重复算法安排回来，发 /quiz 做新题。")
+            await _say(update, context, t("st_no_reviews", lang))
             return
-        q, head = due[0], f"🔁 复习（还有 {len(due)} 题到期）"
+        q, head = due[0], t("st_review_head", lang, n=len(due))
     else:
         try:
             q = study.quiz(uid, module)
         except StudyError:
-            await _say(update, context, "这个模块还没有题目。发 /learn 继续学习。")
+            await _say(update, context, t("st_no_questions", lang))
             return
-        head = "📝 小测验"
+        head = t("st_quiz_head", lang)
     showing = study.show(uid, q.id, "review" if review else "quiz")
     kind = "r" if review else "a"
-    await _say(update, context, question_text(showing, head, _HOW if q.is_choice else ""),
+    await _say(update, context, question_text(showing, head, t("st_how", lang) if q.is_choice else "", lang),
                _options_keyboard(showing, f"st:{kind}:{short_key(q.id)}"))
 
 
@@ -98,7 +99,7 @@ async def review_command(update: Update, context: CoachContext) -> None:
 async def typed_answer(update: Update, context: CoachContext) -> bool:
     """A typed answer to the question on screen: free text, or a letter or an option's words for a choice
     question (in a quiz, a review or the exam). False when it is not an answer (then it is a question)."""
-    study, uid = _study(context), update.effective_user.id
+    study, uid, lang = _study(context), update.effective_user.id, context.lang(update)
     text = (update.effective_message.text or "").strip()
     typed = study.typed(uid, text)
     if typed is None:
@@ -106,18 +107,17 @@ async def typed_answer(update: Update, context: CoachContext) -> bool:
     showing = typed.showing
     if showing.context == "exam":
         if typed.answer is None:
-            await _say(update, context, f"考试进行中：请回复 A–{LETTERS[len(showing.options) - 1]} 中的一个字母，"
-                                        "或写出选项的内容（也可以点题目下的按钮）。")
+            await _say(update, context, t("st_exam_letter", lang, last=LETTERS[len(showing.options) - 1]))
             return True
         await _exam_answer(update, context, showing.attempt, showing.index, typed.answer)
         return True
     if typed.answer is None and typed.by_letter:
-        await _say(update, context, f"没有这个选项：请回复 A–{LETTERS[len(showing.options) - 1]} 中的一个字母，或选项的内容。")
+        await _say(update, context, t("st_no_such_option", lang, last=LETTERS[len(showing.options) - 1]))
         return True
     if typed.answer is None:
         return False  # not one of the options: a question for the knowledge base; the quiz question still waits
     if not showing.question.is_choice and len(text) > MAX_FREE_ANSWER:
-        await _say(update, context, f"回答太长了（{len(text)} 字），请控制在 {MAX_FREE_ANSWER} 字以内。")
+        await _say(update, context, t("st_answer_too_long", lang, n=len(text), max=MAX_FREE_ANSWER))
         return True
     fb = await context.services.run(study.answer, uid, showing.question.id, typed.answer, showing.context, user=uid)
     await _feedback(update, context, fb, "r" if showing.context == "review" else "a")
@@ -125,10 +125,11 @@ async def typed_answer(update: Update, context: CoachContext) -> bool:
 
 
 async def _feedback(update: Update, context: CoachContext, fb: Feedback, kind: str) -> None:
-    next_button = InlineKeyboardButton("🔁 下一道复习题" if kind == "r" else "📝 下一题",
+    lang = context.lang(update)
+    next_button = InlineKeyboardButton(t("st_btn_next_review" if kind == "r" else "st_btn_next_question", lang),
                                        callback_data="st:r" if kind == "r" else f"st:q:{fb.question.module}")
-    await _say(update, context, feedback_text(fb),
-               InlineKeyboardMarkup([[next_button, InlineKeyboardButton("📖 继续学习", callback_data="st:l")]]))
+    await _say(update, context, feedback_text(fb, lang), InlineKeyboardMarkup(
+        [[next_button, InlineKeyboardButton(t("st_btn_keep_learning", lang), callback_data="st:l")]]))
 
 
 # --------------------------------------------------------------------------- progress
@@ -136,62 +137,65 @@ async def progress_command(update: Update, context: CoachContext) -> None:
     """/progress: modules, accuracy by topic, streak, due reviews, role-play scores; text and a chart."""
     from bot.coach.chart import progress_png
 
-    study, uid = _study(context), update.effective_user.id
+    study, uid, lang = _study(context), update.effective_user.id, context.lang(update)
     p = study.progress(uid)
     scenarios = context.services.coach.scenarios()
-    lines = ["📈 学习进度", ""]
+    lines = [t("st_progress_title", lang), ""]
     for m in p.modules:
         acc = f"{100 * m.right / m.answered:.0f}%" if m.answered else "-"
-        lines.append(f"{'✅' if m.done else '▫️'} {m.title}：课程 {m.read}/{m.lessons}，测验 {m.answered} 题，正确率 {acc}")
-    lines += ["", f"🔥 连续学习 {p.streak} 天 · 🔁 待复习 {p.due} 题"]
+        lines.append(t("st_progress_module", lang, mark="✅" if m.done else "▫️", title=m.title, read=m.read,
+                       lessons=m.lessons, answered=m.answered, acc=acc))
+    lines += ["", t("st_progress_streak", lang, streak=p.streak, due=p.due)]
     rules = study.path.exam
-    lines.append("🎭 角色扮演最好成绩：" + "，".join(
-        f"{scenarios[s].title if s in scenarios else s} {p.roleplays.get(s, '-')}" for s in rules.roleplays))
-    lines.append(f"📝 考试最好成绩：{p.exam_best * 100:.0f}%" if p.exam_best is not None else "📝 还没参加考试（/exam）")
+    lines.append(t("st_progress_roleplays", lang, scores=t("sep", lang).join(
+        f"{scenarios[s].title if s in scenarios else s} {p.roleplays.get(s, '-')}" for s in rules.roleplays)))
+    lines.append(t("st_progress_exam_best", lang, pct=p.exam_best * 100) if p.exam_best is not None
+                 else t("st_progress_no_exam", lang))
     if p.certified:
-        lines.append("🎓 已通过认证")
+        lines.append(t("st_certified", lang))
     else:
         gaps = study.certification_gaps(uid)
-        names = ["考试" if g == "exam" else f"《{scenarios[g].title if g in scenarios else g}》≥{rules.roleplay_pass} 分"
+        names = [t("st_gap_exam", lang) if g == "exam" else
+                 t("st_gap_roleplay", lang, title=scenarios[g].title if g in scenarios else g, score=rules.roleplay_pass)
                  for g in gaps]
-        lines.append("🎓 认证还差：" + "、".join(names))
+        lines.append(t("st_cert_gaps", lang, gaps=t("list_sep", lang).join(names)))
     await _say(update, context, "\n".join(lines))
     try:
         png = await context.services.run(progress_png, p)
     except Exception:
         log.exception("progress chart failed")
         return
-    await context.bot.send_photo(update.effective_chat.id, png, caption="学习进度图")
+    await context.bot.send_photo(update.effective_chat.id, png, caption=t("st_progress_chart", lang))
 
 
 # --------------------------------------------------------------------------- exam
 async def exam_command(update: Update, context: CoachContext) -> None:
     """/exam: the rules, then a start button; in a group, a link to take it privately (the questions and
     the learner's answers are nobody else's business, and others could copy them)."""
+    lang = context.lang(update)
     if update.effective_chat is not None and update.effective_chat.type != ChatType.PRIVATE:
         keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(
-            "📝 私聊我开始考试", url=f"https://t.me/{context.bot.username}?start=exam")]])
-        await update.effective_message.reply_text("认证考试在私聊里进行：点下面的按钮，私聊我就能开始。",
-                                                  reply_markup=keyboard)
+            t("st_btn_exam_private", lang), url=f"https://t.me/{context.bot.username}?start=exam")]])
+        await update.effective_message.reply_text(t("st_exam_private", lang), reply_markup=keyboard)
         return
     rules = _study(context).path.exam
-    text = (f"📝 认证考试：{rules.questions} 题，覆盖全部模块，限时 {rules.minutes:g} 分钟，"
-            f"答对 {rules.pass_mark:.0%} 及格；最多考 {rules.max_attempts} 次，两次之间间隔 {rules.cooldown_hours:g} 小时。\n"
-            f"认证还需要四个角色扮演各拿到 {rules.roleplay_pass} 分以上。")
-    await _say(update, context, text, InlineKeyboardMarkup([[InlineKeyboardButton("开始考试", callback_data="st:x")]]))
+    text = t("st_exam_rules", lang, questions=rules.questions, minutes=rules.minutes, pass_mark=rules.pass_mark,
+             attempts=rules.max_attempts, cooldown=rules.cooldown_hours, rp_pass=rules.roleplay_pass)
+    await _say(update, context, text,
+               InlineKeyboardMarkup([[InlineKeyboardButton(t("st_btn_exam_start", lang), callback_data="st:x")]]))
 
 
 async def _exam_start(update: Update, context: CoachContext) -> None:
-    study, uid = _study(context), update.effective_user.id
+    study, uid, lang = _study(context), update.effective_user.id, context.lang(update)
     try:
         attempt, questions = study.exam_start(uid)
     except ExamLocked as exc:
         if exc.reason == "passed":
-            text = "你已经通过考试了。发 /progress 看认证还差什么。"
+            text = t("st_exam_passed_already", lang)
         elif exc.reason == "attempts":
-            text = "考试次数已用完。请联系培训师。"
+            text = t("st_exam_no_attempts", lang)
         else:
-            text = f"两次考试之间要间隔一段时间，{context.when(exc.until)} 之后可以再考。"
+            text = t("st_exam_cooldown", lang, when=context.when(exc.until))
         await _say(update, context, text)
         return
     answered = len(study.store.exam(attempt)["answers"])
@@ -199,12 +203,13 @@ async def _exam_start(update: Update, context: CoachContext) -> None:
 
 
 async def _exam_question(update, context, attempt: int, i: int, questions: list[Question]) -> None:
-    study = _study(context)
+    study, lang = _study(context), context.lang(update)
     exam = study.store.exam(attempt)
     left = max(0, int(exam["deadline"] - study.clock()))
     showing = study.show(update.effective_user.id, questions[i].id, "exam", attempt=attempt, index=i)
-    head = f"📝 考试 第 {i + 1}/{len(questions)} 题（剩余 {left // 60} 分 {left % 60} 秒）"
-    await _say(update, context, question_text(showing, head, _HOW if showing.question.is_choice else ""),
+    head = t("st_exam_head", lang, n=i + 1, total=len(questions), min=left // 60, sec=left % 60)
+    how = t("st_how", lang) if showing.question.is_choice else ""
+    await _say(update, context, question_text(showing, head, how, lang),
                _options_keyboard(showing, f"st:e:{attempt}:{i}"))
 
 
@@ -227,41 +232,40 @@ async def _exam_answer(update: Update, context: CoachContext, attempt: int, i: i
         await _exam_question(update, context, attempt, nxt, [study.questions[q] for q in exam["questions"]])
         return
     result = study.exam_finish(uid, attempt)
-    await _say(update, context, exam_result_text(result, study.path.exam.pass_mark))
+    await _say(update, context, exam_result_text(result, study.path.exam.pass_mark, context.lang(update)))
     if result.passed:
         await _certify(update, context)
 
 
 async def _certify(update: Update, context: CoachContext) -> None:
-    study, uid = _study(context), update.effective_user.id
+    study, uid, lang = _study(context), update.effective_user.id, context.lang(update)
     if study.try_certify(uid):
-        await _say(update, context, f"🎓 恭喜 {update.effective_user.full_name}！你已通过销售教练认证：考试和四个角色扮演都达标。"
-                                    "培训师可以在 /team 里看到。")
+        await _say(update, context, t("st_certified_congrats", lang, name=update.effective_user.full_name))
     else:
-        await _say(update, context, "离认证还差角色扮演成绩：发 /progress 看看还差哪个，发 /roleplay 去练。")
+        await _say(update, context, t("st_cert_needs_roleplays", lang))
 
 
 # --------------------------------------------------------------------------- daily reminder
 async def remind_command(update: Update, context: CoachContext) -> None:
     """/remind HH:MM | off: a daily study reminder, restored after restarts."""
-    study, uid = _study(context), update.effective_user.id
+    study, uid, lang = _study(context), update.effective_user.id, context.lang(update)
     arg = (context.args or [""])[0]
     state = study.store.study_state(uid)
     if arg == "off":
         state.pop("remind", None)
         study.store.save_study_state(uid, state)
         _unschedule(context.application, uid)
-        await _say(update, context, "已关闭每日提醒。")
+        await _say(update, context, t("st_remind_off", lang))
         return
     if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", arg):
         current = state.get("remind")
-        await _say(update, context, ("现在每天 " + current + " 提醒你。" if current else "") +
-                   "用法：/remind 08:30 设置每日学习提醒（北京时间），/remind off 关闭。")
+        await _say(update, context, (t("st_remind_current", lang, at=current) if current else "") +
+                   t("st_remind_usage", lang))
         return
     state["remind"] = arg
     study.store.save_study_state(uid, state)
     _schedule(context.application, uid, arg)
-    await _say(update, context, f"好的，每天 {arg} 提醒你学习。")
+    await _say(update, context, t("st_remind_set", lang, at=arg))
 
 
 def _schedule(app: Application, uid: int, hhmm: str) -> None:
@@ -289,7 +293,8 @@ async def _remind(context: CoachContext) -> None:
     if study.store.study_state(data["user_id"]).get("remind") != data["at"]:
         return  # changed or switched off meanwhile
     p = study.progress(data["user_id"])
-    text = f"⏰ 学习时间到！连续学习 {p.streak} 天，待复习 {p.due} 题。发 /learn 继续，或 /review 复习。"
+    lang = study.store.user_lang(data["user_id"]) or DEFAULT_LANG
+    text = in_script(t("st_remind_due", lang, streak=p.streak, due=p.due), lang)
     try:
         await context.bot.send_message(data["user_id"], text)
     finally:
@@ -327,7 +332,7 @@ async def on_button(update: Update, context: CoachContext) -> None:
             await _ask(update, context, None, review=True)
         elif kind == "x":
             if query.message is not None and query.message.chat.type != ChatType.PRIVATE:
-                await query.answer("认证考试在私聊里进行：私聊我发 /exam。", show_alert=True)
+                await query.answer(t("st_exam_private_alert", context.lang(update)), show_alert=True)
                 return
             await query.answer()
             await _exam_start(update, context)
@@ -338,5 +343,5 @@ async def on_button(update: Update, context: CoachContext) -> None:
         else:
             raise StudyError("stale")
     except (StudyError, ValueError, IndexError):
-        await query.answer("这个按钮已失效。发 /learn、/quiz 或 /exam 重新开始。", show_alert=True)
+        await query.answer(t("st_stale", context.lang(update)), show_alert=True)
 

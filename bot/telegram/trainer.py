@@ -15,8 +15,8 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import Forbidden
 from telegram.ext import Application
 
+from bot.chat.i18n import DEFAULT_LANG, level_name, outcome_name, t
 from bot.coach.scenario import LEVELS
-from bot.coach.text import LEVEL_NAMES, OUTCOME_NAMES
 from bot.telegram import render
 from bot.telegram.context import CoachContext, send_html
 from bot.telegram.game import trainer_in_group
@@ -27,8 +27,13 @@ DAY = 86400.0
 
 
 async def _trainer_in_group(update: Update, context: CoachContext) -> bool:
-    return await trainer_in_group(update, context, private="这个命令在团队群里用：它针对的是群里的成员。",
-                                  refused="只有培训师可以用这个命令。")
+    lang = context.lang(update)
+    return await trainer_in_group(update, context, private=t("tr_cmd_in_group", lang), refused=t("tr_trainer_only", lang))
+
+
+def _user_lang(context: CoachContext, uid: int) -> str:
+    """A message to someone who did not just write: in the language they chose, else the default."""
+    return context.services.store.user_lang(uid) or DEFAULT_LANG
 
 
 def _team(update: Update, context: CoachContext) -> list[tuple[int, str]]:
@@ -43,19 +48,18 @@ async def assign_command(update: Update, context: CoachContext) -> None:
     """/assign SCENARIO [easy|normal|hard] [DAYS]: to everyone seen in the group, or to the member replied to."""
     if not await _trainer_in_group(update, context):
         return
-    message, services = update.effective_message, context.services
+    message, services, lang = update.effective_message, context.services, context.lang(update)
     scenarios = services.coach.scenarios()
     args = context.args or []
-    usage = ("用法：/assign 场景id [easy|normal|hard] [天数]，例如 /assign price-objection normal 3\n"
-             "回复某人的消息再发，就只布置给他。可选场景：\n" + "\n".join(f"• {s.id}：{s.title}" for s in scenarios.values()))
+    usage = t("tr_assign_usage", lang, listing="\n".join(f"• {s.id}：{s.title}" for s in scenarios.values()))
     if not args or args[0] not in scenarios:
         await message.reply_text(usage)
         return
     scenario = scenarios[args[0]]
     level = args[1].lower() if len(args) > 1 else "normal"
     if level not in LEVELS:  # a typo must not silently become "normal"
-        await message.reply_text(f"没有“{args[1]}”这个难度。可选：{'、'.join(LEVELS)}，"
-                                 f"例如 /assign {scenario.id} hard 3")
+        await message.reply_text(t("tr_no_level", lang, level=args[1], levels=t("list_sep", lang).join(LEVELS),
+                                   scenario=scenario.id))
         return
     try:
         days = float(args[2]) if len(args) > 2 else services.settings.assignment_days
@@ -70,24 +74,28 @@ async def assign_command(update: Update, context: CoachContext) -> None:
     else:
         targets = _team(update, context)
     if not targets:
-        await message.reply_text("我还没在这个群里见过其他成员：请大家先在群里说句话，或回复某人的消息再布置。")
+        await message.reply_text(t("tr_no_members", lang))
         return
     due = time.time() + days * DAY
     invited, unreachable = [], []
     for uid, name in targets:
         assignment_id = services.store.add_assignment(update.effective_chat.id, update.effective_user.id, uid,
                                                       scenario.id, level, due)
-        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("📋 查看简介和评分标准", callback_data=f"rp:d:{scenario.id}:{level}")]])
+        their = _user_lang(context, uid)
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("tr_btn_brief", their),
+                                                               callback_data=f"rp:d:{scenario.id}:{level}")]])
         try:
-            await context.bot.send_message(uid, f"📌 培训师布置了一个练习：《{scenario.title}》（{LEVEL_NAMES[level]}），"
-                                                f"请在 {context.when(due)} 前完成。\n{scenario.summary}", reply_markup=keyboard)
+            await context.bot.send_message(uid, t("tr_invite", their, title=scenario.title, level=level_name(level, their),
+                                                  due=context.when(due), summary=scenario.summary), reply_markup=keyboard)
             invited.append(name)
         except Forbidden:
             unreachable.append(name)
         _schedule_reminder(context.application, assignment_id, due)
-    text = f"已布置《{scenario.title}》（{LEVEL_NAMES[level]}），截止 {context.when(due)}：" + "、".join(n for _, n in targets)
+    sep = t("list_sep", lang)
+    text = t("tr_assigned", lang, title=scenario.title, level=level_name(level, lang), due=context.when(due),
+             names=sep.join(n for _, n in targets))
     if unreachable:
-        text += f"\n⚠️ 这些人还没私聊过我，收不到邀请：{'、'.join(unreachable)}。请他们私聊我发 /roleplay。"
+        text += t("tr_unreachable", lang, names=sep.join(unreachable))
     await message.reply_text(text)
 
 
@@ -113,9 +121,11 @@ async def _remind(context: CoachContext) -> None:
     a = found[0]
     scenario = context.services.coach.scenarios().get(a["scenario"])
     title = scenario.title if scenario else a["scenario"]
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("📋 现在就练", callback_data=f"rp:d:{a['scenario']}:{a['difficulty']}")]])
+    lang = _user_lang(context, a["user_id"])
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("tr_btn_practise_now", lang),
+                                                           callback_data=f"rp:d:{a['scenario']}:{a['difficulty']}")]])
     try:
-        await context.bot.send_message(a["user_id"], f"⏰ 提醒：练习《{title}》的截止时间是 {context.when(a['due'])}，还没完成哦。",
+        await context.bot.send_message(a["user_id"], t("tr_reminder", lang, title=title, due=context.when(a["due"])),
                                        reply_markup=keyboard)
     except Forbidden:
         log.info("assignment %s: user %s cannot be reminded", a["assignment_id"], a["user_id"])
@@ -135,10 +145,11 @@ async def team_command(update: Update, context: CoachContext) -> None:
     if not await _trainer_in_group(update, context):
         return
     in_group = (context.args or [""])[0].lower() == "group"
+    lang = context.lang(update)
     members = _team(update, context)
     scenarios = context.services.coach.scenarios()
     results = _results(context, members)
-    lines = [f"👥 团队练习情况（{len(members)} 人）", ""]
+    lines = [t("tr_team_title", lang, n=len(members)), ""]
     weak: Counter = Counter()
     for uid, name in members:
         sessions = results[uid]
@@ -150,23 +161,27 @@ async def team_command(update: Update, context: CoachContext) -> None:
             for c in (s.card or {}).get("criteria", []):
                 if c["status"] != "met":
                     weak[c["title"]] += 1
-        scores = "，".join(f"{scenarios[k].title if k in scenarios else k} {v}" for k, v in best.items())
+        scores = t("sep", lang).join(f"{scenarios[k].title if k in scenarios else k} {v}" for k, v in best.items())
         last = sessions[0]
-        cert = " 🎓已认证" if context.services.store.certified(uid) else ""
-        lines.append(f"• {name}{cert}：{len(sessions)} 次；最好成绩：{scores}；最近 {context.when(last.updated)} "
-                     f"{last.total}/100 {OUTCOME_NAMES.get(last.outcome, last.outcome)}")
+        cert = t("tr_certified_mark", lang) if context.services.store.certified(uid) else ""
+        lines.append(t("tr_member_line", lang, name=name, cert=cert, count=len(sessions), scores=scores,
+                       when=context.when(last.updated), total=last.total, outcome=outcome_name(last.outcome, lang)))
     idle = [name for uid, name in members if not results[uid]]
     if weak:
-        lines += ["", "📉 全队最常没做到的："] + [f"• {title}（{n} 次）" for title, n in weak.most_common(5)]
-    lines += ["", "😴 还没练过：" + ("、".join(idle) if idle else "没有，全员都练过了 👍")]
+        lines += ["", t("tr_weakest", lang)] + [t("tr_weak_line", lang, title=title, n=n) for title, n in weak.most_common(5)]
+    lines += ["", t("tr_idle", lang, names=t("list_sep", lang).join(idle) if idle else t("tr_idle_none", lang))]
     assignments = context.services.store.assignments(chat_id=update.effective_chat.id)
     names = dict(members)
     if assignments:
-        lines += ["", "📌 布置的练习："]
+        lines += ["", t("tr_assignments", lang)]
         for a in assignments:
-            state = "✅ 已完成" if a["done_session"] else ("⚠️ 已过期" if a["due"] < time.time() else f"截止 {context.when(a['due'])}")
+            if a["done_session"]:
+                state = t("tr_done", lang)
+            else:
+                state = t("tr_overdue", lang) if a["due"] < time.time() else t("tr_due", lang, when=context.when(a["due"]))
             title = scenarios[a["scenario"]].title if a["scenario"] in scenarios else a["scenario"]
-            lines.append(f"• {names.get(a['user_id'], a['user_id'])}：《{title}》{LEVEL_NAMES.get(a['difficulty'], '')} {state}")
+            lines.append(t("tr_assignment_line", lang, name=names.get(a["user_id"], a["user_id"]), title=title,
+                           level=level_name(a["difficulty"], lang) if a["difficulty"] else "", state=state))
     if in_group:
         await send_html(update.effective_message, html.escape("\n".join(lines)), None)
         return
@@ -175,17 +190,16 @@ async def team_command(update: Update, context: CoachContext) -> None:
             await context.bot.send_message(update.effective_user.id, part, parse_mode=ParseMode.HTML,
                                            disable_web_page_preview=True)
     except Forbidden:  # the trainer never opened a private chat with the bot
-        await update.effective_message.reply_text(
-            "团队报告里有每个人的成绩，我只私信发给培训师，可你还没私聊过我：先私聊我发 /start，再回来发 /team"
-            "（要发在群里：/team group）。")
+        await update.effective_message.reply_text(t("tr_team_need_private", lang))
         return
-    await update.effective_message.reply_text("📬 团队报告已私信发给你（要发在群里：/team group）。")
+    await update.effective_message.reply_text(t("tr_team_sent", lang))
 
 
 async def leaderboard_command(update: Update, context: CoachContext) -> None:
     """/leaderboard: members ranked by the mean of their best score per scenario."""
+    lang = context.lang(update)
     if update.effective_chat.type == ChatType.PRIVATE:
-        await update.effective_message.reply_text("排行榜在团队群里看：它比较的是群里的成员。")
+        await update.effective_message.reply_text(t("tr_leaderboard_group", lang))
         return
     me = update.effective_user.id
     members = [m for m in context.services.store.members(update.effective_chat.id) if m[0] != context.bot.id]
@@ -198,14 +212,15 @@ async def leaderboard_command(update: Update, context: CoachContext) -> None:
         if best:
             rows.append((sum(best.values()) / len(best), len(best), name, uid))
     if not rows:
-        await update.effective_message.reply_text("还没有人完成练习。私聊我发 /roleplay 开始，成绩会出现在这里。")
+        await update.effective_message.reply_text(t("tr_leaderboard_empty", lang))
         return
     rows.sort(key=lambda r: (-r[0], -r[1], r[2]))
     medals = ["🥇", "🥈", "🥉"]
-    lines = ["🏆 排行榜（各场景最好成绩的平均分）"]
+    lines = [t("tr_leaderboard_title", lang)]
     for i, (score, n, name, uid) in enumerate(rows[:10]):
-        mark = " ← 你" if uid == me else ""
-        lines.append(f"{medals[i] if i < 3 else f'{i + 1}.'} {name}：{score:.0f} 分（{n} 个场景）{mark}")
+        mark = t("tr_you", lang) if uid == me else ""
+        lines.append(t("tr_leaderboard_line", lang, rank=medals[i] if i < 3 else f"{i + 1}.", name=name, score=score,
+                       n=n, mark=mark))
     await send_html(update.effective_message, html.escape("\n".join(lines)), None)
 
 
@@ -213,6 +228,7 @@ async def export_command(update: Update, context: CoachContext) -> None:
     """/export: every role-play of the group's members as CSV, sent privately to the trainer."""
     if not await _trainer_in_group(update, context):
         return
+    lang = context.lang(update)
     members = _team(update, context)
     results = _results(context, members)
     buf = io.StringIO()
@@ -228,7 +244,7 @@ async def export_command(update: Update, context: CoachContext) -> None:
     name = f"roleplay-results-{datetime.now():%Y%m%d}.csv"
     try:
         await context.bot.send_document(update.effective_user.id, io.BytesIO(data), filename=name,
-                                        caption="团队练习成绩（CSV）")
-        await update.effective_message.reply_text("成绩表已私聊发给你。")
+                                        caption=t("tr_export_caption", lang))
+        await update.effective_message.reply_text(t("tr_export_sent", lang))
     except Forbidden:
-        await update.effective_message.reply_text("请先私聊我发 /start，我才能把成绩表私下发给你。")
+        await update.effective_message.reply_text(t("tr_export_need_private", lang))

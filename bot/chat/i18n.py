@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from bot.chat.texts_game import GAME
+from bot.chat.texts_study import STUDY
+from bot.chat.texts_trainer import TRAINER
+
 LANGS = ("zh-CN", "zh-TW", "en")
 DEFAULT_LANG = "zh-CN"
 LANG_NAMES = {"zh-CN": "简体中文", "zh-TW": "繁體中文", "en": "English"}
@@ -14,8 +18,8 @@ _STRINGS: dict[str, dict[str, str]] = {
     },
     "help": {
         "zh-CN": "• 直接发问题：简短回答 + 出处，按钮可看原文、更多结果、评价\n• 群里：@我、回复我，或用 /ask 问题\n• 任意聊天里输入 @{bot} 问题，把资料发给别人\n• /roleplay 角色扮演：我扮演大客户，按公开的评分标准给你打分；/hint 提示 · /end 结束 · /history 记录\n• /learn 学习路径 · /quiz 测验 · /review 复习 · /progress 进度 · /exam 认证考试 · /remind 每日提醒\n• /lang 语言 · /help 帮助",
-        "zh-TW": "• 直接發問題：簡短回答 + 出處，按鈕可看原文、更多結果、評價\n• 群組裡：@我、回覆我，或用 /ask 問題\n• 任何聊天輸入 @{bot} 問題，把資料分享出去\n• /roleplay 角色扮演：我扮演大客戶，按公開的評分標準幫你評分；/hint 提示 · /end 結束 · /history 記錄\n• /lang 語言 · /help 說明",
-        "en": "• Send a question: a short answer with sources; buttons show the full passage, more results, and let you rate it\n• In groups: mention me, reply to me, or use /ask QUESTION\n• In any chat type @{bot} QUESTION to share passages\n• /roleplay practise a conversation: I play a key account and score you on a visible rubric; /hint · /end · /history\n• /lang language · /help help",
+        "zh-TW": "• 直接發問題：簡短回答 + 出處，按鈕可看原文、更多結果、評價\n• 群組裡：@我、回覆我，或用 /ask 問題\n• 任何聊天輸入 @{bot} 問題，把資料分享出去\n• /roleplay 角色扮演：我扮演大客戶，按公開的評分標準幫你評分；/hint 提示 · /end 結束 · /history 記錄\n• /learn 學習路徑 · /quiz 測驗 · /review 複習 · /progress 進度 · /exam 認證考試 · /remind 每日提醒\n• /lang 語言 · /help 說明",
+        "en": "• Send a question: a short answer with sources; buttons show the full passage, more results, and let you rate it\n• In groups: mention me, reply to me, or use /ask QUESTION\n• In any chat type @{bot} QUESTION to share passages\n• /roleplay practise a conversation: I play a key account and score you on a visible rubric; /hint · /end · /history\n• /learn learning path · /quiz quiz · /review due reviews · /progress progress · /exam certification exam · /remind daily reminder\n• /lang language · /help help",
     },
     "choose_lang": {"zh-CN": "请选择语言：", "zh-TW": "請選擇語言：", "en": "Choose your language:"},
     "lang_set": {"zh-CN": "已切换为简体中文。", "zh-TW": "已切換為繁體中文。", "en": "Language set to English."},
@@ -59,6 +63,14 @@ _STRINGS: dict[str, dict[str, str]] = {
         "en": "⚠️ The server cannot save anything right now, so what you just did was not recorded. "
               "The admins have been told; please try again later.",
     },
+    "store_down_admin": {
+        "zh-CN": "⚠️ 存储写不进去了：{failure}。用户的操作没有保存；请腾出磁盘空间或恢复写权限，不需要重启。",
+        "zh-TW": "⚠️ 儲存寫不進去了：{failure}。使用者的操作沒有儲存；請騰出磁碟空間或恢復寫入權限，不需要重新啟動。",
+        "en": "⚠️ The store takes no writes: {failure}. What users do is not being saved; free disk space or restore "
+              "write permission, no restart needed.",
+    },
+    "store_back_admin": {"zh-CN": "✅ 存储恢复了，又能保存数据了。", "zh-TW": "✅ 儲存恢復了，又能儲存資料了。",
+                         "en": "✅ The store is back and takes writes again."},
     "not_done_failed": {
         "zh-CN": "⚠️ 你发的消息{what}处理了 {n} 次都没能完成，已经放弃。请换个说法再发，或者告诉管理员。",
         "zh-TW": "⚠️ 你發的訊息{what}處理了 {n} 次都沒能完成，已經放棄。請換個說法再發，或者告訴管理員。",
@@ -198,6 +210,18 @@ _STRINGS: dict[str, dict[str, str]] = {
     "game_not_renew": {"zh-CN": "❌ 不续约", "zh-TW": "❌ 不續約", "en": "❌ Do not renew"},
 }
 
+
+def _merge(*tables: dict[str, dict[str, str]]) -> None:
+    """Each feature keeps its texts in its own module; one lookup serves them all, and no key is defined twice."""
+    for table in tables:
+        twice = table.keys() & _STRINGS.keys()
+        if twice:
+            raise ValueError(f"text keys defined twice: {sorted(twice)}")
+        _STRINGS.update(table)
+
+
+_merge(STUDY, GAME, TRAINER)
+
 COMMANDS = {
     "zh-CN": [("start", "开始"), ("roleplay", "角色扮演练习"), ("hint", "练习中要提示"), ("end", "结束练习并打分"),
               ("history", "我的练习记录"), ("learn", "学习路径"), ("quiz", "小测验"),
@@ -215,16 +239,37 @@ COMMANDS = {
 }
 
 
-GROUP_COMMANDS = [("ask", "提问"), ("roleplay", "角色扮演练习（私聊）"), ("leaderboard", "排行榜"),
-                  ("game", "培训师：开一局大客户维护游戏"), ("pause", "培训师：暂停计时"), ("resume", "培训师：继续计时"),
-                  ("extend", "培训师：加时 N 分钟"), ("endgame", "培训师：结束游戏"),
-                  ("assign", "培训师：布置练习"), ("team", "培训师：团队练习情况"), ("export", "培训师：导出成绩 CSV")]
+GROUP_COMMANDS = {
+    "zh-CN": [("ask", "提问"), ("roleplay", "角色扮演练习（私聊）"), ("leaderboard", "排行榜"),
+              ("game", "培训师：开一局大客户维护游戏"), ("pause", "培训师：暂停计时"), ("resume", "培训师：继续计时"),
+              ("extend", "培训师：加时 N 分钟"), ("endgame", "培训师：结束游戏"),
+              ("assign", "培训师：布置练习"), ("team", "培训师：团队练习情况"), ("export", "培训师：导出成绩 CSV")],
+    "zh-TW": [("ask", "提問"), ("roleplay", "角色扮演練習（私訊）"), ("leaderboard", "排行榜"),
+              ("game", "培訓師：開一局大客戶維護遊戲"), ("pause", "培訓師：暫停計時"), ("resume", "培訓師：繼續計時"),
+              ("extend", "培訓師：加時 N 分鐘"), ("endgame", "培訓師：結束遊戲"),
+              ("assign", "培訓師：指派練習"), ("team", "培訓師：團隊練習情況"), ("export", "培訓師：匯出成績 CSV")],
+    "en": [("ask", "Ask a question"), ("roleplay", "Role-play practice (in private)"), ("leaderboard", "Leaderboard"),
+           ("game", "Trainer: start a key-account game"), ("pause", "Trainer: pause the clock"),
+           ("resume", "Trainer: resume the clock"), ("extend", "Trainer: add N minutes"),
+           ("endgame", "Trainer: end the game"), ("assign", "Trainer: assign a practice"),
+           ("team", "Trainer: the team's practice"), ("export", "Trainer: export scores as CSV")],
+}
 
 
 def t(key: str, lang: str, **kwargs) -> str:
     table = _STRINGS[key]
     text = table.get(lang) or table[DEFAULT_LANG]
     return text.format(**kwargs) if kwargs else text
+
+
+def level_name(level: str, lang: str) -> str:
+    """A role-play level (easy, normal, hard) as the reader says it; an unknown one as stored."""
+    return t(f"level_{level}", lang) if f"level_{level}" in _STRINGS else level
+
+
+def outcome_name(outcome: str | None, lang: str) -> str:
+    """How a role-play ended (won, lost, out_of_turns, ended) as the reader says it."""
+    return t(f"outcome_{outcome}", lang) if f"outcome_{outcome}" in _STRINGS else str(outcome)
 
 
 def guess_lang(language_code: str | None) -> str:
