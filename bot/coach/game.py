@@ -336,7 +336,9 @@ _CLAUSES = re.compile(r"[，,；;：:。！？!?]")
 _ACCEPT = re.compile(r"没问题|可以|行|好的|成交|同意|答应|认了|认|给你们|给您|我签|签字|就这么定|写进")
 _SAME_PCT = re.compile(_NUM + r"\s*(?:%|％|个点)\s*就\s*" + _NUM + r"\s*(?:%|％|个点)")  # 「3%就3%」
 _BARE_PCT = re.compile(_NUM + r"\s*(?:%|％|个点)")
-_FREE = re.compile(r"免费|免了|全包|包了|不收钱|不收费|不要钱|不用你们出|不让你们出|(?:钱|费用?)我们(?:来)?出|我们(?:来)?出钱|"
+_FREE = re.compile(r"免费|免了|全包|包了|不收钱|不收费|不要钱|不用你们出|不让你们出|你们不用出|"
+                   r"(?:钱|费用?)(?:全|都|全都|也|全部)?我们(?:来)?(?:出|承担|包)|我们(?:来)?出钱|全部我们(?:来|出|承担|包)|"
+                   r"(?:费|钱)[^，。；]{0,3}(?:都|也|全)?不收|一分(?:钱)?(?:都|也)?不(?:用)?(?:出|掏|收)|"
                    r"白送|送给你们|送你们|算我们的")
 
 
@@ -363,7 +365,7 @@ def offered_terms(sentence: str) -> dict[str, float]:
 
     text = to_simplified(sentence)
     # 「损失我们全赔，180万我们认」: the amount is a clause away from what it pays for.
-    about_compensation = re.search(r"赔|补偿|承担|损失|罚款|现金|打款|扛|认了", text)
+    about_compensation = re.search(r"赔|补偿|承担|损失|罚款|现金|打款|扛|认了|再补|补给|补贴", text)
     amounts: list[float] = []
     for clause in _CLAUSES.split(text):
         if not clause or _REFUSE.search(clause) or _NOT_OURS.search(clause):
@@ -379,7 +381,7 @@ def offered_terms(sentence: str) -> dict[str, float]:
             for m in _DISCOUNT_RATE.finditer(clause):
                 rate = _CN_DIGITS[m.group(1)] * 10 + (_CN_DIGITS[m.group(2)] if m.group(2) else 0)
                 keep("discount", 100 - rate)
-        if re.search(r"账期|付款|回款|结算", clause):
+        if re.search(r"账期|付款|回款|结算|再付|才付|付清|付钱|打款", clause):
             for m in _DAYS.finditer(clause):
                 keep("payment_days", _number(m.group(1)))
         elif _ACCEPT.search(clause) or re.search(r"给你们|给您", clause):
@@ -389,7 +391,11 @@ def offered_terms(sentence: str) -> dict[str, float]:
         if about_compensation:
             amounts += [_number(m.group(1)) for m in _WAN.finditer(clause)]
     if amounts:  # 「现金给30万，罚款再承担一半，25万」: what one message offers adds up
-        keep("compensation", sum(dict.fromkeys(amounts)))
+        amounts = list(dict.fromkeys(amounts))
+        top = max(amounts)
+        parts = sum(amounts) - top
+        # 「一半35万；吊篮再补15万。现金就是这50万」: a figure that is the sum of the others is their total
+        keep("compensation", top if len(amounts) > 2 and abs(parts - top) < 1e-6 else sum(amounts))
     return out
 
 
@@ -464,9 +470,18 @@ def _read(messages: list[dict], recogniser: MoveRecogniser) -> list[Said]:
     return out
 
 
-def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue) -> Breach | None:
+def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message: str = "",
+            wanted: list[str] = ()) -> Breach | None:
+    """``message``: the whole message the sentence is part of (cash offered across its sentences adds up);
+    ``wanted``: cues of what the account hopes for beyond its demands (the brief's delight need): offering that
+    is good business, not a free extra or a private favour."""
     reasons, keys = [], []
     terms = offered_terms(said.text)
+    if message and message != said.text and _WAN.search(to_simplified(said.text)):
+        whole = offered_terms(message).get("compensation", 0)  # 「罚款我们承担一半25万；工期管理费再补30万」
+        if whole > terms.get("compensation", 0):
+            terms["compensation"] = whole
+    delight = any(cue_matches(c, match_form(to_simplified(said.text))) for c in wanted)
     if terms.get("discount", 0) > mandate.max_discount_pct:
         reasons.append(f"降价 {terms['discount']:g}%，超过底线 {mandate.max_discount_pct:g}%")
         keys.append("discount")
@@ -484,7 +499,7 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue) -> Breach | 
     free = [c for i, c in enumerate(clauses) if _FREE.search(c) and not _REFUSE.search(c) and not _NOT_OURS.search(c)
             and not any(cue_matches(cue, match_form("".join(clauses[max(0, i - 1):i + 1])))
                         for cue in mandate.free_allowed)]
-    if free:
+    if free and not delight:
         allowed = "、".join(mandate.free_services) or "无"
         reasons.append(f"免费给了底线以外的东西（可以免费给的只有：{allowed}）")
         keys.append("free_service")
@@ -496,6 +511,8 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue) -> Breach | 
             continue
         if move == "unconditional_discount" and _REFUSE.search(to_simplified(said.text)):
             continue  # 「5%不行。」 talks about a cut to refuse it
+        if move == "gift_favour" and delight:
+            continue  # 「二期投标帮你们做一面样板墙」 is what the account hopes for, not a private favour
         if move in said.moves and not (move == "unconditional_discount" and "discount" in keys):
             reasons.append(f"红线：{catalogue.get(move).title}")
             keys.append(move)
@@ -517,8 +534,9 @@ def debrief(game: KeyAccountGame, scene: Scene, guide: DebriefGuide, messages: l
     catalogue = load_catalogue()
     said = _read(messages, recogniser)
     breaches, clean = [], []
+    wanted = scene.team_b.need_cues.get("delight", [])
     for s in said:
-        if b := _breach(s, scene.team_a.mandate, catalogue):
+        if b := _breach(s, scene.team_a.mandate, catalogue, message=messages[s.index]["text"], wanted=wanted):
             breaches.append(b)
         else:
             clean.append(s)
