@@ -50,7 +50,7 @@ def test_move_recogniser_and_judge_figures(real_settings, capsys):
     head = Head.load(MODEL_FILE)
     held = measure(head, "heldout")
     scenarios, judge = load_scenarios(), Judge()
-    turns = {split: s for split in ("dev", "heldout", "heldout2", "heldout3") if (s := judge_single_turns(scenarios, judge, split))}
+    turns = {split: s for split in ("dev", "heldout", "heldout2", "heldout3", "heldout4") if (s := judge_single_turns(scenarios, judge, split))}
     sim = simulate(scenarios, judge, sessions=120)
     with capsys.disabled():
         print(f"\n[eval] moves out-of-fold macro-F1 {head.meta['oof_macro_f1']} "

@@ -297,7 +297,7 @@ def run_judge_eval(settings, console, *, sessions: int = 300) -> dict:
 
     scenarios, judge = load_scenarios(), Judge()
     results = {}
-    for split in ("dev", "heldout", "heldout2", "heldout3"):
+    for split in ("dev", "heldout", "heldout2", "heldout3", "heldout4"):
         s = judge_single_turns(scenarios, judge, split)
         if s is None:
             continue
