@@ -20,7 +20,7 @@ from bot.coach.roleplay import Scorecard
 from bot.coach.scenario import LEVELS
 from bot.coach.service import MAX_TURN_CHARS, NoActiveSession, SessionActive, TurnTooLong, UnknownScenario
 from bot.coach.text import LEVEL_NAMES, OUTCOME_NAMES, brief_text, level_text, scorecard_text
-from bot.store.sqlite import StoredRolePlay
+from bot.store.store import StoredRolePlay
 from bot.telegram.context import ChatTarget, CoachContext, send_html, typing
 from bot.telegram.i18n import t
 from bot.telegram.inbox import replayed
