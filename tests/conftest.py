@@ -38,3 +38,14 @@ def model_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def real_settings(model_data_dir: Path) -> Settings:
     return make_settings(model_data_dir, embedding_model="default")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_location(request, tmp_path: Path):
+    """Where a store lives, once per backend: a SQLite file, and a PostgreSQL schema of the test's own."""
+    if request.param == "sqlite":
+        yield tmp_path / "state.sqlite"
+        return
+    from tests.servers import postgres_schema
+
+    yield from postgres_schema()

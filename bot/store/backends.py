@@ -60,11 +60,14 @@ class SqliteConnection:
             self._db = self.open()
         except sqlite3.Error as exc:
             raise StoreUnwritable(path, str(exc)) from exc
-        self.execute("PRAGMA journal_mode=WAL")
+        # Switching to WAL takes a lock even when it is on already: asked only once per file, so a store opening
+        # while another process migrates it waits on the busy timeout instead of failing at once.
+        if self.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            self.execute("PRAGMA journal_mode=WAL")
         self.execute("PRAGMA synchronous=NORMAL")
 
-    def open(self) -> sqlite3.Connection:
-        """A new raw connection to the same file (the migrations run on their own)."""
+    def open(self, autocommit: bool = True) -> sqlite3.Connection:
+        """A new raw connection to the same file (the migrations run on their own, and BEGIN themselves)."""
         return sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
 
     def _translate(self, exc: sqlite3.Error) -> BaseException:
@@ -118,9 +121,9 @@ class PostgresConnection:
         self._db = None
         self._connect()
 
-    def open(self):
-        """A new raw connection (the migrations run on their own)."""
-        return self._psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT)
+    def open(self, autocommit: bool = True):
+        """A new raw connection (the migrations run on their own, in one transaction)."""
+        return self._psycopg.connect(self.url, autocommit=autocommit, connect_timeout=CONNECT_TIMEOUT)
 
     def _connect(self):
         if self._db is None or self._db.closed:

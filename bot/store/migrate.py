@@ -5,10 +5,13 @@ starting together take turns), a newer one (written by a later salescoach) is re
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 from pathlib import Path
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_IN_PROCESS = threading.Lock()  # alembic's `context` is one per process: stores opened in threads take turns
+MIGRATION_LOCK = 7_116_016  # any constant: the advisory lock two bots starting at once queue on (PostgreSQL)
 
 
 class StoreOutdated(Exception):
@@ -59,11 +62,12 @@ _TABLES = {
 def upgrade(db) -> None:
     """Run the migrations the database lacks, in one transaction, on a connection of their own."""
     from alembic import command
-    from sqlalchemy import create_engine, event
+    from sqlalchemy import create_engine, event, text
     from sqlalchemy.pool import NullPool
 
     url = "postgresql+psycopg://" if db.dialect == "postgresql" else "sqlite://"
-    engine = create_engine(url, creator=db.open, poolclass=NullPool)
+    # Not autocommit: the migrations, and the lock below, belong to one transaction.
+    engine = create_engine(url, creator=lambda: db.open(autocommit=False), poolclass=NullPool)
     if db.dialect == "sqlite":
         # pysqlite would only BEGIN before DML; the migrations' DDL belongs in the transaction too, and
         # IMMEDIATE makes a second process starting at the same moment wait instead of migrating twice.
@@ -72,9 +76,13 @@ def upgrade(db) -> None:
 
     config = Config()  # one per upgrade: it carries the connection, and stores open from several threads
     config.set_main_option("script_location", str(MIGRATIONS))
-    try:
-        with engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
-    finally:
-        engine.dispose()
+    with _IN_PROCESS:
+        try:
+            with engine.begin() as connection:
+                if db.dialect == "postgresql":
+                    # Two bots starting on a fresh database: the second waits here, then alembic finds it done.
+                    connection.execute(text(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        finally:
+            engine.dispose()

@@ -1,0 +1,56 @@
+"""Real servers for the tests that run in both modes: a PostgreSQL schema of their own per test.
+
+PostgreSQL is expected on 127.0.0.1:5432 (trust authentication, database `test`), as on the project's machines
+and CI; SALESCOACH_TEST_POSTGRES points elsewhere. Without one the PostgreSQL-mode tests skip, saying why,
+except under CI=true, where a missing server is a failure (CI has one, so its absence is a broken set-up).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+POSTGRES = os.environ.get("SALESCOACH_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}; CI=true, where PostgreSQL is part of the set-up: failing instead of skipping")
+    pytest.skip(reason)
+
+
+def admin_connection():
+    import psycopg
+
+    try:
+        return psycopg.connect(POSTGRES, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        unavailable(f"no PostgreSQL answers at {POSTGRES} ({first})")
+
+
+def postgres_schema() -> Iterator[str]:
+    """A URL whose tables land in a fresh schema, dropped afterwards: tests in parallel never meet."""
+    admin = admin_connection()
+    schema = f"test_{uuid.uuid4().hex[:16]}"
+    admin.execute(f'CREATE SCHEMA "{schema}"')
+    try:
+        # application_name marks the test's sessions, so the clean-up can end those it left open.
+        yield f"{POSTGRES}{'&' if '?' in POSTGRES else '?'}application_name={schema}&options=-csearch_path%3D{schema}"
+    finally:
+        # Sessions the test left open (a store it did not close) would hold locks the DROP waits on.
+        admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+                      "AND application_name = %s", (schema,))
+        admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.close()
+
+
+def closed_port() -> int:
+    """A 127.0.0.1 port nothing listens on (taken and released: a refused connection)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
