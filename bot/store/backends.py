@@ -45,6 +45,20 @@ def redact(location: Path | str) -> str:
     return redact_url(str(location)) if is_postgres(location) else str(location)
 
 
+class Rows(list):
+    """A statement's rows, read to the end, and how many rows it changed."""
+
+    def __init__(self, rows, rowcount: int) -> None:
+        super().__init__(rows)
+        self.rowcount = rowcount
+
+    def fetchone(self):
+        return self[0] if self else None
+
+    def fetchall(self):
+        return list(self)
+
+
 class SqliteConnection:
     """One sqlite3 connection in autocommit mode, its write failures raised as StoreUnwritable, so callers
     can tell "the disk is full" from a bug."""
@@ -77,7 +91,10 @@ class SqliteConnection:
 
     def execute(self, sql: str, args=()):
         try:
-            return self._db.execute(sql, args)
+            cur = self._db.execute(sql, args)
+            # Read to the end here: a write's own failure (a full disk under INSERT ... RETURNING) comes
+            # when its statement finishes, which would otherwise be in the caller's fetchone().
+            return Rows(cur.fetchall(), cur.rowcount)
         except sqlite3.Error as exc:
             raise self._translate(exc) from exc
 
