@@ -30,7 +30,7 @@ def admin_connection():
         return psycopg.connect(POSTGRES, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        unavailable(f"no PostgreSQL answers at {POSTGRES} ({first})")
+    unavailable(f"no PostgreSQL answers at {POSTGRES} ({first})")  # outside the except: no chained traceback
 
 
 def postgres_schema() -> Iterator[str]:
