@@ -69,7 +69,16 @@ def check_chroma(settings: Settings) -> Check | None:
     except httpx.HTTPError as exc:
         return False, f"Chroma server {settings.chroma_url}: {_first_line(exc)}; check SALESCOACH_CHROMA_URL " \
                       "and that `chroma run` is up"
-    return True, f"Chroma server {settings.chroma_url}: answers"
+    from bot.kb import server as srv
+
+    try:
+        live = srv.live_generation(srv.client(settings.chroma_url))
+    except Exception as exc:  # it answers HTTP but not as a Chroma server of this version would
+        return False, f"Chroma server {settings.chroma_url}: answers, but not as Chroma 1.x: {_first_line(exc)}"
+    if live is None:
+        return True, (f"Chroma server {settings.chroma_url}: answers; no knowledge base on it yet (the first bot "
+                      "to start ingests knowledge/)")
+    return True, f"Chroma server {settings.chroma_url}: answers; knowledge base {live} is live"
 
 
 CHECKS: tuple[Callable[[Settings], Check | None], ...] = (check_store, check_chroma)

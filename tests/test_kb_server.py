@@ -107,7 +107,11 @@ def test_doctor_says_the_chroma_server_answers(server, tmp_path, monkeypatch):
     monkeypatch.delenv("SALESCOACH_DATABASE_URL", raising=False)
     result = CliRunner().invoke(app, ["doctor"])
     assert result.exit_code == 0, result.output
-    assert f"✓ Chroma server {server}: answers" in result.output
+    assert f"✓ Chroma server {server}: answers; no knowledge base on it yet" in result.output
+    KnowledgeBase(tmp_path / "ingester", FakeEmbedder(), server=server).ingest(documents=DOCS)
+    result = CliRunner().invoke(app, ["doctor"])
+    live = srv.live_generation(srv.client(server))
+    assert f"✓ Chroma server {server}: answers; knowledge base {live} is live" in result.output
 
 
 def test_a_wrong_chroma_url_is_one_line_naming_the_setting(monkeypatch, tmp_path):
