@@ -98,7 +98,10 @@ def test_study_progress_exams_and_assignments(store_location):
     assert store.assignments(user_id=3)[0]["done_session"] == 12
     assert store.assignments(chat_id=BIG_CHAT, open_only=True) == []
     store.seen_member(BIG_CHAT, 3, "张三")
-    assert store.members(BIG_CHAT) == [(3, "张三")]
+    store.seen_member(BIG_CHAT, 4, "bob")
+    store.seen_member(BIG_CHAT, 5, "Carl")
+    store.seen_member(BIG_CHAT, 3, "张三丰")  # renamed: one row, the new name
+    assert store.members(BIG_CHAT) == [(5, "Carl"), (4, "bob"), (3, "张三丰")]  # by code point in both (a locale: bob first)
     uid = store.start_upload(900, 900, "报价.pdf", 55)
     store.set_upload_stage(uid, "indexing", "doc-1")
     assert [(u.name, u.stage) for u in store.unfinished_uploads()] == [("报价.pdf", "indexing")]

@@ -65,6 +65,7 @@ class SqliteConnection:
 
     dialect = "sqlite"
     for_update = ""  # BEGIN IMMEDIATE already holds the database's one write lock
+    by_code_point = ""  # SQLite compares text byte by byte already
 
     def __init__(self, path: Path | str) -> None:
         self.path = path
@@ -84,7 +85,7 @@ class SqliteConnection:
         """A new raw connection to the same file (the migrations run on their own, and BEGIN themselves)."""
         return sqlite3.connect(str(self.path), check_same_thread=False, isolation_level=None)
 
-    def _translate(self, exc: sqlite3.Error) -> BaseException:
+    def translate(self, exc: sqlite3.Error) -> BaseException:
         code = getattr(exc, "sqlite_errorcode", None)
         unwritable = code is not None and code & 0xFF in _UNWRITABLE_CODES
         return StoreUnwritable(self.path, str(exc)) if unwritable else exc
@@ -96,13 +97,13 @@ class SqliteConnection:
             # when its statement finishes, which would otherwise be in the caller's fetchone().
             return Rows(cur.fetchall(), cur.rowcount)
         except sqlite3.Error as exc:
-            raise self._translate(exc) from exc
+            raise self.translate(exc) from exc
 
     def executemany(self, sql: str, rows):
         try:
             return self._db.executemany(sql, rows)
         except sqlite3.Error as exc:
-            raise self._translate(exc) from exc
+            raise self.translate(exc) from exc
 
     @contextlib.contextmanager
     def transaction(self):
@@ -128,6 +129,7 @@ class PostgresConnection:
 
     dialect = "postgresql"
     for_update = " FOR UPDATE"
+    by_code_point = ' COLLATE "C"'  # the database's locale would order names differently from SQLite
 
     def __init__(self, url: str) -> None:
         import psycopg
@@ -151,7 +153,7 @@ class PostgresConnection:
                 raise StoreUnwritable(self.path, _one_line(exc)) from exc
         return self._db
 
-    def _translate(self, exc: Exception) -> BaseException:
+    def translate(self, exc: Exception) -> BaseException:
         state = getattr(exc, "sqlstate", None) or ""
         lost = isinstance(exc, self._psycopg.OperationalError | self._psycopg.InterfaceError)
         if lost and self._db is not None and (self._db.closed or self._db.broken):
@@ -164,6 +166,8 @@ class PostgresConnection:
 
     @staticmethod
     def _sql(sql: str) -> str:
+        # The store's SQL has no "?" or "%" in a literal (a test would show it), so its qmark parameters can
+        # become psycopg's %s by plain replacement.
         return sql.replace("?", "%s")
 
     def execute(self, sql: str, args=()):
@@ -171,7 +175,7 @@ class PostgresConnection:
         try:
             return db.execute(self._sql(sql), args)
         except self._psycopg.Error as exc:
-            raise self._translate(exc) from exc
+            raise self.translate(exc) from exc
 
     def executemany(self, sql: str, rows):
         db = self._connect()
@@ -180,7 +184,7 @@ class PostgresConnection:
             cur.executemany(self._sql(sql), list(rows))
             return cur
         except self._psycopg.Error as exc:
-            raise self._translate(exc) from exc
+            raise self.translate(exc) from exc
 
     @contextlib.contextmanager
     def transaction(self):
@@ -190,7 +194,7 @@ class PostgresConnection:
             with db.transaction():
                 yield self
         except self._psycopg.Error as exc:  # the COMMIT itself failed, or the connection went mid-way
-            raise self._translate(exc) from exc
+            raise self.translate(exc) from exc
 
     def close(self) -> None:
         if self._db is not None:

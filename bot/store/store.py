@@ -103,7 +103,7 @@ class Store:
         try:
             migrate.upgrade(self.db)
         except sqlalchemy.exc.DBAPIError as exc:
-            translated = self.db._translate(exc.orig)
+            translated = self.db.translate(exc.orig)
             if translated is exc.orig:
                 raise
             raise translated from exc
@@ -357,8 +357,8 @@ class Store:
 
     def members(self, chat_id: int) -> list[tuple[int, str]]:
         with self._lock:
-            return self.db.execute("SELECT user_id, name FROM members WHERE chat_id = ? ORDER BY name",
-                                   (chat_id,)).fetchall()
+            return self.db.execute("SELECT user_id, name FROM members WHERE chat_id = ? ORDER BY name"
+                                   + self.db.by_code_point, (chat_id,)).fetchall()
 
     def add_assignment(self, chat_id: int, trainer_id: int, user_id: int, scenario: str, difficulty: str,
                        due: float) -> int:
