@@ -1,4 +1,4 @@
-"""Command line: ingest, search, ask, eval, models, chat, run."""
+"""Command line: ingest, search, ask, eval, models, chat, run, doctor, migrate."""
 
 from __future__ import annotations
 
@@ -264,8 +264,14 @@ def evaluate(
     raw_dir: Annotated[Path | None, typer.Option(help="Folder of raw web documents (default ../shared/seeds).")] = None,
 ) -> None:
     """Retrieval quality (hit@1/3/5, MRR per set and language) and the role-play scorer's pairwise accuracy."""
-    from bot.coach.evaluate import (run_debrief_eval, run_freetext_eval, run_judge_eval, run_moves_eval, run_quiz_eval,
-                                    run_roleplay_eval)
+    from bot.coach.evaluate import (
+        run_debrief_eval,
+        run_freetext_eval,
+        run_judge_eval,
+        run_moves_eval,
+        run_quiz_eval,
+        run_roleplay_eval,
+    )
     from bot.kb.evaluate import run_answer_eval, run_eval
 
     settings, out = _settings(), Console()
@@ -427,7 +433,57 @@ def chat(kb: KbOption = None) -> None:
     """Interactive chat in the terminal over the same services as the Telegram bot."""
     from bot.terminal import run_terminal_chat
 
-    run_terminal_chat(_settings(), kb, stdin=sys.stdin, stdout=sys.stdout)
+    settings = _settings()
+    _check_store(settings)
+    run_terminal_chat(settings, kb, stdin=sys.stdin, stdout=sys.stdout)
+
+
+def _check_store(settings: Settings) -> None:
+    """The store opens (a wrong database URL is one line naming the setting, before anything loads)."""
+    from bot.store import StoreOutdated, StoreUnwritable, open_store
+
+    try:
+        open_store(settings).close()
+    except (StoreUnwritable, StoreOutdated) as exc:
+        raise _fail(_store_problem(settings, exc)) from None
+
+
+@app.command()
+def doctor() -> None:
+    """Check the configured store and servers; one line each, and exit 1 if any is wrong."""
+    from bot.doctor import diagnose
+
+    results = diagnose(_settings())
+    for ok, line in results:
+        console.print(f"[green]✓[/green] {line}" if ok else f"[red]✗[/red] {line}", markup=True, highlight=False)
+    if not all(ok for ok, _ in results):
+        raise typer.Exit(1)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the store's tables to this version's schema (the bot also does it when it starts)."""
+    from bot.store import Store, StoreOutdated, StoreUnwritable, store_location
+
+    settings = _settings()
+    try:
+        Store(store_location(settings)).close()
+    except (StoreUnwritable, StoreOutdated) as exc:
+        raise _fail(_store_problem(settings, exc)) from None
+    from bot.store import migrate as migrations
+
+    console.print(f"the store is at schema revision {migrations.head()}")
+
+
+def _store_problem(settings: Settings, exc: Exception) -> str:
+    """What is wrong with the store, one line, and which setting to look at."""
+    from bot.store import StoreUnwritable
+
+    if settings.database_url:
+        return f"SALESCOACH_DATABASE_URL: {exc}; check the URL and that the server is up"
+    if isinstance(exc, StoreUnwritable):
+        return f"{exc}: free some space or make it writable, then start the bot again"
+    return str(exc)
 
 
 @app.command()
@@ -438,6 +494,7 @@ def run() -> None:
     settings = _settings()
     if settings.telegram_token is None:
         console.print("No SALESCOACH_TELEGRAM_TOKEN set: opening the terminal chat instead.")
+        _check_store(settings)
         run_terminal_chat(settings, None, stdin=sys.stdin, stdout=sys.stdout)
         return
     _redact_logs(settings)
@@ -460,7 +517,7 @@ def _start_checks(settings: Settings) -> list:
     the data dir, a second instance, the token and the Bot API, the store. Returns the held locks."""
     import asyncio
 
-    from bot.store import Store, StoreUnwritable
+    from bot.store import StoreOutdated, StoreUnwritable, open_store
     from bot.store.lock import AlreadyRunning, LockUnavailable, acquire_all, instance_locks
     from bot.telegram.app import check_bot_api
 
@@ -474,13 +531,13 @@ def _start_checks(settings: Settings) -> list:
     try:
         problem = None
         try:
-            store = Store(settings.data_dir / "state.sqlite")
+            store = open_store(settings)
             try:
                 store.check_writable()
             finally:
                 store.close()
-        except StoreUnwritable as exc:
-            problem = f"{exc}: free some space or make it writable, then start the bot again"
+        except (StoreUnwritable, StoreOutdated) as exc:
+            problem = _store_problem(settings, exc)
         notice = f"⚠️ salescoach 无法启动：{problem}" if problem else None
         asyncio.run(check_bot_api(settings, notify=notice))
         if problem:

@@ -7,6 +7,7 @@ import os
 import re
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit, urlunsplit
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -37,6 +38,17 @@ def mask_secret(value: object) -> str:
     text = value.get_secret_value() if isinstance(value, SecretStr) else str(value)
     head = text.split(":", 1)[0] if ":" in text and text.split(":", 1)[0].isdigit() else text[:2]
     return f"{head}:…({len(text)} characters)" if ":" in text else f"{head}…({len(text)} characters)"
+
+
+def redact_url(url: str) -> str:
+    """A URL as it can be shown: its password replaced by ***."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{parts.netloc.rsplit('@', 1)[1]}"))
+    except ValueError:
+        return re.sub(r"(//[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
 class Settings(BaseSettings):
@@ -107,6 +119,18 @@ class Settings(BaseSettings):
                                         description="Reminders at these minutes left.", examples=["10,5,1"])
     game_vote_minutes: float = Field(default=3.0, gt=0, le=24 * 60, description="How long team B has to vote.",
                                      examples=["3"])
+    database_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL for the bot's state, when several bots share it or it must outlive this "
+        "machine; unset = SQLite in the data dir. The schema is created and upgraded at start-up.",
+        examples=["postgresql://salescoach@127.0.0.1:5432/salescoach"],
+    )
+    chroma_url: str | None = Field(
+        default=None,
+        description="A Chroma server (`chroma run`) holding the knowledge base's passages and vectors, shared "
+        "by several bots; unset = the embedded index in the data dir.",
+        examples=["http://127.0.0.1:8000"],
+    )
     timezone: str = Field(default="Asia/Shanghai", description="Learners' time zone: streaks, daily reminders.",
                           examples=["Asia/Shanghai"])
     assignment_days: float = Field(default=3.0, gt=0, le=60, description="Default deadline of an /assign, in days.",
@@ -155,6 +179,35 @@ class Settings(BaseSettings):
     def _url(cls, value: str | None) -> str | None:
         if value is not None and not re.match(r"https?://[^\s/]+", value):
             raise ValueError("not an http(s) URL")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not re.match(r"(postgresql|postgres|postgresql\+psycopg)://", value):
+            raise ValueError("not a PostgreSQL URL (postgresql://user@host:port/database); unset it for SQLite")
+        try:
+            urlsplit(value).port  # noqa: B018 - raises on a port that is not a number
+        except ValueError:
+            raise ValueError("the port is not a number") from None
+        return value
+
+    @field_validator("chroma_url")
+    @classmethod
+    def _chroma_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip().rstrip("/")
+        try:
+            parts = urlsplit(value)
+            port = parts.port
+        except ValueError:
+            raise ValueError("the port is not a number") from None
+        if parts.scheme not in ("http", "https") or not parts.hostname or port is None:
+            raise ValueError("not a Chroma server URL: http://host:port")
         return value
 
     @field_validator("llm_provider")
@@ -206,6 +259,8 @@ def load_settings(**overrides: Any) -> Settings:
         for err in exc.errors(include_url=False):
             name = str(err["loc"][0]) if err["loc"] else "?"
             value = err.get("input")
+            if name == "database_url" and isinstance(value, str):
+                value = redact_url(value)
             shown = mask_secret(value) if name in SECRET_FIELDS else repr(value if not isinstance(value, SecretStr)
                                                                               else mask_secret(value))
             reason = err["msg"].removeprefix("Value error, ")

@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.kb.answer import Answerer
 from bot.kb.index import IngestReport
 from bot.kb.retrieve import Retriever
-from bot.store import Store
+from bot.store import Store, open_store
 
 ANSWER_WORKERS = 8  # 20 users x 20 questions: p95 0.3 s with 8 (see `salescoach bench bot`); an LLM call
 # blocks its thread for at most SALESCOACH_LLM_TIMEOUT, and a dead server only once per cool-down.
@@ -51,7 +51,7 @@ class Services:
 
         retriever = open_retriever(settings)
         llm = chat_model(settings)  # bounded: a timeout per call, then the offline answer
-        store = Store(settings.data_dir / "state.sqlite")
+        store = open_store(settings)
         coach = Coach(store, Judge(retriever.kb.embedder), retriever=retriever, chat_model=llm)
         # The recogniser and the scenarios' reference sentences load in the background (a few seconds), so
         # start-up does not wait and a rep's first turn is as quick as the rest once the bot is up.

@@ -41,13 +41,13 @@ class TerminalChat:
         from bot.kb.answer import Answerer
         from bot.kb.service import open_retriever
         from bot.llm import chat_model
-        from bot.store import Store
+        from bot.store import open_store
 
         self.settings, self.out = settings, stdout
         retriever = open_retriever(settings, kb_dir)
         llm = chat_model(settings)
         self.answerer = Answerer(retriever, llm)
-        self.store = Store(settings.data_dir / "state.sqlite")
+        self.store = open_store(settings)
         self.coach = Coach(self.store, Judge(retriever.kb.embedder), retriever=retriever, chat_model=llm)
         self.pending: tuple[str, str] | None = None  # scenario and level chosen, not started yet
         from bot.coach.self_study import SelfStudy

@@ -63,3 +63,14 @@ def face_settings(tmp_path: Path, bundled_kb: Path):
         return settings
 
     return make
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_location(request, tmp_path: Path):
+    """Where a store lives, once per backend: a SQLite file, and a PostgreSQL schema of the test's own."""
+    if request.param == "sqlite":
+        yield tmp_path / "state.sqlite"
+        return
+    from tests.servers import postgres_schema
+
+    yield from postgres_schema()

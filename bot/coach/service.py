@@ -17,7 +17,7 @@ from bot.coach.scenario import LEVELS, SCENARIOS_DIR, Criterion, Scenario, load_
 from bot.coach.text import LEVEL_NAMES
 from bot.llm import LLMUnavailable
 from bot.store import Store
-from bot.store.sqlite import StoredRolePlay
+from bot.store.store import StoredRolePlay
 
 log = logging.getLogger(__name__)
 

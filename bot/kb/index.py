@@ -11,6 +11,10 @@ Layout of a knowledge-base directory::
 
 An ingest builds a new generation beside the live one and only then points CURRENT at it, so a
 crash or Ctrl-C at any moment leaves the previous generation complete and in use.
+
+With a Chroma server (`server=URL`) the vectors, the passages and the pointer live on the server instead
+(`bot.kb.server`); the directory then caches, per generation, what each bot derives from the passages
+(docs, chunks, the BM25 indexes), so several bots on several machines share one knowledge base.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from bot.kb import chunk as chunking
+from bot.kb import server as srv
 from bot.kb.chunk import Chunk, chunk_document
 from bot.kb.documents import Document, iter_paths, load_file
 from bot.kb.embed import Embedder
@@ -179,13 +184,24 @@ class Generation:
 class KnowledgeBase:
     """Create, update and open a knowledge-base directory."""
 
-    def __init__(self, directory: Path, embedder: Embedder, *, max_file_bytes: int | None = None) -> None:
+    def __init__(self, directory: Path, embedder: Embedder, *, max_file_bytes: int | None = None,
+                 server: str | None = None) -> None:
         self.dir = Path(directory)
         self.embedder = embedder
         self.max_file_bytes = max_file_bytes
+        self.server = server
+        self._chroma = None
+
+    def _server(self):
+        if self._chroma is None:
+            self._chroma = srv.client(self.server)
+        return self._chroma
 
     # ------------------------------------------------------------------ reading
     def current_path(self) -> Path | None:
+        if self.server:
+            name = srv.live_generation(self._server())
+            return self._materialise(name) if name else None
         try:
             name = (self.dir / "CURRENT").read_text().strip()
         except FileNotFoundError:
@@ -212,15 +228,60 @@ class KnowledgeBase:
                 f"run `salescoach ingest --rebuild --kb {self.dir}`"
             )
         bm25 = {f: bm25s.BM25.load(str(path / f"bm25-{f}"), mmap=False) for f in LEXICAL_FIELDS} if chunks else {}
-        client = _chroma_client(path / "chroma") if chunks else None
-        collection = client.get_collection(COLLECTION) if client else None
-        units = owner = None
-        if client and (path / "units.npy").is_file():
+        units = owner = collection = None
+        if chunks and self.server:
+            collection, units = srv.collections(self._server(), path.name)
             owner = np.load(path / "units.npy")
-            units = client.get_collection(UNITS) if len(owner) else None
+            units = units if len(owner) else None
+        elif chunks:
+            client = _chroma_client(path / "chroma")
+            collection = client.get_collection(COLLECTION)
+            if (path / "units.npy").is_file():
+                owner = np.load(path / "units.npy")
+                units = client.get_collection(UNITS) if len(owner) else None
         center = np.load(path / "query_center.npy") if (path / "query_center.npy").is_file() else None
         single = np.bincount(owner, minlength=len(chunks)) == 0 if owner is not None else None
         return Generation(path, manifest, docs, chunks, bm25, collection, units, owner, center, single)
+
+    def _materialise(self, name: str) -> Path:
+        """The local cache of a server generation: docs, passages and the BM25 indexes derived from them,
+        fetched and built once per generation (in a scratch folder renamed into place when complete)."""
+        path = self.dir / name
+        if (path / "manifest.json").is_file():
+            return path
+        chroma = self._server()
+        files = srv.get_meta(chroma, name)
+        manifest = json.loads(files["manifest.json"])
+        chunks = [Chunk(**c) for c in srv.get_passages(chroma, name)] if manifest.get("chunks") else []
+        docs = [Document.from_json(json.loads(line)) for line in files["docs.jsonl"].splitlines() if line.strip()]
+        scratch = self.dir / f".fetch-{uuid.uuid4().hex[:6]}"
+        scratch.mkdir(parents=True)
+        try:
+            _write_jsonl(scratch / "docs.jsonl", (d.to_json() for d in docs))
+            _write_jsonl(scratch / "chunks.jsonl", (c.to_json() for c in chunks))
+            if chunks:
+                meta = {d.doc_id: d.meta for d in docs}
+                _build_lexical(scratch, [index_text(c, meta.get(c.doc_id, {})) for c in chunks])
+                np.save(scratch / "units.npy", srv.get_owners(chroma, name))
+            if "query_center.json" in files:
+                np.save(scratch / "query_center.npy", np.asarray(json.loads(files["query_center.json"]), np.float32))
+            (scratch / "manifest.json").write_text(files["manifest.json"])
+            _fsync_dir(scratch)
+            try:
+                os.rename(scratch, path)
+            except OSError:  # another thread or bot sharing this directory got there first
+                if not (path / "manifest.json").is_file():
+                    raise
+                shutil.rmtree(scratch, ignore_errors=True)
+        except BaseException:
+            shutil.rmtree(scratch, ignore_errors=True)
+            raise
+        log.info("knowledge base %s fetched from %s: %d passages", name, self.server, len(chunks))
+        # Two generations stay cached: the live one, and the one before it a search may still be finishing.
+        cached = sorted(p.name for p in self.dir.glob("gen-*") if (p / "manifest.json").is_file())
+        keep = {name, *(cached[-2:] if name in cached[-2:] else cached[-1:])}
+        self._collect_garbage(keep=keep)
+        return path
 
     def documents(self) -> dict[str, Document]:
         path = self.current_path()
@@ -326,10 +387,11 @@ class KnowledgeBase:
     def _build_generation(
         self, docs: list[Document], report: IngestReport, on_embed: Callable[[int, int], None] | None
     ) -> None:
-        import bm25s
-
         previous = self.current_path()
-        gen = self.dir / f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        # Names sort by time, to the microsecond: a Chroma server drops the generations older than those kept.
+        now = time.time()
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now)) + f"{int(now * 1e6) % 1_000_000:06d}"
+        gen = self.dir / f"gen-{stamp}-{uuid.uuid4().hex[:6]}"
         gen.mkdir(parents=True)
         try:
             docs.sort(key=lambda d: d.doc_id)
@@ -349,24 +411,27 @@ class KnowledgeBase:
             vectors, unit_vectors = all_vectors[: len(texts)], all_vectors[len(texts) :]
             _write_jsonl(gen / "docs.jsonl", (d.to_json() for d in docs))
             _write_jsonl(gen / "chunks.jsonl", (c.to_json() for c in chunks))
+            center = None
             if chunks:
-                terms = [lexical_fields(t) for t in texts]
-                for f in LEXICAL_FIELDS:
-                    bm25 = bm25s.BM25(k1=1.2, b=0.75)
-                    bm25.index([t[f] for t in terms], show_progress=False)
-                    bm25.save(str(gen / f"bm25-{f}"))
+                _build_lexical(gen, texts)
                 questions = [normalize(q, lower=False) for q in typical_questions()]
                 if questions:
                     center = np.asarray(self.embedder.embed_queries(questions), dtype=np.float32).mean(axis=0)
                     np.save(gen / "query_center.npy", center)
-                client = _chroma_client(gen / "chroma")
-                col = client.create_collection(COLLECTION, configuration=HNSW, embedding_function=None)
-                _add_all(client, col, vectors)
-                if units:
-                    ucol = client.create_collection(UNITS, configuration=HNSW, embedding_function=None)
-                    _add_all(client, ucol, unit_vectors)
+                if self.server:
+                    chroma = self._server()
+                    srv.put_passages(chroma, gen.name, [c.to_json() for c in chunks], vectors, HNSW)
+                    if units:
+                        srv.put_sentences(chroma, gen.name, owner, unit_vectors, HNSW)
+                else:
+                    client = _chroma_client(gen / "chroma")
+                    col = client.create_collection(COLLECTION, configuration=HNSW, embedding_function=None)
+                    _add_all(client, col, vectors)
+                    if units:
+                        ucol = client.create_collection(UNITS, configuration=HNSW, embedding_function=None)
+                        _add_all(client, ucol, unit_vectors)
+                    del col, client
                 np.save(gen / "units.npy", np.asarray(owner, dtype=np.int32))
-                del col, client
             manifest = {
                 "format": INDEX_FORMAT,
                 "layout": layout(),
@@ -378,18 +443,34 @@ class KnowledgeBase:
             }
             (gen / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=1))
             _fsync_dir(gen)
-            tmp = self.dir / f".CURRENT.{uuid.uuid4().hex[:6]}"
-            tmp.write_text(gen.name)
-            with open(tmp) as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.dir / "CURRENT")
-            _fsync_dir(self.dir)
+            if self.server:
+                files = {"docs.jsonl": (gen / "docs.jsonl").read_text(encoding="utf-8"),
+                         "manifest.json": (gen / "manifest.json").read_text()}
+                if center is not None:
+                    files["query_center.json"] = json.dumps(center.tolist())
+                srv.put_meta(self._server(), gen.name, files)
+                srv.switch_to(self._server(), gen.name)  # the last step: every bot moves to it on its next search
+            else:
+                self._point_current_at(gen)
         except BaseException:
             shutil.rmtree(gen, ignore_errors=True)
+            if self.server:
+                srv.drop_generation(self._server(), gen.name)
             raise
         # The previous generation stays one more round: a process still searching it (the bot,
         # while the CLI ingests) finishes its query and moves to the new one on the next.
-        self._collect_garbage(keep={gen.name, previous.name} if previous else {gen.name})
+        keep = {gen.name, previous.name} if previous else {gen.name}
+        if self.server:
+            srv.drop_generations(self._server(), keep)
+        self._collect_garbage(keep=keep)
+
+    def _point_current_at(self, gen: Path) -> None:
+        tmp = self.dir / f".CURRENT.{uuid.uuid4().hex[:6]}"
+        tmp.write_text(gen.name)
+        with open(tmp) as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.dir / "CURRENT")
+        _fsync_dir(self.dir)
 
     def _embed(self, texts: list[str], report: IngestReport, on_embed) -> np.ndarray:
         import hashlib
@@ -428,6 +509,17 @@ class KnowledgeBase:
                 shutil.rmtree(p, ignore_errors=True)
         for p in self.dir.glob(".CURRENT.*"):
             p.unlink(missing_ok=True)
+
+
+def _build_lexical(gen: Path, texts: list[str]) -> None:
+    """The BM25 index of every lexical field, over the passages' index texts."""
+    import bm25s
+
+    terms = [lexical_fields(t) for t in texts]
+    for f in LEXICAL_FIELDS:
+        bm25 = bm25s.BM25(k1=1.2, b=0.75)
+        bm25.index([t[f] for t in terms], show_progress=False)
+        bm25.save(str(gen / f"bm25-{f}"))
 
 
 def _add_all(client, collection, vectors: np.ndarray) -> None:

@@ -35,7 +35,8 @@ def bundled_namesake(docs: dict[str, Document], upload: Document) -> Document | 
 
 def knowledge_base(settings: Settings, kb_dir: Path | None = None) -> KnowledgeBase:
     return KnowledgeBase(
-        kb_dir or settings.kb_dir, get_embedder(settings), max_file_bytes=int(settings.max_file_mb * 1e6)
+        kb_dir or settings.kb_dir, get_embedder(settings), max_file_bytes=int(settings.max_file_mb * 1e6),
+        server=settings.chroma_url if kb_dir is None else None,  # an explicit --kb folder stays local
     )
 
 

@@ -21,7 +21,7 @@ from bot.coach.roleplay import Scorecard
 from bot.coach.scenario import LEVELS
 from bot.coach.service import MAX_TURN_CHARS, NoActiveSession, SessionActive, TurnTooLong, UnknownScenario
 from bot.coach.text import brief_text, level_text, scorecard_text
-from bot.store.sqlite import StoredRolePlay
+from bot.store.store import StoredRolePlay
 from bot.telegram.context import ChatTarget, CoachContext, send_html, typing
 from bot.telegram.inbox import replayed
 from bot.telegram.render import in_script

@@ -1,229 +1,22 @@
-"""SQLite store. Every change is committed when it happens, so a crash or restart loses nothing."""
+"""The store: SQLite (a file, the default) or PostgreSQL (a database URL, when several bots share state).
+Every change is committed when it happens, so a crash or restart loses nothing.
+
+Two bot processes may share one PostgreSQL database: a write that depends on what it read (a role-play's
+transcript, a game's lines) reads and writes in one transaction holding the row it depends on, and plain
+inserts or upserts (`ON CONFLICT`) need no reading first. The update journal is kept per bot (update ids are
+counted per token).
+"""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS inbox (      -- every incoming update until it was handled: re-run after a crash
-    update_id INTEGER PRIMARY KEY,
-    payload TEXT NOT NULL,         -- the update as the Bot API sent it (JSON)
-    received REAL NOT NULL,
-    attempts INTEGER NOT NULL DEFAULT 0,  -- handlings started; one that keeps killing the bot is dropped
-    done REAL                      -- when its handling finished (NULL: not yet)
-);
-CREATE INDEX IF NOT EXISTS inbox_pending ON inbox (done);
-CREATE TABLE IF NOT EXISTS users (
-    user_id INTEGER PRIMARY KEY,
-    lang TEXT,
-    first_seen REAL NOT NULL,
-    last_seen REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS answers (
-    answer_id INTEGER PRIMARY KEY AUTOINCREMENT,
-    user_id INTEGER NOT NULL,
-    chat_id INTEGER NOT NULL,
-    question TEXT NOT NULL,
-    chunk_ids TEXT NOT NULL,
-    created REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS ratings (
-    answer_id INTEGER NOT NULL,
-    user_id INTEGER NOT NULL,
-    rating INTEGER NOT NULL,
-    created REAL NOT NULL,
-    PRIMARY KEY (answer_id, user_id)
-);
-CREATE TABLE IF NOT EXISTS roleplays (
-    session_id INTEGER PRIMARY KEY AUTOINCREMENT,
-    user_id INTEGER NOT NULL,
-    chat_id INTEGER NOT NULL,
-    scenario TEXT NOT NULL,
-    difficulty TEXT NOT NULL,
-    status TEXT NOT NULL,          -- active | ended
-    state TEXT NOT NULL,           -- the engine's state after the last turn (JSON)
-    total INTEGER,
-    outcome TEXT,
-    card TEXT,                     -- the scorecard (JSON) once ended
-    created REAL NOT NULL,
-    updated REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS roleplays_by_user ON roleplays (user_id, status);
-CREATE TABLE IF NOT EXISTS roleplay_turns (
-    session_id INTEGER NOT NULL,
-    idx INTEGER NOT NULL,
-    role TEXT NOT NULL,            -- rep | customer
-    text TEXT NOT NULL,
-    created REAL NOT NULL,
-    PRIMARY KEY (session_id, idx)
-);
-CREATE TABLE IF NOT EXISTS games (
-    game_id INTEGER PRIMARY KEY AUTOINCREMENT,
-    chat_id INTEGER NOT NULL,
-    status TEXT NOT NULL,          -- lobby | running | paused | voting | ended
-    state TEXT NOT NULL,           -- the game's state (JSON): teams, clock, votes
-    created REAL NOT NULL,
-    updated REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS games_by_chat ON games (chat_id, status);
-CREATE TABLE IF NOT EXISTS game_messages (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    game_id INTEGER NOT NULL,
-    user_id INTEGER NOT NULL,
-    name TEXT NOT NULL,
-    team TEXT NOT NULL,
-    text TEXT NOT NULL,
-    created REAL NOT NULL,
-    message_id INTEGER             -- the Telegram message, so an edit replaces its line
-);
-CREATE TABLE IF NOT EXISTS reachable (   -- users who opened a private chat: the bot may write to them
-    user_id INTEGER PRIMARY KEY,
-    since REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS members (   -- who the bot has seen in which group (trainer views)
-    chat_id INTEGER NOT NULL,
-    user_id INTEGER NOT NULL,
-    name TEXT NOT NULL,
-    last_seen REAL NOT NULL,
-    PRIMARY KEY (chat_id, user_id)
-);
-CREATE TABLE IF NOT EXISTS assignments (
-    assignment_id INTEGER PRIMARY KEY AUTOINCREMENT,
-    chat_id INTEGER NOT NULL,      -- the team group it was given in
-    trainer_id INTEGER NOT NULL,
-    user_id INTEGER NOT NULL,
-    scenario TEXT NOT NULL,
-    difficulty TEXT NOT NULL,
-    due REAL NOT NULL,
-    reminded INTEGER NOT NULL DEFAULT 0,
-    done_session INTEGER,          -- the role-play session that completed it
-    created REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS study (       -- one row per learner: lessons read, pending question, reminder
-    user_id INTEGER PRIMARY KEY,
-    state TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS quiz_answers (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    user_id INTEGER NOT NULL,
-    qid TEXT NOT NULL,
-    module TEXT NOT NULL,
-    correct INTEGER NOT NULL,
-    context TEXT NOT NULL,         -- quiz | review | exam
-    day TEXT NOT NULL,             -- local date, for streaks
-    created REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS quiz_answers_by_user ON quiz_answers (user_id);
-CREATE TABLE IF NOT EXISTS review_cards (
-    user_id INTEGER NOT NULL,
-    qid TEXT NOT NULL,
-    card TEXT NOT NULL,            -- FSRS card (JSON)
-    due REAL NOT NULL,
-    PRIMARY KEY (user_id, qid)
-);
-CREATE TABLE IF NOT EXISTS exams (
-    attempt_id INTEGER PRIMARY KEY AUTOINCREMENT,
-    user_id INTEGER NOT NULL,
-    questions TEXT NOT NULL,       -- question ids (JSON)
-    answers TEXT NOT NULL,         -- given answers (JSON)
-    started REAL NOT NULL,
-    deadline REAL NOT NULL,
-    finished REAL,
-    right INTEGER,
-    passed INTEGER
-);
-CREATE TABLE IF NOT EXISTS certifications (
-    user_id INTEGER PRIMARY KEY,
-    attempt_id INTEGER NOT NULL,
-    created REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS uploads (    -- an admin's upload, stage by stage, so a crash mid-way can be reported
-    upload_id INTEGER PRIMARY KEY AUTOINCREMENT,
-    user_id INTEGER NOT NULL,
-    chat_id INTEGER NOT NULL,
-    status_message_id INTEGER,             -- the message showing progress, finished after a crash
-    name TEXT NOT NULL,
-    stage TEXT NOT NULL,                   -- received, reading, indexing; then done, failed or interrupted
-    detail TEXT NOT NULL DEFAULT '',       -- the reason it failed, or the document id while indexing
-    created REAL NOT NULL,
-    updated REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS admin_actions (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    user_id INTEGER NOT NULL,
-    action TEXT NOT NULL,
-    detail TEXT,
-    created REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS health (      -- written and removed at start-up: proves the store takes writes
-    id INTEGER PRIMARY KEY,
-    checked REAL NOT NULL
-);
-"""
-
-# SQLite result codes that mean "this store cannot take writes now", not "this query is wrong":
-# SQLITE_PERM, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN (extended codes share the low byte).
-_UNWRITABLE_CODES = {3, 8, 10, 13, 14}
-
-
-class StoreUnwritable(Exception):
-    """The store cannot take writes (read-only file or folder, full disk, I/O error); nothing was saved."""
-
-    def __init__(self, path, reason: str) -> None:
-        super().__init__(f"the store {path} cannot be written: {reason}")
-        self.path, self.reason = path, reason
-
-
-def _unwritable(exc: sqlite3.Error) -> bool:
-    code = getattr(exc, "sqlite_errorcode", None)
-    return code is not None and code & 0xFF in _UNWRITABLE_CODES
-
-
-class _Connection:
-    """The sqlite3 connection with its write failures raised as StoreUnwritable, so callers can tell
-    "the disk is full" from a bug."""
-
-    def __init__(self, db: sqlite3.Connection, path) -> None:
-        self._db, self._path = db, path
-
-    def _translate(self, exc: sqlite3.Error) -> BaseException:
-        return StoreUnwritable(self._path, str(exc)) if _unwritable(exc) else exc
-
-    def execute(self, *args):
-        try:
-            return self._db.execute(*args)
-        except sqlite3.Error as exc:
-            raise self._translate(exc) from exc
-
-    def executemany(self, *args):
-        try:
-            return self._db.executemany(*args)
-        except sqlite3.Error as exc:
-            raise self._translate(exc) from exc
-
-    def executescript(self, script: str):
-        try:
-            return self._db.executescript(script)
-        except sqlite3.Error as exc:
-            raise self._translate(exc) from exc
-
-    def close(self) -> None:
-        self._db.close()
-
-    def __enter__(self):
-        self._db.__enter__()
-        return self
-
-    def __exit__(self, *exc_info):
-        try:
-            return self._db.__exit__(*exc_info)
-        except sqlite3.Error as exc:  # the COMMIT itself failed (full disk)
-            raise self._translate(exc) from exc
+from bot.store import migrate
+from bot.store.backends import connect
 
 
 def _where(**filters) -> tuple[str, list]:
@@ -279,36 +72,52 @@ class StoredUpload:
 
 
 class Store:
-    """A small typed facade over one SQLite file; safe to share between threads."""
+    """A small typed facade over one SQLite file or PostgreSQL database; safe to share between threads.
 
-    def __init__(self, path: Path | str, clock=time.time) -> None:
-        self.path = Path(path) if str(path) != ":memory:" else path
-        if isinstance(self.path, Path):
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+    `location` is a file path or a ``postgresql://`` URL; `bot_id` (the token's bot id) keys the update
+    journal, so bots sharing a database keep their own."""
+
+    def __init__(self, location: Path | str, clock=time.time, *, bot_id: int = 0) -> None:
         self.clock = clock
+        self.bot_id = bot_id
         self._lock = threading.Lock()
+        self.db = connect(location)
+        self.path = self.db.path  # a URL without its password: it is shown in errors and logs
         try:
-            raw = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        except sqlite3.Error as exc:
-            raise StoreUnwritable(path, str(exc)) from exc
-        self.db = _Connection(raw, path)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(SCHEMA)
-        self._migrate()
+            self._migrate()
+        except BaseException:
+            self.db.close()
+            raise
 
     def _migrate(self) -> None:
-        """Columns added since a store was created (SQLite has no ADD COLUMN IF NOT EXISTS)."""
-        columns = {row[1] for row in self.db.execute("PRAGMA table_info(game_messages)").fetchall()}
-        if "message_id" not in columns:
-            self.db.execute("ALTER TABLE game_messages ADD COLUMN message_id INTEGER")
+        """Bring the schema to the newest revision (a no-op, one query, when it is there already)."""
+        current = migrate.revision(self.db)
+        if current == migrate.head():
+            return
+        if current is not None and not migrate.known(current):
+            raise migrate.StoreOutdated(
+                f"the store {self.path} is at schema revision {current}, which this salescoach does not know "
+                f"(a newer version upgraded it; this one reads up to {migrate.head()})")
+        import sqlalchemy.exc
+
+        try:
+            migrate.upgrade(self.db)
+        except sqlalchemy.exc.DBAPIError as exc:
+            translated = self.db.translate(exc.orig)
+            if translated is exc.orig:
+                raise
+            raise translated from exc
+
+    @property
+    def dialect(self) -> str:
+        return self.db.dialect
 
     def check_writable(self) -> None:
         """Commit one small write and remove it: StoreUnwritable when the store cannot take writes."""
-        with self._lock, self.db:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute("INSERT OR REPLACE INTO health (id, checked) VALUES (1, ?)", (self.clock(),))
-            self.db.execute("DELETE FROM health")
+        with self._lock, self.db.transaction():
+            self.db.execute("INSERT INTO health (id, checked) VALUES (?, ?) ON CONFLICT (id) DO UPDATE "
+                            "SET checked = excluded.checked", (self.bot_id, self.clock()))
+            self.db.execute("DELETE FROM health WHERE id = ?", (self.bot_id,))
 
     def close(self) -> None:
         with self._lock:
@@ -319,32 +128,34 @@ class Store:
         """Keep an incoming update before it is confirmed to Telegram; False if it was kept already
         (Telegram sent it again after a crash, and the journal has it)."""
         with self._lock:
-            cur = self.db.execute("INSERT OR IGNORE INTO inbox (update_id, payload, received) VALUES (?, ?, ?)",
-                                  (update_id, payload, self.clock()))
+            cur = self.db.execute("INSERT INTO inbox (bot_id, update_id, payload, received) VALUES (?, ?, ?, ?) "
+                                  "ON CONFLICT DO NOTHING", (self.bot_id, update_id, payload, self.clock()))
             return cur.rowcount > 0
 
     def start_update(self, update_id: int) -> bool:
         """Count an attempt at handling a kept update; False if it is not kept (nothing was written)."""
         with self._lock:
-            return self.db.execute("UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?",
-                                   (update_id,)).rowcount > 0
+            return self.db.execute("UPDATE inbox SET attempts = attempts + 1 WHERE bot_id = ? AND update_id = ?",
+                                   (self.bot_id, update_id)).rowcount > 0
 
     def finish_update(self, update_id: int) -> bool:
         """Mark a kept update handled; False if it is not kept (nothing was written)."""
         with self._lock:
-            return self.db.execute("UPDATE inbox SET done = ? WHERE update_id = ?",
-                                   (self.clock(), update_id)).rowcount > 0
+            return self.db.execute("UPDATE inbox SET done = ? WHERE bot_id = ? AND update_id = ?",
+                                   (self.clock(), self.bot_id, update_id)).rowcount > 0
 
     def unfinished_updates(self) -> list[tuple[int, str, float, int]]:
         """(update_id, payload, received, attempts) of every update not handled to the end, oldest first."""
         with self._lock:
             return [tuple(r) for r in self.db.execute(
-                "SELECT update_id, payload, received, attempts FROM inbox WHERE done IS NULL ORDER BY update_id")]
+                "SELECT update_id, payload, received, attempts FROM inbox WHERE bot_id = ? AND done IS NULL "
+                "ORDER BY update_id", (self.bot_id,))]
 
     def forget_updates(self, before: float) -> None:
         """Drop handled updates received before `before` (kept a while so a redelivery is recognised)."""
         with self._lock:
-            self.db.execute("DELETE FROM inbox WHERE done IS NOT NULL AND received < ?", (before,))
+            self.db.execute("DELETE FROM inbox WHERE bot_id = ? AND done IS NOT NULL AND received < ?",
+                            (self.bot_id, before))
 
     # users -----------------------------------------------------------------
     def touch_user(self, user_id: int) -> None:
@@ -374,10 +185,11 @@ class Store:
     def save_answer(self, user_id: int, chat_id: int, question: str, chunk_ids: list[str]) -> int:
         with self._lock:
             cur = self.db.execute(
-                "INSERT INTO answers (user_id, chat_id, question, chunk_ids, created) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO answers (user_id, chat_id, question, chunk_ids, created) VALUES (?, ?, ?, ?, ?) "
+                "RETURNING answer_id",
                 (user_id, chat_id, question, json.dumps(chunk_ids, ensure_ascii=False), self.clock()),
             )
-            return int(cur.lastrowid)
+            return int(cur.fetchone()[0])
 
     def answer(self, answer_id: int) -> StoredAnswer | None:
         with self._lock:
@@ -405,29 +217,28 @@ class Store:
     def start_roleplay(self, user_id: int, chat_id: int, scenario: str, difficulty: str, state: dict) -> int:
         """A new active session with its opening turns; the caller has ended any previous one."""
         now = self.clock()
-        with self._lock, self.db:
-            self.db.execute("BEGIN")
+        with self._lock, self.db.transaction():
             cur = self.db.execute(
                 "INSERT INTO roleplays (user_id, chat_id, scenario, difficulty, status, state, created, updated) "
-                "VALUES (?, ?, ?, ?, 'active', ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, 'active', ?, ?, ?) RETURNING session_id",
                 (user_id, chat_id, scenario, difficulty, json.dumps(state, ensure_ascii=False), now, now))
-            session_id = int(cur.lastrowid)
+            session_id = int(cur.fetchone()[0])
             self._append_turns(session_id, state["transcript"], 0, now)
             return session_id
 
     def save_roleplay_turn(self, session_id: int, state: dict, first_new: int) -> None:
         """The state after a turn and the transcript lines from `first_new` on, in one transaction."""
         now = self.clock()
-        with self._lock, self.db:
-            self.db.execute("BEGIN")
+        with self._lock, self.db.transaction():
             self.db.execute("UPDATE roleplays SET state = ?, updated = ? WHERE session_id = ?",
                             (json.dumps(state, ensure_ascii=False), now, session_id))
             self._append_turns(session_id, state["transcript"][first_new:], first_new, now)
 
     def end_roleplay(self, session_id: int, state: dict, total: int, outcome: str, card: dict) -> None:
         now = self.clock()
-        with self._lock, self.db:
-            self.db.execute("BEGIN")
+        with self._lock, self.db.transaction():
+            # The UPDATE holds the session's row until COMMIT: a second process ending it waits, then
+            # counts the turns this one wrote.
             self.db.execute(
                 "UPDATE roleplays SET status = 'ended', state = ?, total = ?, outcome = ?, card = ?, updated = ? "
                 "WHERE session_id = ?",
@@ -439,7 +250,9 @@ class Store:
 
     def _append_turns(self, session_id: int, turns: list[dict], first: int, now: float) -> None:
         self.db.executemany(
-            "INSERT OR REPLACE INTO roleplay_turns (session_id, idx, role, text, created) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO roleplay_turns (session_id, idx, role, text, created) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (session_id, idx) DO UPDATE SET role = excluded.role, text = excluded.text, "
+            "created = excluded.created",
             [(session_id, first + i, t["role"], t["text"], now) for i, t in enumerate(turns)])
 
     def active_roleplay(self, user_id: int) -> StoredRolePlay | None:
@@ -472,9 +285,10 @@ class Store:
     def create_game(self, chat_id: int, state: dict) -> int:
         now = self.clock()
         with self._lock:
-            cur = self.db.execute("INSERT INTO games (chat_id, status, state, created, updated) VALUES (?, ?, ?, ?, ?)",
+            cur = self.db.execute("INSERT INTO games (chat_id, status, state, created, updated) VALUES (?, ?, ?, ?, ?) "
+                                  "RETURNING game_id",
                                   (chat_id, state["status"], json.dumps(state, ensure_ascii=False), now, now))
-            return int(cur.lastrowid)
+            return int(cur.fetchone()[0])
 
     def save_game(self, game_id: int, state: dict) -> None:
         with self._lock:
@@ -502,7 +316,10 @@ class Store:
 
     def add_game_message(self, game_id: int, user_id: int, name: str, team: str, text: str,
                          message_id: int | None = None) -> None:
-        with self._lock:
+        with self._lock, self.db.transaction():
+            # The game's row, held to COMMIT, makes "is this message in already?" and the insert one step
+            # when two processes handle the same message (a re-run after a crash beside a live bot).
+            self.db.execute("SELECT 1 FROM games WHERE game_id = ?" + self.db.for_update, (game_id,))
             if message_id is not None and self.db.execute(  # the same message again (re-run after a crash)
                     "SELECT 1 FROM game_messages WHERE game_id = ? AND user_id = ? AND message_id = ?",
                     (game_id, user_id, message_id)).fetchone():
@@ -527,7 +344,7 @@ class Store:
     # group members and assignments -------------------------------------------
     def mark_reachable(self, user_id: int) -> None:
         with self._lock:
-            self.db.execute("INSERT OR IGNORE INTO reachable VALUES (?, ?)", (user_id, self.clock()))
+            self.db.execute("INSERT INTO reachable VALUES (?, ?) ON CONFLICT DO NOTHING", (user_id, self.clock()))
 
     def is_reachable(self, user_id: int) -> bool:
         with self._lock:
@@ -540,16 +357,17 @@ class Store:
 
     def members(self, chat_id: int) -> list[tuple[int, str]]:
         with self._lock:
-            return self.db.execute("SELECT user_id, name FROM members WHERE chat_id = ? ORDER BY name",
-                                   (chat_id,)).fetchall()
+            return self.db.execute("SELECT user_id, name FROM members WHERE chat_id = ? ORDER BY name"
+                                   + self.db.by_code_point, (chat_id,)).fetchall()
 
     def add_assignment(self, chat_id: int, trainer_id: int, user_id: int, scenario: str, difficulty: str,
                        due: float) -> int:
         with self._lock:
             cur = self.db.execute(
                 "INSERT INTO assignments (chat_id, trainer_id, user_id, scenario, difficulty, due, created) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)", (chat_id, trainer_id, user_id, scenario, difficulty, due, self.clock()))
-            return int(cur.lastrowid)
+                "VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING assignment_id",
+                (chat_id, trainer_id, user_id, scenario, difficulty, due, self.clock()))
+            return int(cur.fetchone()[0])
 
     def assignments(self, *, user_id: int | None = None, chat_id: int | None = None,
                     open_only: bool = False) -> list[dict]:
@@ -594,8 +412,7 @@ class Store:
                         card: str | None, due: float | None) -> None:
         """The answer, and (outside exams) the question's new review card, in one transaction."""
         now = self.clock()
-        with self._lock, self.db:
-            self.db.execute("BEGIN")
+        with self._lock, self.db.transaction():
             self.db.execute("INSERT INTO quiz_answers (user_id, qid, module, correct, context, day, created) "
                             "VALUES (?, ?, ?, ?, ?, ?, ?)", (user_id, qid, module, int(correct), context, day, now))
             if card is not None:
@@ -629,12 +446,13 @@ class Store:
     def start_exam(self, user_id: int, qids: list[str], started: float, deadline: float) -> int:
         with self._lock:
             cur = self.db.execute("INSERT INTO exams (user_id, questions, answers, started, deadline) "
-                                  "VALUES (?, ?, '[]', ?, ?)", (user_id, json.dumps(qids), started, deadline))
-            return int(cur.lastrowid)
+                                  "VALUES (?, ?, '[]', ?, ?) RETURNING attempt_id",
+                                  (user_id, json.dumps(qids), started, deadline))
+            return int(cur.fetchone()[0])
 
     def exam(self, attempt_id: int) -> dict | None:
         with self._lock:
-            row = self.db.execute("SELECT attempt_id, user_id, questions, answers, started, deadline, finished, right, "
+            row = self.db.execute("SELECT attempt_id, user_id, questions, answers, started, deadline, finished, \"right\", "
                                   "passed FROM exams WHERE attempt_id = ?", (attempt_id,)).fetchone()
         if not row:
             return None
@@ -654,12 +472,13 @@ class Store:
 
     def finish_exam(self, attempt_id: int, finished: float, right: int, passed: bool) -> None:
         with self._lock:
-            self.db.execute("UPDATE exams SET finished = ?, right = ?, passed = ? WHERE attempt_id = ?",
+            self.db.execute("UPDATE exams SET finished = ?, \"right\" = ?, passed = ? WHERE attempt_id = ?",
                             (finished, right, int(passed), attempt_id))
 
     def certify(self, user_id: int, attempt_id: int) -> None:
         with self._lock:
-            self.db.execute("INSERT OR IGNORE INTO certifications VALUES (?, ?, ?)", (user_id, attempt_id, self.clock()))
+            self.db.execute("INSERT INTO certifications VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                            (user_id, attempt_id, self.clock()))
 
     def certified(self, user_id: int) -> float | None:
         with self._lock:
@@ -670,10 +489,11 @@ class Store:
     def start_upload(self, user_id: int, chat_id: int, name: str, status_message_id: int | None) -> int:
         now = self.clock()
         with self._lock:
-            return self.db.execute(
+            return int(self.db.execute(
                 "INSERT INTO uploads (user_id, chat_id, status_message_id, name, stage, created, updated) "
-                "VALUES (?, ?, ?, ?, 'received', ?, ?)", (user_id, chat_id, status_message_id, name, now, now),
-            ).lastrowid
+                "VALUES (?, ?, ?, ?, 'received', ?, ?) RETURNING upload_id",
+                (user_id, chat_id, status_message_id, name, now, now),
+            ).fetchone()[0])
 
     def set_upload_stage(self, upload_id: int, stage: str, detail: str = "") -> None:
         with self._lock:

@@ -1,0 +1,150 @@
+"""The knowledge base on a Chroma server (`chroma run`), shared by every bot that points at it.
+
+What the server holds, per generation ``gen-<id>``:
+
+    salescoach-gen-<id>-passages   one record per passage: its vector, its text, the passage itself (JSON)
+    salescoach-gen-<id>-sentences  one record per sentence window: its vector and its passage's index
+    salescoach-gen-<id>-meta       the documents, the manifest, the typical-question centre
+
+and one small pointer, ``salescoach-current``: a single record naming the live generation. An ingest
+writes a whole new generation, then switches the pointer (one upsert), then drops generations older than
+the previous one; a bot searching meanwhile keeps searching the generation it loaded, which is complete.
+
+The lexical (BM25) side is not on the server: each bot derives it from the passages of the live
+generation the first time it sees it, and caches it in its own data dir (`KnowledgeBase.load`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from urllib.parse import urlsplit
+
+import numpy as np
+
+PREFIX = "salescoach-"
+POINTER = f"{PREFIX}current"
+PAGE = 1000  # records per request when reading a generation back
+_DUMMY = [0.0]  # the meta and pointer records carry no meaning as vectors, but Chroma wants one
+
+
+def client(url: str):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    parts = urlsplit(url)
+    return chromadb.HttpClient(host=parts.hostname, port=parts.port, ssl=parts.scheme == "https",
+                               settings=ChromaSettings(anonymized_telemetry=False))
+
+
+def collection_name(generation: str, kind: str) -> str:
+    return f"{PREFIX}{generation}-{kind}"
+
+
+def live_generation(chroma) -> str | None:
+    """The generation the pointer names (None before the first ingest)."""
+    try:
+        pointer = chroma.get_collection(POINTER)
+    except Exception as exc:  # chromadb raises NotFoundError, or ValueError on older servers
+        if "does not exist" in str(exc) or "not found" in str(exc).lower():
+            return None
+        raise
+    got = pointer.get(ids=["current"], include=["documents"])
+    return got["documents"][0] if got["ids"] else None
+
+
+def switch_to(chroma, generation: str) -> None:
+    """Point every bot at `generation`: one record replaced, the last step of an ingest."""
+    pointer = chroma.get_or_create_collection(POINTER, embedding_function=None)
+    pointer.upsert(ids=["current"], embeddings=[_DUMMY], documents=[generation])
+
+
+def put_meta(chroma, generation: str, files: dict[str, str]) -> None:
+    meta = chroma.create_collection(collection_name(generation, "meta"), embedding_function=None)
+    names = sorted(files)
+    meta.add(ids=names, embeddings=[_DUMMY] * len(names), documents=[files[n] for n in names])
+
+
+def get_meta(chroma, generation: str) -> dict[str, str]:
+    got = chroma.get_collection(collection_name(generation, "meta")).get(include=["documents"])
+    return dict(zip(got["ids"], got["documents"], strict=True))
+
+
+def put_passages(chroma, generation: str, chunks: list[dict], vectors: np.ndarray, configuration: dict):
+    col = chroma.create_collection(collection_name(generation, "passages"), configuration=configuration,
+                                   embedding_function=None)
+    step = min(PAGE, chroma.get_max_batch_size())
+    for i in range(0, len(chunks), step):
+        part = chunks[i : i + step]
+        col.add(ids=[str(j) for j in range(i, i + len(part))], embeddings=vectors[i : i + len(part)],
+                documents=[c["text"] for c in part],
+                metadatas=[{"chunk": json.dumps(c, ensure_ascii=False)} for c in part])
+    return col
+
+
+def put_sentences(chroma, generation: str, owner: list[int], vectors: np.ndarray, configuration: dict):
+    col = chroma.create_collection(collection_name(generation, "sentences"), configuration=configuration,
+                                   embedding_function=None)
+    step = min(PAGE, chroma.get_max_batch_size())
+    for i in range(0, len(owner), step):
+        n = len(owner[i : i + step])
+        col.add(ids=[str(j) for j in range(i, i + n)], embeddings=vectors[i : i + n],
+                metadatas=[{"owner": int(o)} for o in owner[i : i + n]])
+    return col
+
+
+def get_passages(chroma, generation: str) -> list[dict]:
+    """Every passage of a generation, in index order (the ids are their positions)."""
+    col = chroma.get_collection(collection_name(generation, "passages"))
+    rows: dict[int, dict] = {}
+    total = col.count()
+    for offset in range(0, total, PAGE):
+        got = col.get(include=["metadatas"], limit=PAGE, offset=offset)
+        for id_, meta in zip(got["ids"], got["metadatas"], strict=True):
+            rows[int(id_)] = json.loads(meta["chunk"])
+    return [rows[i] for i in range(total)]
+
+
+def get_owners(chroma, generation: str) -> np.ndarray:
+    try:
+        col = chroma.get_collection(collection_name(generation, "sentences"))
+    except Exception:
+        return np.zeros(0, dtype=np.int32)
+    total = col.count()
+    owner = np.zeros(total, dtype=np.int32)
+    for offset in range(0, total, PAGE):
+        got = col.get(include=["metadatas"], limit=PAGE, offset=offset)
+        for id_, meta in zip(got["ids"], got["metadatas"], strict=True):
+            owner[int(id_)] = meta["owner"]
+    return owner
+
+
+def collections(chroma, generation: str):
+    """The passages collection and the sentences one (None when the generation has no sentence windows)."""
+    passages = chroma.get_collection(collection_name(generation, "passages"))
+    try:
+        sentences = chroma.get_collection(collection_name(generation, "sentences"))
+    except Exception:
+        sentences = None
+    return passages, sentences
+
+
+def drop_generations(chroma, keep: set[str]) -> None:
+    """Delete the collections of generations older than every one in `keep` (a generation's name starts
+    with its time, so a newer one another process is still writing is never touched)."""
+    oldest_kept = min(keep)
+    for col in chroma.list_collections():
+        name = col if isinstance(col, str) else col.name
+        if name == POINTER or not name.startswith(f"{PREFIX}gen-"):
+            continue
+        generation = name.removeprefix(PREFIX).rsplit("-", 1)[0]
+        if generation < oldest_kept:
+            chroma.delete_collection(name)
+
+
+def drop_generation(chroma, generation: str) -> None:
+    """Remove what a failed ingest wrote (best effort: the pointer never named it)."""
+    for kind in ("passages", "sentences", "meta"):
+        # Not created yet, or the server went away: the next ingest's drop_generations tidies up.
+        with contextlib.suppress(Exception):
+            chroma.delete_collection(collection_name(generation, kind))
