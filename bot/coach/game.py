@@ -317,6 +317,9 @@ CREDITED = {"apology": "道歉、认错", "own_fault": "道歉、认错", "open_
             "value_figures": "价值论据", "total_cost": "价值论据", "quality_evidence": "价值论据",
             "relationship_value": "价值论据", "conditional_concession": "有条件的让步"}
 """Good moves the debrief credits by name, grouped as a trainer reads them."""
+SPOILS = 0.6
+"""A mistake read this surely in a message takes the credit from the good moves beside it (below this, the
+recogniser's recall-first thresholds would spoil honest messages: 「很抱歉……」 reads blame_outside at 0.4)."""
 SURE_ENOUGH = {"overpromise": 0.8}
 """A red line the recogniser reads less surely than this is not held against the player (nor is the move kept).
 「有问题随时打电话给我」 reads as overpromise at 0.70, 「降5%没问题，账期90天也可以」 at 0.95: an accusation in front of
@@ -551,7 +554,12 @@ def debrief(game: KeyAccountGame, scene: Scene, guide: DebriefGuide, messages: l
 
     credits: list[tuple[str, Found]] = []
     seen = set()
+    # A message that makes a mistake earns no credit for the good move beside it: 「他们今年接了多少单您问过没？
+    # 到时候真交不出来……」 is pressure, not a discovery question.
+    spoilt = {s.index for s in said if any(catalogue.kind(m) == "mistake" and p >= SPOILS for m, p in s.moves.items())}
     for s in clean:
+        if s.index in spoilt:
+            continue
         for move in s.moves:
             if move in CREDITED and (s.text, CREDITED[move]) not in seen:
                 seen.add((s.text, CREDITED[move]))
