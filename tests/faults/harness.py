@@ -58,6 +58,9 @@ class BotAPI:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out as two writes on a kept-alive connection: with Nagle's algorithm on, the
+            # body waits for the bot's delayed ACK (~40 ms on Linux), a stall Telegram's servers do not add.
+            disable_nagle_algorithm = True
 
             def do_POST(self):  # noqa: N802
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -315,6 +318,9 @@ class LLMStub:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out as two writes on a kept-alive connection: with Nagle's algorithm on, the
+            # body waits for the bot's delayed ACK (~40 ms on Linux), a stall Telegram's servers do not add.
+            disable_nagle_algorithm = True
 
             def do_POST(self):  # noqa: N802
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
