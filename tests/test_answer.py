@@ -136,7 +136,8 @@ def test_a_list_question_gets_the_whole_list_from_1_with_its_heading(units_kb):
     assert body.startswith("**要点**\n守住大客户要靠五道防线：")
     for n, name in enumerate(["顾问式销售", "做品牌", "打响品牌", "大客户标准服务", "大客户营销管理"], 1):
         assert f"{n}. {name}" in body
-    assert len(body) <= 700 and answer.trimmed  # trimmed for a phone; the full passage is a button away
+    assert len(body) <= 700
+    assert answer.trimmed
 
 
 def test_items_kept_in_separate_sections_come_together_for_a_list_question(units_kb):
@@ -177,10 +178,13 @@ class Refuse:
 
 def test_out_of_scope_questions_are_declined_with_the_closest_topics(units_kb):
     answer = Answerer(units_kb, relevance=Refuse()).answer("明天北京会下雨吗？")
-    assert answer.declined and not answer.found and answer.text == ""
+    assert answer.declined
+    assert not answer.found
+    assert answer.text == ""
     text = format_plain(answer)
     assert text.startswith("知识库里没有这方面的内容")
-    assert "相近话题" in text and "《" in text
+    assert "相近话题" in text
+    assert "《" in text
     assert len(answer.suggestions) == len(set(answer.suggestions)) >= 1
 
 
@@ -203,5 +207,6 @@ def test_relevance_decision_reads_its_features_and_threshold():
     rel = Relevance(weights, 0.0, np.zeros(dim, np.float32), np.ones(dim, np.float32), 0.5, "x")
     close = {"window_cos": 0.9, "vector": np.zeros(3)}
     far = {"window_cos": -0.9, "vector": np.zeros(3)}
-    assert rel.in_scope(close, False) and not rel.in_scope(far, False)
+    assert rel.in_scope(close, False)
+    assert not rel.in_scope(far, False)
     assert rel.in_scope({"bm25_words": 1.0}, False)  # no dense evidence: never refuse on a guess

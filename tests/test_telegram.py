@@ -378,7 +378,8 @@ async def test_an_out_of_scope_question_is_declined_with_buttons_to_the_closest_
     assert sent["text"].startswith("知识库里没有这方面的内容")
     assert "来源" not in sent["text"]  # nothing is cited for a question the base does not answer
     buttons = _buttons(sent)
-    assert buttons and all(t.startswith("📄 ") for t, _ in buttons)
+    assert buttons
+    assert all(t.startswith("📄 ") for t, _ in buttons)
     running.api.clear()
     await running.send(button(running.bot, buttons[0][1]))  # a topic button opens that passage
     [shown] = running.api.sent()

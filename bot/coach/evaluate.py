@@ -364,7 +364,7 @@ def score_debriefs(directory: Path) -> DebriefScores:
                      "text": str(m["text"]), "created": i} for i, m in enumerate(data["messages"])]
         d = debrief(game, scenes[data["scene"]], guide, messages)
 
-        def where(quote: str) -> set[int]:
+        def where(quote: str, messages: list[dict] = messages) -> set[int]:
             return {i for i, m in enumerate(messages) if m["team"] == "A" and quote in m["text"]}
 
         flagged: dict[int, set[str]] = {}

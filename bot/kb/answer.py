@@ -14,10 +14,21 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-from bot.kb.retrieve import Passage, Retriever
-from bot.kb.units import (PHONE_CHARS, Section, Unit, article_sections, asked_count, fit, named_siblings,
-                          overview, question_kinds, render_section, series)
 from bot.kb.relevance import default_relevance
+from bot.kb.retrieve import Passage, Retriever
+from bot.kb.units import (
+    PHONE_CHARS,
+    Section,
+    Unit,
+    article_sections,
+    asked_count,
+    fit,
+    named_siblings,
+    overview,
+    question_kinds,
+    render_section,
+    series,
+)
 from bot.llm import LLMUnavailable
 
 log = logging.getLogger(__name__)

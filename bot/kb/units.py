@@ -189,7 +189,7 @@ def render_section(sec: Section, budget: int, *, with_heading: bool = True, titl
     return "\n".join(out), True
 
 
-_GENERIC = frozenset("客户 顾客 销售 企业 公司 什么 怎么 如何 为什么 哪些 一个 我们 他们 对销售的启示 启示".split())
+_GENERIC = frozenset(["客户", "顾客", "销售", "企业", "公司", "什么", "怎么", "如何", "为什么", "哪些", "一个", "我们", "他们", "对销售的启示", "启示"])
 
 
 def _words(text: str) -> set[str]:
