@@ -124,6 +124,30 @@ def test_offered_terms_reads_what_team_a_offers_not_what_it_refuses_or_repeats()
     assert offered_terms("单价再便宜两个点，打九五折也行。") == {"discount": 5}
     assert offered_terms("排版优化把损耗从6%降到3.5%。") == {}
     assert offered_terms("赔偿我们可以给80万。") == {"compensation": 80}
+    # a stated total is the sum of the parts, not one more part
+    assert offered_terms("拆装人工我们承担一半，35万；吊篮我们再补贴15万，现金部分就是这50万。") == {"compensation": 50}
+    assert offered_terms("合同写75天，实际到了90天再付我们也不催。") == {"payment_days": 90}
+
+
+def _incident_game():
+    game = KeyAccountGame.new(-1, 2, "quality-incident-recovery")
+    for uid, name, team in ((11, "甲", "A"), (12, "丙", "A"), (13, "乙", "B")):
+        game.join(uid, name, team)
+    game.start(0)
+    return game, load_scenes()["quality-incident-recovery"]
+
+
+def test_cash_across_a_message_adds_up_and_free_extras_are_read_in_their_wordings():
+    game, scene = _incident_game()
+    split_cash = "罚款万一真罚了，我们承担一半25万；工期管理费再补30万。"  # 55万 in two sentences, the limit is 50万
+    all_labour = "拆装人工和吊篮全部我们来，你们一分不出。"  # only half the labour may be given free
+    late = "出事后售后第4天才到现场，这是我们的错。"  # a fact about the past, not a delivery promise
+    wanted = "二期投标我们免费帮你们做一面1:1样板墙。"  # what the account hopes for: not a favour, not a free extra
+    d = debrief(game, scene, load_guide(), _said((11, split_cash), (12, all_labour), (11, late), (12, wanted)))
+    flagged = {b.quote: b.keys for b in d.breaches}
+    assert any("compensation" in keys for q, keys in flagged.items() if q in split_cash), flagged
+    assert any("free_service" in keys for q, keys in flagged.items() if q in all_labour), flagged
+    assert not any(q in late or q in wanted for q in flagged), flagged
 
 
 def _director_game():
