@@ -9,6 +9,7 @@ rule-based as ``cues``, which add up across turns (``min_cues``). Deterministic;
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 from dataclasses import dataclass, field
@@ -74,6 +75,15 @@ def cue_matches(cue: str, text: str) -> bool:
     return False
 
 
+@functools.lru_cache(maxsize=512)
+def _embedded(texts: tuple[str, ...]) -> np.ndarray:
+    """e5 vectors of a scenario's reference sentences, shared by every judge in the process: a reload, or each
+    test's fresh services, builds a new judge, and embedding the same sentences again costs seconds of CPU."""
+    vecs = _E5.vectors(list(texts))
+    vecs.setflags(write=False)
+    return vecs
+
+
 class Judge:
     """Scores turns for any scenario from the moves the recogniser reads in them."""
 
@@ -100,7 +110,7 @@ class Judge:
             cached = self._topics.get(scenario.id)
             if cached is None or cached[0] is not scenario:
                 # What each criterion asks about: its model sentences and its visible evidence.
-                vecs = {c.id: _E5.vectors([*c.examples, c.evidence]) for c in scenario.rubric}
+                vecs = {c.id: _embedded((*c.examples, c.evidence)) for c in scenario.rubric}
                 self._topics[scenario.id] = cached = (scenario, vecs)
             return cached[1]
 
@@ -121,7 +131,7 @@ class Judge:
                     for t in k.asks:
                         owners.append(("knows", i))
                         texts.append(t)
-                cached = (scenario, owners, _E5.vectors(texts))
+                cached = (scenario, owners, _embedded(tuple(texts)))
                 self._knowledge[scenario.id] = cached
             return cached[1], cached[2]
 
