@@ -51,18 +51,33 @@ def bundled_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return settings.kb_dir
 
 
+FACE_STORE = os.environ.get("SALESCOACH_TEST_FACE_STORE", "sqlite")
+"""`postgresql`: every face test keeps its state in a PostgreSQL schema of its own (`.ci/run` runs the Telegram
+tests once more that way), so the faces are shown to behave the same on both stores."""
+
+
 @pytest.fixture
 def face_settings(tmp_path: Path, bundled_kb: Path):
     """Settings for a face test: a fresh data dir that already holds a copy of the bundled index. Starting over
     an index is what every restart of the bot does (``knowledge/`` is synced, nothing changed); what a face
     test is about starts after that."""
+    schemas = []
 
     def make(**overrides) -> Settings:
+        if FACE_STORE == "postgresql" and "database_url" not in overrides:
+            from tests.servers import postgres_schema
+
+            schema = postgres_schema()
+            schemas.append(schema)
+            overrides["database_url"] = next(schema)
         settings = make_settings(tmp_path / "data", **overrides)
-        shutil.copytree(bundled_kb, settings.kb_dir)
+        if not settings.kb_dir.exists():
+            shutil.copytree(bundled_kb, settings.kb_dir)
         return settings
 
-    return make
+    yield make
+    for schema in schemas:
+        schema.close()  # drops it
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
