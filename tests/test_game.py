@@ -129,16 +129,17 @@ def test_offered_terms_reads_what_team_a_offers_not_what_it_refuses_or_repeats()
     assert offered_terms("合同写75天，实际到了90天再付我们也不催。") == {"payment_days": 90}
 
 
-def _incident_game():
-    game = KeyAccountGame.new(-1, 2, "quality-incident-recovery")
+def _started(scene_id: str):
+    """A started game of ``scene_id`` with 甲 and 丙 in team A and 乙 in team B, and its scene."""
+    game = KeyAccountGame.new(-1, 2, scene_id)
     for uid, name, team in ((11, "甲", "A"), (12, "丙", "A"), (13, "乙", "B")):
         game.join(uid, name, team)
     game.start(0)
-    return game, load_scenes()["quality-incident-recovery"]
+    return game, load_scenes()[scene_id]
 
 
 def test_cash_across_a_message_adds_up_and_free_extras_are_read_in_their_wordings():
-    game, scene = _incident_game()
+    game, scene = _started("quality-incident-recovery")
     split_cash = "罚款万一真罚了，我们承担一半25万；工期管理费再补30万。"  # 55万 in two sentences, the limit is 50万
     all_labour = "拆装人工和吊篮全部我们来，你们一分不出。"  # only half the labour may be given free
     late = "出事后售后第4天才到现场，这是我们的错。"  # a fact about the past, not a delivery promise
@@ -151,11 +152,7 @@ def test_cash_across_a_message_adds_up_and_free_extras_are_read_in_their_wording
 
 
 def _director_game():
-    game = KeyAccountGame.new(-1, 2, "new-director-supplier-review")
-    for uid, name, team in ((11, "甲", "A"), (12, "丙", "A"), (13, "乙", "B")):
-        game.join(uid, name, team)
-    game.start(0)
-    return game, load_scenes()["new-director-supplier-review"]
+    return _started("new-director-supplier-review")
 
 
 def _said(*lines):

@@ -473,18 +473,16 @@ def _read(messages: list[dict], recogniser: MoveRecogniser) -> list[Said]:
     return out
 
 
-def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message: str = "",
+def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_cash: float = 0.0,
             wanted: list[str] = ()) -> Breach | None:
-    """``message``: the whole message the sentence is part of (cash offered across its sentences adds up);
-    ``wanted``: cues of what the account hopes for beyond its demands (the brief's delight need): offering that
-    is good business, not a free extra or a private favour."""
+    """``message_cash``: the compensation the whole message offers (cash across its sentences adds up:
+    「罚款我们承担一半25万；工期管理费再补30万」); ``wanted``: cues of what the account hopes for beyond its demands
+    (the brief's delight need): offering that is good business, not a free extra or a private favour."""
     reasons, keys = [], []
     terms = offered_terms(said.text)
-    if message and message != said.text and _WAN.search(to_simplified(said.text)):
-        whole = offered_terms(message).get("compensation", 0)  # 「罚款我们承担一半25万；工期管理费再补30万」
-        if whole > terms.get("compensation", 0):
-            terms["compensation"] = whole
-    delight = any(cue_matches(c, match_form(to_simplified(said.text))) for c in wanted)
+    if message_cash > terms.get("compensation", 0) and _WAN.search(to_simplified(said.text)):
+        terms["compensation"] = message_cash
+    delight = any(cue_matches(c, match_form(said.text)) for c in wanted)
     if terms.get("discount", 0) > mandate.max_discount_pct:
         reasons.append(f"降价 {terms['discount']:g}%，超过底线 {mandate.max_discount_pct:g}%")
         keys.append("discount")
@@ -538,8 +536,9 @@ def debrief(game: KeyAccountGame, scene: Scene, guide: DebriefGuide, messages: l
     said = _read(messages, recogniser)
     breaches, clean = [], []
     wanted = scene.team_b.need_cues.get("delight", [])
+    cash = {i: offered_terms(messages[i]["text"]).get("compensation", 0.0) for i in {s.index for s in said}}
     for s in said:
-        if b := _breach(s, scene.team_a.mandate, catalogue, message=messages[s.index]["text"], wanted=wanted):
+        if b := _breach(s, scene.team_a.mandate, catalogue, message_cash=cash[s.index], wanted=wanted):
             breaches.append(b)
         else:
             clean.append(s)
