@@ -71,8 +71,7 @@ def face_settings(tmp_path: Path, bundled_kb: Path):
             schemas.append(schema)
             overrides["database_url"] = next(schema)
         settings = make_settings(tmp_path / "data", **overrides)
-        if not settings.kb_dir.exists():
-            shutil.copytree(bundled_kb, settings.kb_dir)
+        shutil.copytree(bundled_kb, settings.kb_dir)
         return settings
 
     yield make
