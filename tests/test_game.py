@@ -146,7 +146,7 @@ def test_cash_across_a_message_adds_up_and_free_extras_are_read_in_their_wording
     wanted = "二期投标我们免费帮你们做一面1:1样板墙。"  # what the account hopes for: not a favour, not a free extra
     d = debrief(game, scene, load_guide(), _said((11, split_cash), (12, all_labour), (11, late), (12, wanted)))
     flagged = {b.quote: b.keys for b in d.breaches}
-    assert any("compensation" in keys for q, keys in flagged.items() if q in split_cash), flagged
+    assert [q for q, keys in flagged.items() if "compensation" in keys] == ["工期管理费再补30万。"]  # one offer, listed once
     assert any("free_service" in keys for q, keys in flagged.items() if q in all_labour), flagged
     assert not any(q in late or q in wanted for q in flagged), flagged
 

@@ -537,8 +537,11 @@ def debrief(game: KeyAccountGame, scene: Scene, guide: DebriefGuide, messages: l
     breaches, clean = [], []
     wanted = scene.team_b.need_cues.get("delight", [])
     cash = {i: offered_terms(messages[i]["text"]).get("compensation", 0.0) for i in {s.index for s in said}}
-    for s in said:
-        if b := _breach(s, scene.team_a.mandate, catalogue, message_cash=cash[s.index], wanted=wanted):
+    # A message's cash is one offer: held against the last sentence that names an amount, listed once.
+    last_amount = {s.index: k for k, s in enumerate(said) if _WAN.search(to_simplified(s.text))}
+    for k, s in enumerate(said):
+        whole = cash[s.index] if last_amount.get(s.index) == k else 0.0
+        if b := _breach(s, scene.team_a.mandate, catalogue, message_cash=whole, wanted=wanted):
             breaches.append(b)
         else:
             clean.append(s)
