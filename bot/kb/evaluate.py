@@ -255,7 +255,7 @@ def run_answer_eval(settings: Settings, console: Console, *, answerer=None) -> d
         table.add_row("false abstain (in scope)", f"{s.false_abstain}/{s.in_scope} = {s.false_abstain_rate:.3f}")
         table.add_row("abstained (out of scope)", f"{s.abstained}/{s.out_scope} = {s.abstain_rate:.3f}")
         console.print(table)
-        if s.split != "blind":  # the blind part is measured, never studied
+        if not s.split.startswith("blind"):  # a blind part is measured, never studied
             for m in s.misses + [f"answered: {q}" for q in s.false_answers]:
                 console.print(f"[dim]{m}[/dim]", markup=True, highlight=False)
     return results
