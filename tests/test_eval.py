@@ -41,7 +41,7 @@ def test_roleplay_scorer_pairwise_accuracy(real_settings, capsys):
 
 def test_move_recogniser_and_judge_figures(real_settings, capsys):
     """The recogniser on its blind held-out corpus, the judge on labelled single turns, simulated sessions."""
-    from bot.coach.evaluate import judge_single_turns, simulate
+    from bot.coach.evaluate import judge_single_turns, judge_splits, simulate
     from bot.coach.judge import Judge
     from bot.coach.moves import MODEL_FILE, Head
     from bot.coach.movetrain import measure
@@ -50,7 +50,7 @@ def test_move_recogniser_and_judge_figures(real_settings, capsys):
     head = Head.load(MODEL_FILE)
     held = measure(head, "heldout")
     scenarios, judge = load_scenarios(), Judge()
-    turns = {split: s for split in ("dev", "heldout", "heldout2", "heldout3", "heldout4") if (s := judge_single_turns(scenarios, judge, split))}
+    turns = {split: s for split in judge_splits() if (s := judge_single_turns(scenarios, judge, split))}
     sim = simulate(scenarios, judge, sessions=120)
     with capsys.disabled():
         print(f"\n[eval] moves out-of-fold macro-F1 {head.meta['oof_macro_f1']} "
@@ -80,7 +80,7 @@ def test_answer_and_debrief_figures(real_settings, capsys):
     from bot.kb.evaluate import run_answer_eval
 
     answers = run_answer_eval(real_settings, Console(width=110, file=io.StringIO()))
-    debriefs = {split: score_debriefs(Path(DEBRIEF_DIR / split)) for split in ("dev", "blind2")}
+    debriefs = {split: score_debriefs(Path(DEBRIEF_DIR / split)) for split in ("dev", "blind2", "blind3")}
     with capsys.disabled():
         for split, s in answers.items():
             print(f"\n[eval] answers {split}: complete {s.complete}/{s.in_scope} = {s.completeness:.3f} "

@@ -169,6 +169,11 @@ class TurnScores:
         return self.met_found / self.met if self.met else 1.0
 
 
+def judge_splits(directory: Path = TURNS_DIR) -> list[str]:
+    """Every labelled-turn set: dev first, then the held-out sets in the order they were written."""
+    return sorted((p.name for p in directory.iterdir() if p.is_dir()), key=lambda n: (n != "dev", n))
+
+
 def judge_single_turns(scenarios: dict[str, Scenario], judge: Judge, split: str,
                        directory: Path = TURNS_DIR) -> TurnScores | None:
     """Each labelled turn judged alone: are its mistakes caught, and is nothing credited that it did not do?"""
@@ -297,7 +302,7 @@ def run_judge_eval(settings, console, *, sessions: int = 300) -> dict:
 
     scenarios, judge = load_scenarios(), Judge()
     results = {}
-    for split in ("dev", "heldout", "heldout2", "heldout3", "heldout4"):
+    for split in judge_splits():
         s = judge_single_turns(scenarios, judge, split)
         if s is None:
             continue
@@ -464,6 +469,10 @@ def freetext_agreement(path: Path, questions: dict, grader) -> FreeTextAgreement
     return out
 
 
+BLIND_FREETEXT = frozenset({"freetext-blind2"})
+"""Answer files written blind and not yet studied: their disagreements are never printed."""
+
+
 def run_freetext_eval(settings, console, directory: Path = STUDY_DIR) -> list[FreeTextAgreement]:
     """Free-text grading against trainers' verdicts, for every answer file in eval/study/ (``--only freetext``)."""
     from rich.table import Table
@@ -490,6 +499,8 @@ def run_freetext_eval(settings, console, directory: Path = STUDY_DIR) -> list[Fr
         console.print(f"{r.name}: {r.agree}/{r.total} agree" + (f"; disagreements {grid}" if grid else ""))
         for qid in r.unknown:
             console.print(f"[yellow]{r.name}: no free question {qid} in the bank[/yellow]")
+        if r.name in BLIND_FREETEXT:  # measured, never studied: figures only
+            continue
         for qid, text, trainer, got, reason in r.disagreements:
             console.print(f"[dim]{r.name} {qid}: trainer {trainer}, grader {got} ({reason}): {text}[/dim]",
                           markup=False, highlight=False)
