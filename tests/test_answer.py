@@ -169,6 +169,16 @@ def test_an_english_question_gets_an_english_lead_then_the_chinese_passage(units
     assert "1. 客户对产品的认知程度" in answer.body
 
 
+def test_an_english_question_gets_the_article_at_a_glance(units_kb):
+    """An English reader gets the article's English summary and every section by its heading and items, not
+    one section of Chinese prose picked by a lexical match that English cannot make."""
+    body = Answerer(units_kb).answer("How should we plan our service before, during and after the sale?").body
+    assert body.startswith("Service before, during and after the sale.")
+    for line in ("1. 售前服务策略：广告宣传、提供咨询", "2. 售中服务策略：主动传递信息、满足客户要求",
+                 "3. 售后服务策略：包装送货、主动回访"):
+        assert line in body
+
+
 class Refuse:
     """A relevance decision that finds nothing in scope."""
 

@@ -22,7 +22,9 @@ from bot.kb.units import (
     Unit,
     article_sections,
     asked_count,
+    digest,
     fit,
+    is_commentary,
     named_siblings,
     overview,
     question_kinds,
@@ -33,7 +35,8 @@ from bot.llm import LLMUnavailable
 
 log = logging.getLogger(__name__)
 
-COMPANION = 0.9  # a same-article section this close to the best one comes with it
+FLAT = 0.85  # an article whose third-best section scores this close to its best is answered as a whole
+COMPANION = 0.8  # a same-article section this close to the best one comes with it
 MAX_QUESTION_CHARS = 1000  # longer "questions" are pasted documents: both faces refuse them politely
 
 
@@ -99,7 +102,20 @@ def _choose_units(question: str, passages: list[Passage], gen) -> list[Unit]:
                  or sum(1 for x in near if x in run) >= 2)
     if run and wants_all and (sec in run or not sec.heading or sec.index < run[0].index or count == len(run)) \
             and len(sec.items) < 2:
-        whole = overview(gen.docs[sec.doc_id].title, secs)
+        # The article at a glance when it fits a phone (the run and whatever else the article lists, such as
+        # the three kinds of brand beside the two ways to use them); the run alone when it does not.
+        whole = digest(secs, gen.docs[sec.doc_id].title)
+        if whole is None or render_section(whole, PHONE_CHARS)[1]:
+            whole = overview(gen.docs[sec.doc_id].title, secs)
+        if whole is not None:
+            return [Unit(sec.doc_id, gen.docs[sec.doc_id].title, [whole], score, [p.chunk_id])]
+    # Several of the article's sections answer about equally well: the question is about the article as a
+    # whole (「联想是怎么做大客户的？」), so it gets the article at a glance rather than one part of it.
+    same = [s2 for s2, x, _ in ranked if x.doc_id == sec.doc_id and not is_commentary(x)]
+    own_list = ("list" in kinds or count) and len(sec.items) >= 2  # a list question that found its list
+    flat = len(same) >= 3 and same[2] >= FLAT * score
+    if (flat or is_english(question)) and not own_list and not named_siblings(question, sec, secs):
+        whole = digest(secs, gen.docs[sec.doc_id].title)
         if whole is not None:
             return [Unit(sec.doc_id, gen.docs[sec.doc_id].title, [whole], score, [p.chunk_id])]
     # Sibling sections the question names (售前、售中、售后): shown together, in the article's order.
@@ -157,7 +173,7 @@ class Answerer:
         self.relevance = (default_relevance(retriever.kb.embedder.name) if relevance == "default" else relevance)
 
     def answer(self, question: str) -> Answer:
-        result = self.retriever.search(question, k=max(self.k, 8))
+        result = self.retriever.search(question, k=max(self.k, 12))
         passages = result.passages
         if not passages:
             return Answer(question, "", [], [])

@@ -221,6 +221,58 @@ def overview(doc_title: str, secs: list[Section]) -> Section | None:
     return Section(run[0].doc_id, "", [*lead, "\n".join(items)], run[0].index)
 
 
+def is_commentary(sec: Section) -> bool:
+    """A section that comments rather than informs: "what it means for sales", or an untitled opening that
+    only points elsewhere."""
+    if re.search(r"启示", sec.heading):
+        return True
+    return not sec.heading and len(sec.text) < 160 and len(sec.items) < 2
+
+
+def _name(item: str) -> str:
+    """A list item's name: the words before its colon, or the item itself when it is short (产品品牌；)."""
+    first = _CLAUSE_END.split(item, maxsplit=1)[0].strip()
+    m = _NAME_END.search(first)
+    if m and 2 <= m.start() <= 16:
+        name = first[: m.start()].strip()
+        return "" if _REPORTS.search(name) else name  # 「报告显示：」 introduces a finding, it does not name one
+    first = first.rstrip("；;。，,")
+    return first if len(first) <= 16 else ""
+
+
+_REPORTS = re.compile(r"(显示|指出|表明|认为|发现|说|称|提到|证明)$")
+
+
+def digest(secs: list[Section], title: str = "") -> Section | None:
+    """The whole article at a glance, for a question it answers as a whole rather than in one section: each
+    section's heading with its list's item names, or its first sentence, numbered in the article's order."""
+    body = [x for x in secs if not is_commentary(x)]
+    if sum(1 for x in body if x.heading or len(x.items) >= 2) < 3:
+        return None
+    opening = next((x for x in secs if not x.heading and x.paragraphs and not LIST_ITEM.match(x.paragraphs[0])), None)
+    first = split_sentences(opening.paragraphs[0])[0].strip() if opening else ""
+    lead: list[str] = [first] if first and "见《" not in first else []  # not 「总览见《…》」: a pointer
+    lines: list[str] = []
+    for x in body:
+        names = [_name(_bare(i)) for i in x.items]
+        named = len(names) >= 2 and all(names)
+        if not x.heading and not named:  # the article's opening prose: its first sentence leads
+            continue
+        if named:
+            what = "、".join(names)
+        else:  # items without names (whole sentences): short ones as they are, else the section's first sentence
+            firsts = [_short(_bare(i), 1).rstrip("；;。，,") for i in x.items]
+            prose = next((p for p in x.paragraphs if not LIST_ITEM.match(p)), "")
+            if len(firsts) >= 2 and sum(map(len, firsts)) <= 160:
+                what = "；".join(firsts)
+            else:
+                what = split_sentences(prose)[0].strip() if prose else firsts[0] if firsts else ""
+        name = _SERIES.sub("", x.heading).strip() or x.heading or title  # 因素一：认知程度 → 认知程度
+        what = " ".join(what.split())
+        lines.append(f"{len(lines) + 1}. {name}：{what}" if what and name else f"{len(lines) + 1}. {name or what}")
+    return Section(secs[0].doc_id, "", [*lead, "\n".join(lines)], secs[0].index)
+
+
 def heading_overlap(question: str, sec: Section) -> float:
     """Share of a section heading's words that the question uses (0 for an untitled section)."""
     words = _words(sec.heading)
@@ -252,4 +304,8 @@ def fit(question: str, sec: Section, kinds: set[str], count: int | None) -> floa
         bonus += 0.08
     # A word the question shares with a heading (漏桶, 20/80, 售后) names that section.
     bonus += min(0.16, 0.08 * len(_words(sec.heading) & _words(question)))
+    # Commentary is not an answer: "what it means for sales" closes most articles and echoes every question;
+    # an untitled opening that only points elsewhere says nothing by itself.
+    if is_commentary(sec) and not (sec.heading and "how" in kinds):
+        bonus -= 0.12
     return bonus
