@@ -65,6 +65,8 @@ mistake wrongly called."""
 MAX_UNITS = 24
 """Clauses read for meaning (a long answer's first ones): bounds the time a pasted essay takes to grade."""
 _CLAUSE = re.compile(r"[。！？!?；;，,、\n：:]|\s{2,}|\.\s|\s[-–—]\s")
+_SAID = re.compile(r"[。！？!?；;，,\n]")
+"""Where a mistake is looked for: a sentence or comma clause (a mistake is said in one; a list of points is not)."""
 _ADVICE_AGAINST = re.compile(r"不要|不能|不该|不应|不可|别|千万|避免|切忌|不急|先不|而不是|不是去|不去|不会|少用|杜绝|不轻易|"
                              r"不代表|不等于|不说明|并不|不意味|"
                              r"don'?t|do ?not|never|avoid|instead ?of|rather ?than|not ?just|no ?need ?to", re.I)
@@ -216,11 +218,27 @@ class FreeTextGrader:
         form = match_form(text)
         if len(form) < 2:
             return Verdict("wrong", "没有写出答案。", [], [p.name for p in spec.items])
+        # A clause that says a mistake in so many words earns no point for the terms it reuses: 「顾客总成本减去
+        # 顾客总价值」 names both sides and the subtraction, the wrong way round.
+        said = [c for c in _SAID.split(text) if c.strip()]
+        mistakes, wrong_clauses = [], set()
+        for m in spec.avoid:
+            # A mistake counts in wordings or moves, in a clause that does not advise against it ("别急着降价");
+            # its reference wordings only keep such a clause from counting as a point (e5 reads no negation).
+            hits = {k for k, c in enumerate(said) for cue in m.cues
+                    if cue_matches(cue, f := match_form(c)) and not _ADVICE_AGAINST.search(f)}
+            wrong_clauses |= hits
+            if hits:
+                mistakes.append(m.name)
+        if wrong_clauses:
+            text = "，".join(c for k, c in enumerate(said) if k not in wrong_clauses)
+            form = match_form(text)
         units = clauses(text)
         meant, vecs = self._meaning(spec, units)
         mistake_moves = {m for a in spec.avoid for m in a.moves}
         wanted = {m for p in spec.items for m in p.moves} | mistake_moves
         made, against = self._moves(text, wanted, mistake_moves - {m for p in spec.items for m in p.moves})
+        mistakes = [m.name for m in spec.avoid if m.name in mistakes or set(m.moves) & (made - against)]
         found: list[int] = []
         position: dict[int, int] = {}
         for i, p in enumerate(spec.items):
@@ -229,15 +247,6 @@ class FreeTextGrader:
                 found.append(i)
                 if at is not None:  # order is read from wordings only: a meaning or a move has no exact place
                     position[i] = at
-        mistakes = []
-        said = [match_form(c) for c in re.split(r"[。！？!?；;，,\n]", text) if c.strip()]
-        for m in spec.avoid:
-            # A mistake counts in wordings or moves, in a clause that does not advise against it ("别急着降价");
-            # its reference wordings only keep such a clause from counting as a point (e5 reads no negation).
-            by_cue = any(cue_matches(c, f) and not _ADVICE_AGAINST.search(f) for c in m.cues for f in said)
-            by_move = bool(set(m.moves) & (made - against))
-            if by_cue or by_move:
-                mistakes.append(m.name)
         names = [p.name for p in spec.items]
         got = [names[i] for i in found]
         missing = [names[i] for i in range(len(names)) if i not in found]
