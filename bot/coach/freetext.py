@@ -80,6 +80,7 @@ class Point(_Strict):
     """One point a good answer makes."""
 
     name: str = Field(description="how the reason names it when it is missing")
+    name_en: str = Field(default="", description="the same in English, for the English interface")
     cues: list[str] = Field(default_factory=list)
     moves: list[str] = Field(default_factory=list, description="sales moves that make this point")
     says: list[str] = Field(default_factory=list, description="reference wordings, for meaning")
@@ -90,6 +91,7 @@ class Mistake(_Strict):
     """What a trainer would mark wrong in an answer to this question."""
 
     name: str
+    name_en: str = ""
     cues: list[str] = Field(default_factory=list)
     moves: list[str] = Field(default_factory=list)
     says: list[str] = Field(default_factory=list)
@@ -123,6 +125,7 @@ class Verdict:
     found: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     mistakes: list[str] = field(default_factory=list)
+    reason_en: str = ""  # the same reason for a reader of the English interface
 
     @property
     def right(self) -> bool:
@@ -217,7 +220,8 @@ class FreeTextGrader:
         text = (text or "").strip()
         form = match_form(text)
         if len(form) < 2:
-            return Verdict("wrong", "没有写出答案。", [], [p.name for p in spec.items])
+            return Verdict("wrong", _REASONS["empty"]["zh"], [], [p.name for p in spec.items],
+                           reason_en=_REASONS["empty"]["en"])
         # A clause that says a mistake in so many words earns no point for the terms it reuses: 「顾客总成本减去
         # 顾客总价值」 names both sides and the subtraction, the wrong way round.
         said = [c for c in _SAID.split(text) if c.strip()]
@@ -252,29 +256,56 @@ class FreeTextGrader:
         missing = [names[i] for i in range(len(names)) if i not in found]
         cores_missing = [p.name for i, p in enumerate(spec.items) if p.core and i not in found]
         complete = len(found) >= spec.need_right and not cores_missing
-        if mistakes:
-            grade: Grade = "partly" if complete else "wrong"
-            reason = f"「{'、'.join(mistakes)}」正是要避免的。"
-            if grade == "partly":
-                reason = f"要点说到了，但{reason}"
-            return Verdict(grade, reason, got, missing, mistakes)
-        if complete and spec.ordered and not _in_order([position[i] for i in sorted(position)]):
-            return Verdict("partly", f"要点都有，但顺序不对：应是{'→'.join(got)}。", got, missing)
-        if complete:
-            extra = f"（还可以补上：{'、'.join(missing)}）" if missing else ""
-            return Verdict("right", f"说到了要点：{'、'.join(got)}。{extra}", got, missing)
         lacking = cores_missing + [m for m in missing if m not in cores_missing]
-        if len(found) >= spec.partly:
-            return Verdict("partly", f"说到了{'、'.join(got)}；还差：{'、'.join(lacking)}。", got, missing)
-        if vecs is not None and self._close_to_reference(spec, text):
-            return Verdict("partly", f"方向对，但没有说出要点：{'、'.join(lacking)}。", got, missing)
-        if got:
-            return Verdict("wrong", f"只说到{'、'.join(got)}；还差：{'、'.join(lacking)}。", got, missing)
-        return Verdict("wrong", f"没有说到要点：{'、'.join(lacking)}。", got, missing)
+        if mistakes:
+            grade, why = ("partly", "complete_but_mistake") if complete else ("wrong", "mistake")
+        elif complete and spec.ordered and not _in_order([position[i] for i in sorted(position)]):
+            grade, why = "partly", "order"
+        elif complete:
+            grade, why = "right", "complete"
+        elif len(found) >= spec.partly:
+            grade, why = "partly", "some"
+        elif vecs is not None and self._close_to_reference(spec, text):
+            grade, why = "partly", "near"
+        else:
+            grade, why = "wrong", ("few" if got else "none")
+        verdict = Verdict(grade, "", got, missing, mistakes)
+        verdict.reason = _reason(why, got, lacking, missing, mistakes, "zh")
+        english = {x.name: x.name_en or x.name for x in [*spec.items, *spec.avoid]}
+        verdict.reason_en = _reason(why, *([english[n] for n in names] for names in (got, lacking, missing, mistakes)),
+                                    "en")
+        return verdict
 
     def _close_to_reference(self, spec: FreeSpec, text: str) -> bool:
         _, _, ref = self._references(spec)
         return float(self._vectors([text[:300]])[0] @ ref) >= REFERENCE_SIMILARITY
+
+
+_REASONS = {
+    "empty": {"zh": "没有写出答案。", "en": "No answer written."},
+    "mistake": {"zh": "「{mistakes}」正是要避免的。", "en": "{mistakes}: exactly what to avoid."},
+    "complete_but_mistake": {"zh": "要点说到了，但「{mistakes}」正是要避免的。",
+                             "en": "The points are there, but {mistakes}: exactly what to avoid."},
+    "order": {"zh": "要点都有，但顺序不对：应是{steps}。", "en": "All the points, but out of order: it goes {steps}."},
+    "complete": {"zh": "说到了要点：{got}。", "en": "You made the points: {got}."},
+    "some": {"zh": "说到了{got}；还差：{lacking}。", "en": "You said: {got}. Still missing: {lacking}."},
+    "near": {"zh": "方向对，但没有说出要点：{lacking}。", "en": "Right direction, but the points are missing: {lacking}."},
+    "few": {"zh": "只说到{got}；还差：{lacking}。", "en": "Only {got}. Still missing: {lacking}."},
+    "none": {"zh": "没有说到要点：{lacking}。", "en": "None of the points: {lacking}."},
+}
+"""Why a verdict is what it is, in the two languages point names are written in (zh-TW readers get the Chinese
+in their script from the faces): what was found, what is missing, the mistake."""
+_MORE = {"zh": "（还可以补上：{missing}）", "en": " (You could add: {missing}.)"}
+_LIST = {"zh": "、", "en": "; "}
+
+
+def _reason(why: str, got: list[str], lacking: list[str], missing: list[str], mistakes: list[str], lang: str) -> str:
+    sep = _LIST[lang]
+    text = _REASONS[why][lang].format(got=sep.join(got), lacking=sep.join(lacking), mistakes=sep.join(mistakes),
+                                      steps="→".join(got) if lang == "zh" else " → ".join(got))
+    if why == "complete" and missing:
+        text += _MORE[lang].format(missing=sep.join(missing))
+    return text
 
 
 def _point_similarity(unit: str) -> float:
