@@ -151,6 +151,29 @@ def test_cash_across_a_message_adds_up_and_free_extras_are_read_in_their_wording
     assert not any(q in late or q in wanted for q in flagged), flagged
 
 
+def test_a_free_service_the_brief_allows_is_no_price_cut_in_the_debrief():
+    """The recogniser reads 「免费重做」 as an unconditional discount (0.9); what the brief lets team A give free is
+    neither a breach nor a price cut to work on. A free offer beyond the brief, or one with a real cut, still is."""
+    game, scene = _started("quality-incident-recovery")
+    redo = "罗总，色差板我们免费重做，运费我们承担。"
+    labour = "拆装人工我们承担一半，大概35万。"
+    with_cut = "色差板免费重做，运费我们出，明年单价再降1%。"
+    beyond = "吊篮租金也我们免费承担。"
+    d = debrief(game, scene, load_guide(), _said((11, redo), (11, labour), (12, with_cut), (12, beyond)))
+    assert [b.quote for b in d.breaches] == [beyond]
+    text = debrief_text(d, scene, {})
+    breaches = text[text.index("⛔"):text.index("👍")]
+    improve = text[text.index("🎯"):text.index("📚")]
+    mine = improve[improve.index("• 甲："):improve.index("• 丙：")]
+    assert redo not in breaches
+    assert labour not in breaches
+    assert "无条件降价" not in mine, mine
+    assert redo not in mine
+    theirs = improve[improve.index("• 丙："):]
+    assert f"「{with_cut}」→ 无条件降价或跟价" in theirs  # the 1% cut is a cut, within the brief or not
+    assert f"「{beyond}」→ 免费给了底线以外的东西" in theirs
+
+
 def _director_game():
     return _started("new-director-supplier-review")
 

@@ -175,12 +175,44 @@ def test_free_text_is_graded_by_meaning_with_partial_credit(study):
      "right", "说到了要点"),
     ("free-complaint-call", "先道歉，再把问题记下来", "partly", "还差"),
     ("free-leaky-bucket", "说的是水桶要经常换新的", "wrong", "没有说到要点"),
+    # a mistake only the recogniser reads must be clear: 0.53 blame_outside on a plain apology is not one
+    ("free-apology", "刘总，货物延误实在抱歉，下次会注意的。", "partly", "说到了正式道歉"),
+    # advising against a mistake is not making it, in English too
+    ("free-price-objection", "Don't just drop the price. Explain the value we add - brand, quality, service - and "
+     "work out the total cost with them.", "right", "说到了要点"),
+    # English answers are read against English reference wordings
+    ("free-complaint-call", "Greet them, apologise first, read the complaint back to check it, tell them it has gone to "
+     "the complaint handling centre, promise a call back within a few hours, invite them to add anything, thank them.",
+     "right", "说到了要点"),
+    # a clause that says a mistake earns no point for the terms it reuses
+    ("free-delivered-value", "顾客总成本减去顾客总价值", "wrong", "减反了"),
+    ("free-leaky-bucket", "老客户走了没关系，多开发新客户就能补回来", "wrong", "没关系"),
 ])
 def test_free_text_verdicts_and_reasons(qid, text, grade, says):
     q = {q.id: q for q in question_bank(KNOWLEDGE)}[f"bank:{qid}"]
     verdict = default_grader().grade(q.free, text)
     assert verdict.grade == grade, verdict.reason
     assert says in verdict.reason
+
+
+def test_free_text_reason_names_found_and_missing_in_the_readers_language():
+    from bot.chat.study_views import feedback_text
+    from bot.coach.self_study import Feedback
+
+    q = {q.id: q for q in question_bank(KNOWLEDGE)}["bank:free-five-facts"]
+    v = default_grader().grade(q.free, "车牌号和司机电话")
+    assert v.grade == "partly"
+    assert v.reason.startswith("说到了车号、司机的联系电话；还差：")
+    assert v.reason_en.startswith("You said: truck plate number; the driver's phone number. Still missing: ")
+    assert "dispatch time" in v.reason_en
+    fb = Feedback(q, False, "", "发货五项", v.grade, v.reason, "", v.reason_en)
+    english = feedback_text(fb, "en")
+    assert english.startswith("🟡 Partly right.\nYou said: truck plate number")
+    assert "还差" not in english
+    assert v.reason in feedback_text(fb, "zh-CN")
+    assert v.reason in feedback_text(fb, "zh-TW")  # the faces put it in traditional script
+    mistake = default_grader().grade(q.free, "")
+    assert (mistake.reason, mistake.reason_en) == ("没有写出答案。", "No answer written.")
 
 
 def test_new_free_questions_are_in_the_bank_as_written():

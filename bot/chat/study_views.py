@@ -27,7 +27,8 @@ def feedback_text(fb: Feedback, lang: str = "zh-CN") -> str:
     """After an answer: the verdict (free text: with what was said and what is missing), why, and the article."""
     q = fb.question
     if not q.is_choice:
-        head = t(f"st_grade_{fb.grade}", lang) + (f"\n{fb.reason}" if fb.reason else "")
+        reason = fb.reason_in(lang)
+        head = t(f"st_grade_{fb.grade}", lang) + (f"\n{reason}" if reason else "")
     elif fb.correct:
         head = t("st_grade_right", lang)
     else:

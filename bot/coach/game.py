@@ -339,6 +339,8 @@ _CLAUSES = re.compile(r"[，,；;：:。！？!?]")
 _ACCEPT = re.compile(r"没问题|可以|行|好的|成交|同意|答应|认了|认|给你们|给您|我签|签字|就这么定|写进")
 _SAME_PCT = re.compile(_NUM + r"\s*(?:%|％|个点)\s*就\s*" + _NUM + r"\s*(?:%|％|个点)")  # 「3%就3%」
 _BARE_PCT = re.compile(_NUM + r"\s*(?:%|％|个点)")
+_PRICE_WORDS = re.compile(r"降价|单价|价格|价钱|便宜|打折|折扣|[八九][一二三四五六七八九]?折|让利|优惠|返点|让价|降[\d一二两三四五六七八九十]")
+"""A sentence that names the price gives more than a free service: the cut, not the service, is what it offers."""
 _FREE = re.compile(r"免费|免了|全包|包了|不收钱|不收费|不要钱|不用你们出|不让你们出|你们不用出|"
                    r"(?:钱|费用?)(?:全|都|全都|也|全部)?我们(?:来)?(?:出|承担|包)|我们(?:来)?出钱|全部我们(?:来|出|承担|包)|"
                    r"(?:费|钱)[^，。；]{0,3}(?:都|也|全)?不收|一分(?:钱)?(?:都|也)?不(?:用)?(?:出|掏|收)|"
@@ -473,6 +475,23 @@ def _read(messages: list[dict], recogniser: MoveRecogniser) -> list[Said]:
     return out
 
 
+def _free_offers(text: str, mandate: Mandate) -> list[tuple[str, bool]]:
+    """The clauses of a sentence that give something free, each with whether the brief allows it (its cues may
+    name the service a clause earlier: 「工程师每周两天驻场，不收钱」)."""
+    clauses = [c for c in _CLAUSES.split(to_simplified(text)) if c]
+    return [(c, any(cue_matches(cue, match_form("".join(clauses[max(0, i - 1):i + 1]))) for cue in mandate.free_allowed))
+            for i, c in enumerate(clauses) if _FREE.search(c) and not _REFUSE.search(c) and not _NOT_OURS.search(c)]
+
+
+def _free_within_brief(text: str, mandate: Mandate, wanted: list[str]) -> bool:
+    """A sentence whose only give is what the brief allows free (「色差板免费重做，运费我们承担」) or what the account
+    hopes for: a service, not a price cut, though the recogniser reads 免费 as unconditional_discount (0.9)."""
+    offers = _free_offers(text, mandate)
+    if not offers or "discount" in offered_terms(text) or _PRICE_WORDS.search(to_simplified(text)):
+        return False
+    return all(allowed for _, allowed in offers) or any(cue_matches(c, match_form(text)) for c in wanted)
+
+
 def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_cash: float = 0.0,
             wanted: list[str] = ()) -> Breach | None:
     """``message_cash``: the compensation the whole message offers (cash across its sentences adds up:
@@ -495,11 +514,7 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
     offers = [c for c in _CLAUSES.split(to_simplified(said.text)) if c and not _REFUSE.search(c)]
     beyond = [label for label, cues in mandate.beyond_authority.items()
               if any(cue_matches(c, match_form(o)) for c in cues for o in offers)]
-    clauses = [c for c in _CLAUSES.split(to_simplified(said.text)) if c]
-    # What is given free may be named a clause earlier: 「工程师每周两天驻场，不收钱」.
-    free = [c for i, c in enumerate(clauses) if _FREE.search(c) and not _REFUSE.search(c) and not _NOT_OURS.search(c)
-            and not any(cue_matches(cue, match_form("".join(clauses[max(0, i - 1):i + 1])))
-                        for cue in mandate.free_allowed)]
+    free = [c for c, allowed in _free_offers(said.text, mandate) if not allowed]
     if free and not delight:
         allowed = "、".join(mandate.free_services) or "无"
         reasons.append(f"免费给了底线以外的东西（可以免费给的只有：{allowed}）")
@@ -536,6 +551,9 @@ def debrief(game: KeyAccountGame, scene: Scene, guide: DebriefGuide, messages: l
     said = _read(messages, recogniser)
     breaches, clean = [], []
     wanted = scene.team_b.need_cues.get("delight", [])
+    for s in said:
+        if "unconditional_discount" in s.moves and _free_within_brief(s.text, scene.team_a.mandate, wanted):
+            del s.moves["unconditional_discount"]  # neither a red line nor a price cut to advise against
     cash = {i: offered_terms(messages[i]["text"]).get("compensation", 0.0) for i in {s.index for s in said}}
     # A message's cash is one offer: held against the last sentence that names an amount, listed once.
     last_amount = {s.index: k for k, s in enumerate(said) if _WAN.search(to_simplified(s.text))}

@@ -89,6 +89,11 @@ class Feedback:
     grade: Grade = "wrong"
     reason: str = ""  # free text: what was said and what is missing
     right_letter: str = ""  # the right option's letter as it was shown
+    reason_en: str = ""  # the reason for a reader of the English interface
+
+    def reason_in(self, lang: str) -> str:
+        """The reason in the reader's language (zh-TW: the Chinese, which the faces put in traditional script)."""
+        return (self.reason_en or self.reason) if lang == "en" else self.reason
 
     @property
     def verdict(self) -> Verdict | None:
@@ -256,12 +261,12 @@ class SelfStudy:
         if state.pop("showing", None) is not None:
             self.store.save_study_state(user_id, state)
 
-    def grade(self, q: Question, given: int | str) -> tuple[Grade, str]:
-        """right / partly / wrong and, for free text, why."""
+    def grade(self, q: Question, given: int | str) -> tuple[Grade, str, str]:
+        """right / partly / wrong and, for free text, why (in Chinese and in English)."""
         if q.is_choice:
-            return ("right" if q.check(given) else "wrong"), ""
+            return ("right" if q.check(given) else "wrong"), "", ""
         verdict = self.grader.grade(q.free, str(given))
-        return verdict.grade, verdict.reason
+        return verdict.grade, verdict.reason, verdict.reason_en
 
     def answer(self, user_id: int, qid: str, given: int | str, context: str = "quiz") -> Feedback:
         """Record an answer: a choice (index in question.options) or free text (graded by meaning)."""
@@ -270,7 +275,7 @@ class SelfStudy:
             raise StudyError("stale question")
         if q.is_choice and (not isinstance(given, int) or not 0 <= given < len(q.options)):
             raise StudyError("no such option")
-        grade, reason = self.grade(q, given)
+        grade, reason, reason_en = self.grade(q, given)
         card, due = review(self.store.review_card(user_id, qid), grade, self.clock())
         self.store.add_quiz_answer(user_id, qid, q.module, grade == "right", context, self.today(), card, due)
         state = self.store.study_state(user_id)
@@ -284,7 +289,7 @@ class SelfStudy:
             order = shown["order"] if shown and shown.get("qid") == qid and shown.get("order") else list(range(len(q.options)))
             letter = LETTERS[order.index(q.answer)] if q.answer in order else LETTERS[q.answer]
         return Feedback(q, grade == "right", right, self.articles[q.article].title if q.article in self.articles else q.article,
-                        grade, reason, letter)
+                        grade, reason, letter, reason_en)
 
     def set_pending(self, user_id: int, qid: str | None) -> None:
         """A question waiting for the learner's typed answer (None: nothing waits)."""
