@@ -7,6 +7,8 @@ from bot.coach.freetext import default_grader
 from bot.coach.judge import match_form
 from bot.coach.self_study import ExamLocked, SelfStudy
 from bot.coach.study import (
+    Question,
+    form_faults,
     generate_questions,
     is_trivia,
     load_articles,
@@ -50,9 +52,27 @@ def test_every_question_passes_a_trainers_checks():
     duplicate options, no trivia. The figures are what `salescoach eval --only quiz` prints."""
     report = quality_report(KNOWLEDGE)
     assert report.faults == {}
-    assert report.passed == report.questions >= 150
+    assert report.passed == report.questions >= 100  # questions with a tell are dropped, not asked
     path = load_path()
     assert report.articles == sum(len(m.lessons) for m in path.modules)  # every lesson can be examined
+
+
+def test_a_right_option_that_stands_out_by_its_form_is_a_fault():
+    """What a blind reviewer caught: the right option is the only one echoing the stem (产品), the only one
+    missing the template the wrong ones share (服务标准要…), or twice as long as the rest."""
+    def q(prompt, options, answer, kind="member"):
+        return Question("t", kind, "m", "a", prompt, tuple(options), answer, "")
+
+    assert form_faults(q("下面哪一项属于产品方面的功能价值？", ["交货时间", "付款方式", "产品价格", "物流是否流畅"], 2))
+    assert form_faults(q("下面哪一项不属于制定服务标准的原则？",
+                         ["服务标准要反映客户需求", "服务标准要可以衡量", "找出最重要的因素", "服务标准要保证需求满足"], 2, "odd"))
+    assert form_faults(q("客户催货，最好的回答是？",
+                         ["我再催一下", "马上就到", "车牌苏E5K723，司机电话1391234，昨晚八点发车，预计今天下午三点前到", "晚一点也正常"], 2,
+                         "choice"))
+    assert form_faults(q("问候之后下一步是？", ["先道歉", "复述确认", "承诺时限", "致谢"], 0, "next"))
+    assert not form_faults(q("下面哪一项属于产品方面的功能价值？", ["交货时间", "包装成本", "付款方式", "投诉处理的速度"], 1))
+    # and the generator asks none of them
+    assert not [x.id for x in question_bank(KNOWLEDGE) if form_faults(x)]
 
 
 def test_the_issues_bad_questions_are_gone():
@@ -279,7 +299,7 @@ def test_progress_and_streak(study):
 def test_exam_draws_one_question_per_article_and_none_met_in_quizzes(study):
     s, _ = study
     met = set()
-    for _ in range(40):  # a keen learner: forty quiz questions answered first
+    for _ in range(15):  # a keen learner: 15 quiz questions answered first, all in the first module
         q = s.quiz(1)
         s.answer(1, q.id, q.answer if q.is_choice else "不知道")
         met.add(q.id)

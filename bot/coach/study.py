@@ -302,6 +302,43 @@ def gives_away(answer: str, stem: str, others: list[str]) -> bool:
     return any(not any(w in _bigrams(o) for o in others) for w in shared)
 
 
+_GENERIC_STEM = frozenset(["下面", "面哪", "哪一", "一项", "项属", "属于", "不属", "于下", "是哪", "哪个", "一个", "课文", "文列",
+                           "列出", "出的", "空着", "着的", "的是", "说的", "这说", "中的", "一步", "下一", "步是", "正确",
+                           "确的", "顺序"])
+_FUNCTION = frozenset("的了是么什他她它我你们这那个在和与及或也都就要会能可为把被从之其吗呢吧啊")
+_ORDER_WORDS = re.compile(r"先|首先|最后|第一|然后|接着|最终")
+
+
+def form_faults(q: Question) -> list[str]:
+    """The right option stands out by its form, so it can be picked without knowing the material: a word of the
+    stem that only it has (or only it lacks), a word every wrong option shares and it lacks (「服务标准要…」 ×3),
+    a length far from the others', or, for a step, a word that says where it goes (先道歉)."""
+    if not q.is_choice or q.answer is None or q.kind == "order":
+        return []
+    opts = list(q.options)
+    key, wrong = opts[q.answer], [o for i, o in enumerate(opts) if i != q.answer]
+    if len(wrong) < 2:
+        return []
+    faults = []
+    kb, wb = _bigrams(key), [_bigrams(o) for o in wrong]
+    for w in sorted((_bigrams(q.prompt) - _GENERIC_STEM) & (kb | set().union(*wb))):
+        if _FUNCTION.intersection(w):
+            continue
+        if w in kb and not any(w in b for b in wb):
+            faults.append(f"only the right option shares 「{w}」 with the stem")
+        elif w not in kb and all(w in b for b in wb):
+            faults.append(f"every option but the right one shares 「{w}」 with the stem")
+    common = set.intersection(*wb) - kb
+    if common:
+        faults.append(f"every wrong option has 「{sorted(common)[0]}」 and the right one does not")
+    lk, lw = len(match_form(key)), [len(match_form(o)) for o in wrong]
+    if (lk >= 1.6 * max(lw) and lk - max(lw) >= 4) or (lk <= 0.6 * min(lw) and min(lw) - lk >= 4):
+        faults.append(f"the right option's length ({lk}) stands out ({min(lw)}-{max(lw)})")
+    if q.kind == "next" and _ORDER_WORDS.search(key) and not any(_ORDER_WORDS.search(o) for o in wrong):
+        faults.append("the right step says where it goes")
+    return faults
+
+
 # ----------------------------------------------------------------------------- question generation
 @dataclass(frozen=True)
 class ResolvedList:
@@ -349,10 +386,10 @@ def family_pool(lst: ResolvedList, lists: list[ResolvedList]) -> list[str]:
     return pool
 
 
-def _pick(qid: str, pool: list[str], n: int, avoid: list[str]) -> list[str]:
-    """n of pool (a fixed draw per question), none repeating or overlapping each other or ``avoid``."""
+def _pick(qid: str, pool: list[str], n: int, avoid: list[str], salt: int = 0) -> list[str]:
+    """n of pool (a fixed draw per question and salt), none repeating or overlapping each other or ``avoid``."""
     out: list[str] = []
-    for cand in sorted(dict.fromkeys(pool), key=lambda c: stable_hash(qid, c)):
+    for cand in sorted(dict.fromkeys(pool), key=lambda c: stable_hash(qid, c, *([str(salt)] if salt else []))):
         if any(_overlaps(cand, x) for x in [*avoid, *out]):
             continue
         out.append(cand)
@@ -370,6 +407,15 @@ def _question(qid: str, kind: str, lst: ResolvedList, prompt: str, right: str, w
                     shown, (lst.article.id, lst.spec.heading))
 
 
+def _fair(make, tries: int = 12) -> Question | None:
+    """The first of several draws of wrong options that leaves the right one no tell (``form_faults``)."""
+    for salt in range(tries):
+        q = make(salt)
+        if q is None or not form_faults(q):
+            return q
+    return None
+
+
 def list_questions(lst: ResolvedList, lists: list[ResolvedList]) -> list[Question]:
     """Every question the templates make from one named list."""
     spec, choices = lst.spec, list(lst.choices)
@@ -380,38 +426,41 @@ def list_questions(lst: ResolvedList, lists: list[ResolvedList]) -> list[Questio
     if len(partners) >= 2:
         for k, item in enumerate(choices):  # which one belongs
             qid = f"member:{key}:{k}"
-            out.append(_question(qid, "member", lst, f"下面哪一项属于{spec.topic}？", item,
-                                 _pick(qid, partners, 3, [item]), whole))
+            out.append(_fair(lambda salt, qid=qid, item=item: _question(
+                qid, "member", lst, f"下面哪一项属于{spec.topic}？", item, _pick(qid, partners, 3, [item], salt), whole)))
     if partners:
         for j, odd in enumerate(sorted(partners, key=lambda c: stable_hash(key, "odd", c))[:ODD_QUESTIONS]):
             qid = f"odd:{key}:{j}"  # which one does not belong
-            out.append(_question(qid, "odd", lst, f"下面哪一项不属于{spec.topic}？", odd,
-                                 _pick(qid, choices, 3, [odd]), whole))
+            out.append(_fair(lambda salt, qid=qid, odd=odd: _question(
+                qid, "odd", lst, f"下面哪一项不属于{spec.topic}？", odd, _pick(qid, choices, 3, [odd], salt), whole)))
     if len(partners) >= 2 and len(choices) <= 8 and all(len(c) <= 20 for c in choices):
         k = stable_hash(key, "missing") % len(choices)
         qid = f"missing:{key}"
         shown = tuple(c for j, c in enumerate(choices) if j != k)
         sep = "；" if any(re.search(r"[、，,]", c) for c in choices) else "、"
         listed = sep.join("____" if j == k else c for j, c in enumerate(choices))
-        out.append(_question(qid, "missing", lst, f"课文列出的{spec.topic}有：{listed}。空着的是哪一{spec.unit}？",
-                             choices[k], _pick(qid, partners, 3, [choices[k], *shown]), whole, shown))
+        out.append(_fair(lambda salt: _question(
+            qid, "missing", lst, f"课文列出的{spec.topic}有：{listed}。空着的是哪一{spec.unit}？", choices[k],
+            _pick(qid, partners, 3, [choices[k], *shown], salt), whole, shown)))
     if lst.named:
         names = [n for n, _ in lst.named]
         for k, (name, desc) in enumerate(lst.named):
             qid = f"name:{key}:{k}"
             prompt = spec.name.format(text=desc) if spec.name else f"「{desc}」\n这说的是{spec.topic}中的哪一{spec.unit}？"
-            wrong = _pick(qid, [n for n in names if n != name], 3, [name, desc])
-            if is_trivia(desc) or any(_overlaps(n, desc) for n in names) or gives_away(name, desc, wrong):
+            if is_trivia(desc) or any(_overlaps(n, desc) for n in names):
                 continue  # "您好。" is no question; a description that names its item gives it away
-            out.append(_question(qid, "name", lst, prompt, name, wrong, f"{name}：{desc}", (desc,)))
+            out.append(_fair(lambda salt, qid=qid, name=name, desc=desc, prompt=prompt: _question(
+                qid, "name", lst, prompt, name, _pick(qid, [n for n in names if n != name], 3, [name, desc], salt),
+                f"{name}：{desc}", (desc,))))
     steps = choices
     flow = " → ".join(steps)
     if spec.next:
         for k in range(len(steps) - 1):
             qid = f"next:{key}:{k}"
-            out.append(_question(qid, "next", lst, spec.next.format(item=steps[k]), steps[k + 1],
-                                 _pick(qid, steps[:k] + steps[k + 2:], 3, [steps[k], steps[k + 1]]),
-                                 f"顺序是：{flow}。", (steps[k],)))
+            out.append(_fair(lambda salt, qid=qid, k=k: _question(
+                qid, "next", lst, spec.next.format(item=steps[k]), steps[k + 1],
+                _pick(qid, steps[:k] + steps[k + 2:], 3, [steps[k], steps[k + 1]], salt), f"顺序是：{flow}。",
+                (steps[k],))))
     if spec.order and len(steps) >= 4 and all(len(s) <= 20 for s in steps[:4]):
         qid = f"order:{key}"
         first = steps[:4]
@@ -424,7 +473,7 @@ def list_questions(lst: ResolvedList, lists: list[ResolvedList]) -> list[Questio
             if len(perms) == 3:
                 break
         out.append(_question(qid, "order", lst, spec.order, correct, perms, f"顺序是：{flow}。"))
-    return [q for q in out if q is not None]
+    return [q for q in out if q is not None and not form_faults(q)]  # a tell is no question: drop it
 
 
 def generate_questions(path: LearningPath, articles: dict[str, Article], bank: QuizBank | None = None) -> list[Question]:
@@ -494,6 +543,7 @@ def question_faults(q: Question, lists: list[ResolvedList], articles: dict[str, 
         if is_trivia(o):
             faults.append(f"option 「{o}」 is trivia")
     faults += [f"the stem shows trivia 「{s}」" for s in q.shown if is_trivia(s)]
+    faults += form_faults(q)
     if q.source is not None:
         lst = next((x for x in lists if (x.article.id, x.spec.heading) == q.source), None)
         if lst is None:
