@@ -10,7 +10,7 @@ from telegram.ext import JobQueue
 from bot.telegram import game as game_module
 from bot.telegram.fakeapi import button, message
 
-from .test_telegram import Running
+from .test_telegram import FakeClock, Running
 
 GROUP = -100
 TRAINER, A1, A2, B1, B2, OUTSIDER = 2, 11, 12, 13, 14, 50
@@ -29,20 +29,9 @@ class GameRunning(Running):
         await super().stop()
 
 
-class FakeClock:
-    """The game's time, moved by the test."""
-
-    def __init__(self, start: float) -> None:
-        self.t = start
-
-    def __call__(self) -> float:
-        return self.t
-
-
 @pytest.fixture
 async def running(face_settings, monkeypatch):
-    clock = FakeClock(time.time())
-    monkeypatch.setattr(game_module, "_now", clock)
+    clock = FakeClock()
     run_once = JobQueue.run_once
 
     def noting_due(queue, callback, when, *args, data=None, **kwargs):
@@ -54,8 +43,7 @@ async def running(face_settings, monkeypatch):
     monkeypatch.setattr(JobQueue, "run_once", noting_due)
     settings = face_settings(telegram_token="123:ABC", trainer_ids=[TRAINER],
                              game_minutes=30, game_reminders=[10, 5], game_vote_minutes=5)
-    r = await GameRunning(settings).start()
-    r.clock = clock
+    r = await GameRunning(settings, clock=clock).start()
     yield r
     await r.stop()
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import html
 import io
 import logging
-import time
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus, ChatType
@@ -49,10 +48,6 @@ async def is_trainer(update: Update, context: CoachContext) -> bool:
     except (BadRequest, Forbidden):
         return False
     return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
-
-
-def _now() -> float:
-    return time.time()
 
 
 def _name(user) -> str:
@@ -161,7 +156,7 @@ async def on_button(update: Update, context: CoachContext) -> None:
             return
         game = book.get(game_id)  # read again: is_trainer awaited, players may have joined meanwhile
         try:
-            game.start(_now())
+            game.start(context.services.clock())
         except GameError as exc:
             await query.answer(t("game_need_teams" if str(exc) == "teams" else "game_already_started", lang),
                                show_alert=True)
@@ -324,7 +319,7 @@ async def pause_command(update: Update, context: CoachContext) -> None:
     game_id, game = found
     lang = context.lang(update)
     try:
-        left = game.pause(_now())
+        left = game.pause(context.services.clock())
     except GameError:
         await update.effective_message.reply_text(t("game_cannot_pause", lang))
         return
@@ -340,14 +335,15 @@ async def resume_command(update: Update, context: CoachContext) -> None:
         return
     game_id, game = found
     lang = context.lang(update)
+    now = context.services.clock()
     try:
-        game.resume(_now())
+        game.resume(now)
     except GameError:
         await update.effective_message.reply_text(t("game_not_paused", lang))
         return
     context.services.games.save(game_id, game)
     schedule(context.application, game_id, game)
-    await update.effective_message.reply_text(t("game_resumed", lang, left=_minutes(game.seconds_left(_now()), lang)))
+    await update.effective_message.reply_text(t("game_resumed", lang, left=_minutes(game.seconds_left(now), lang)))
 
 
 async def extend_command(update: Update, context: CoachContext) -> None:
@@ -365,7 +361,7 @@ async def extend_command(update: Update, context: CoachContext) -> None:
         await update.effective_message.reply_text(t("game_extend_usage", lang))
         return
     try:
-        left = game.extend(minutes, _now())
+        left = game.extend(minutes, context.services.clock())
     except GameError:
         await update.effective_message.reply_text(t("game_cannot_extend", lang))
         return
@@ -402,8 +398,9 @@ def _minutes(seconds: float, lang: str) -> str:
 def schedule(app: Application, game_id: int, game: KeyAccountGame) -> None:
     """(Re)build the jobs of one game from its stored deadline."""
     unschedule(app, game_id)
-    for event in game.events(_now()):
-        app.job_queue.run_once(_on_clock, when=max(0.0, event.at - _now()), name=f"{JOB_PREFIX}{game_id}",
+    now = app.bot_data["services"].clock()
+    for event in game.events(now):
+        app.job_queue.run_once(_on_clock, when=max(0.0, event.at - now), name=f"{JOB_PREFIX}{game_id}",
                                data={"game_id": game_id, "kind": event.kind, "minutes": event.minutes_left})
 
 
@@ -420,7 +417,7 @@ def restore(app: Application) -> None:
         if game.status == "running":
             schedule(app, game_id, game)
         else:  # voting: close it when its time is up
-            when = max(0.0, game.state["ended"] + vote_seconds - _now())
+            when = max(0.0, game.state["ended"] + vote_seconds - services.clock())
             app.job_queue.run_once(_on_clock, when=when, name=f"{JOB_PREFIX}{game_id}",
                                    data={"game_id": game_id, "kind": "close", "minutes": 0})
 
@@ -439,7 +436,7 @@ async def _on_clock(context: CoachContext) -> None:
             await context.bot.send_message(game.state["chat_id"],
                                            t("game_time_left", lang, left=_minutes(data["minutes"] * 60, lang)))
     elif data["kind"] == "end":
-        if game.status == "running" and game.seconds_left(_now()) <= 1:
+        if game.status == "running" and game.seconds_left(context.services.clock()) <= 1:
             await time_up(context, game_id)
     elif data["kind"] == "close" and game.status == "voting":
         await finish(context, game_id)
@@ -451,7 +448,7 @@ async def time_up(context: CoachContext, game_id: int) -> None:
     game = book.get(game_id)
     if game is None or game.status not in ("running", "paused"):
         return
-    game.stop(_now())
+    game.stop(context.services.clock())
     book.save(game_id, game)
     unschedule(context.application, game_id)
     lang = _group_lang(game)

@@ -10,7 +10,6 @@ import contextlib
 import functools
 import html
 import logging
-import time
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
@@ -111,7 +110,7 @@ async def rep_turn(update: Update, context: CoachContext) -> bool:
         # Re-run after a crash that came after this turn was stored: answer it, do not play it twice.
         await message.get_bot().send_message(message.chat_id, in_script(f"🧑‍💼 {_name(scenario)}：{line}", lang))
         return True
-    idle = time.time() - running.updated
+    idle = services.clock() - running.updated
     if idle > IDLE_SECONDS and not running.state.get("parked"):
         # Hours later, a text may be a question rather than a line for the customer: ask, keep the text.
         services.coach.park(user.id, message.text)
@@ -161,7 +160,7 @@ async def _turn(update: Update, context: CoachContext, message: Message, text: s
 async def after_end_notice(update: Update, context: CoachContext) -> None:
     """A text minutes after a role-play ended: say the customer is gone before answering it as a question."""
     services, user = context.services, update.effective_user
-    ended = await services.run(services.coach.just_ended, user.id, time.time())
+    ended = await services.run(services.coach.just_ended, user.id, services.clock())
     if ended is None:
         return
     scenario = services.coach.scenarios().get(ended.scenario)

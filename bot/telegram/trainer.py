@@ -6,7 +6,6 @@ import csv
 import html
 import io
 import logging
-import time
 from collections import Counter
 from datetime import datetime
 
@@ -76,7 +75,7 @@ async def assign_command(update: Update, context: CoachContext) -> None:
     if not targets:
         await message.reply_text(t("tr_no_members", lang))
         return
-    due = time.time() + days * DAY
+    due = services.clock() + days * DAY
     invited, unreachable = [], []
     for uid, name in targets:
         assignment_id = services.store.add_assignment(update.effective_chat.id, update.effective_user.id, uid,
@@ -100,16 +99,17 @@ async def assign_command(update: Update, context: CoachContext) -> None:
 
 
 def _schedule_reminder(app: Application, assignment_id: int, due: float) -> None:
-    now = time.time()
+    now = app.bot_data["services"].clock()
     when = max(now, due - min(DAY, (due - now) / 2))
     app.job_queue.run_once(_remind, when=when - now, name=f"{JOB_PREFIX}{assignment_id}", data=assignment_id)
 
 
 def restore(app: Application) -> None:
     """At start-up: reminders for every open assignment not yet reminded."""
-    store = app.bot_data["services"].store
-    for a in store.assignments(open_only=True):
-        if not a["reminded"] and a["due"] > time.time():
+    services = app.bot_data["services"]
+    now = services.clock()
+    for a in services.store.assignments(open_only=True):
+        if not a["reminded"] and a["due"] > now:
             _schedule_reminder(app, a["assignment_id"], a["due"])
 
 
@@ -171,14 +171,14 @@ async def team_command(update: Update, context: CoachContext) -> None:
         lines += ["", t("tr_weakest", lang)] + [t("tr_weak_line", lang, title=title, n=n) for title, n in weak.most_common(5)]
     lines += ["", t("tr_idle", lang, names=t("list_sep", lang).join(idle) if idle else t("tr_idle_none", lang))]
     assignments = context.services.store.assignments(chat_id=update.effective_chat.id)
-    names = dict(members)
+    names, now = dict(members), context.services.clock()
     if assignments:
         lines += ["", t("tr_assignments", lang)]
         for a in assignments:
             if a["done_session"]:
                 state = t("tr_done", lang)
             else:
-                state = t("tr_overdue", lang) if a["due"] < time.time() else t("tr_due", lang, when=context.when(a["due"]))
+                state = t("tr_overdue", lang) if a["due"] < now else t("tr_due", lang, when=context.when(a["due"]))
             title = scenarios[a["scenario"]].title if a["scenario"] in scenarios else a["scenario"]
             lines.append(t("tr_assignment_line", lang, name=names.get(a["user_id"], a["user_id"]), title=title,
                            level=level_name(a["difficulty"], lang) if a["difficulty"] else "", state=state))
@@ -241,7 +241,7 @@ async def export_command(update: Update, context: CoachContext) -> None:
             writer.writerow([uid, name, s.session_id, s.scenario, s.difficulty, s.total, s.outcome,
                              context.when(s.updated, "%Y-%m-%d %H:%M:%S"), missed])
     data = ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: Excel opens the Chinese correctly
-    name = f"roleplay-results-{datetime.now():%Y%m%d}.csv"
+    name = f"roleplay-results-{datetime.fromtimestamp(context.services.clock()):%Y%m%d}.csv"
     try:
         await context.bot.send_document(update.effective_user.id, io.BytesIO(data), filename=name,
                                         caption=t("tr_export_caption", lang))
