@@ -7,6 +7,17 @@ import time
 import pytest
 from telegram.ext import JobQueue
 
+from bot.coach.game import (
+    GameAlreadyOpen,
+    GameError,
+    GameStarted,
+    NotPaused,
+    NotRunning,
+    NotTeamB,
+    NotVoting,
+    TeamsIncomplete,
+    UnknownScene,
+)
 from bot.telegram import game as game_module
 from bot.telegram.fakeapi import button, message
 
@@ -206,3 +217,19 @@ async def test_game_permissions_and_edges(running):
     api.chat_admins.add(OUTSIDER)
     await running.send(group(bot, "/game", OUTSIDER))
     assert api.sent()[-1]["text"].startswith("🎲 大客户维护游戏")
+
+
+@pytest.mark.parametrize(("request_", "error", "text"), [
+    ("create", GameAlreadyOpen(GROUP), "这个群里已经有一局游戏还没结束。培训师可以 /endgame 结束它。"),
+    ("start", TeamsIncomplete(), "两组都至少要有一人才能开始。"),
+    ("start", GameStarted("running"), "游戏已经开始了。"),
+    ("vote", NotTeamB(A1), "只有 B 组（大客户）投票。"),
+    ("vote", NotVoting("ended"), "投票已经结束。"),
+    ("pause", NotRunning("paused"), "游戏没有在进行，不能暂停。"),
+    ("resume", NotPaused("running"), "游戏没有暂停。"),
+    ("extend", NotRunning("voting"), "游戏没有在进行，不能加时。"),
+    ("debrief", UnknownScene("gone"), "游戏结束。场景文件已下线，无法复盘。"),
+    ("debrief", GameError("debrief.yaml: bad"), "游戏结束。场景文件已下线，无法复盘。"),
+])
+def test_a_refused_game_request_tells_the_user_why(request_, error, text):
+    assert game_module.refusal(request_, error, "zh-CN") == text

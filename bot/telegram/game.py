@@ -21,6 +21,9 @@ from bot.coach.game import (
     TEAMS,
     GameError,
     KeyAccountGame,
+    NotTeamB,
+    NotVoting,
+    TeamsIncomplete,
     debrief_text,
     team_brief,
     transcript_markdown,
@@ -48,6 +51,28 @@ async def is_trainer(update: Update, context: CoachContext) -> bool:
     except (BadRequest, Forbidden):
         return False
     return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+
+
+# What a refused request tells the user: (request, error type) -> text, the most specific type first; a
+# request's bare GameError row covers every other reason (and a scene or debrief file that cannot be read).
+REFUSALS: dict[tuple[str, type[GameError]], str] = {
+    ("create", GameError): "game_already",
+    ("start", TeamsIncomplete): "game_need_teams",
+    ("start", GameError): "game_already_started",
+    ("vote", NotTeamB): "game_vote_not_b",
+    ("vote", NotVoting): "game_vote_closed",
+    ("vote", GameError): "game_stale",
+    ("pause", GameError): "game_cannot_pause",
+    ("resume", GameError): "game_not_paused",
+    ("extend", GameError): "game_cannot_extend",
+    ("debrief", GameError): "game_over_no_scene",
+}
+
+
+def refusal(request: str, exc: GameError, lang: str) -> str:
+    """The user's words for a game request the game refused."""
+    key = next(REFUSALS[request, kind] for kind in type(exc).__mro__ if (request, kind) in REFUSALS)
+    return t(key, lang)
 
 
 def _name(user) -> str:
@@ -82,8 +107,8 @@ async def game_command(update: Update, context: CoachContext) -> None:
         return
     try:
         game_id, game = book.create(chat.id, update.effective_user.id, scene_id)
-    except GameError:
-        await message.reply_text(t("game_already", lang))
+    except GameError as exc:
+        await message.reply_text(refusal("create", exc, lang))
         return
     game = _update(context, game_id, lambda g: g.state.update(lang=lang))
     sent = await message.reply_text(_lobby_text(game, scenes[scene_id]), reply_markup=_lobby_keyboard(context, game_id, game))
@@ -111,9 +136,6 @@ def _lobby_keyboard(context: CoachContext, game_id: int, game: KeyAccountGame) -
 
 
 # --------------------------------------------------------------------------- buttons
-VOTE_ERRORS = {"not-team-b": "game_vote_not_b", "not-voting": "game_vote_closed"}
-
-
 async def on_button(update: Update, context: CoachContext) -> None:
     """g:ID:join:A|B, g:ID:leave, g:ID:start, g:ID:vote:1|0; stale or forged buttons get a polite no.
 
@@ -158,8 +180,7 @@ async def on_button(update: Update, context: CoachContext) -> None:
         try:
             game.start(context.services.clock())
         except GameError as exc:
-            await query.answer(t("game_need_teams" if str(exc) == "teams" else "game_already_started", lang),
-                               show_alert=True)
+            await query.answer(refusal("start", exc, lang), show_alert=True)
             return
         book.save(game_id, game)
         await query.answer(t("game_go", lang))
@@ -171,7 +192,7 @@ async def on_button(update: Update, context: CoachContext) -> None:
         try:
             everyone = game.vote(user.id, arg == "1")
         except GameError as exc:
-            await query.answer(t(VOTE_ERRORS.get(str(exc), "game_stale"), lang), show_alert=True)
+            await query.answer(refusal("vote", exc, lang), show_alert=True)
             return
         book.save(game_id, game)
         await query.answer(t("game_vote_recorded", lang))
@@ -320,8 +341,8 @@ async def pause_command(update: Update, context: CoachContext) -> None:
     lang = context.lang(update)
     try:
         left = game.pause(context.services.clock())
-    except GameError:
-        await update.effective_message.reply_text(t("game_cannot_pause", lang))
+    except GameError as exc:
+        await update.effective_message.reply_text(refusal("pause", exc, lang))
         return
     context.services.games.save(game_id, game)
     unschedule(context.application, game_id)
@@ -338,8 +359,8 @@ async def resume_command(update: Update, context: CoachContext) -> None:
     now = context.services.clock()
     try:
         game.resume(now)
-    except GameError:
-        await update.effective_message.reply_text(t("game_not_paused", lang))
+    except GameError as exc:
+        await update.effective_message.reply_text(refusal("resume", exc, lang))
         return
     context.services.games.save(game_id, game)
     schedule(context.application, game_id, game)
@@ -362,8 +383,8 @@ async def extend_command(update: Update, context: CoachContext) -> None:
         return
     try:
         left = game.extend(minutes, context.services.clock())
-    except GameError:
-        await update.effective_message.reply_text(t("game_cannot_extend", lang))
+    except GameError as exc:
+        await update.effective_message.reply_text(refusal("extend", exc, lang))
         return
     context.services.games.save(game_id, game)
     if game.status == "running":
@@ -477,8 +498,8 @@ async def finish(context: CoachContext, game_id: int) -> None:
     chat_id, lang = game.state["chat_id"], _group_lang(game)
     try:
         report, scene, messages = book.debrief(game_id, game)
-    except GameError:
-        await context.bot.send_message(chat_id, t("game_over_no_scene", lang))
+    except GameError as exc:
+        await context.bot.send_message(chat_id, refusal("debrief", exc, lang))
         return
     gen = context.services.retriever.generation
     titles = {doc_id: doc.title for doc_id, doc in gen.docs.items()}
