@@ -15,6 +15,8 @@ from telegram.error import Forbidden
 from telegram.ext import Application
 
 from bot.chat.i18n import DEFAULT_LANG, level_name, outcome_name, t
+from bot.coach import assignment
+from bot.coach.assignment import DAY
 from bot.coach.scenario import LEVELS
 from bot.telegram import render
 from bot.telegram.context import CoachContext, send_html
@@ -22,7 +24,6 @@ from bot.telegram.game import trainer_in_group
 
 log = logging.getLogger(__name__)
 JOB_PREFIX = "assignment:"
-DAY = 86400.0
 
 
 async def _trainer_in_group(update: Update, context: CoachContext) -> bool:
@@ -100,8 +101,8 @@ async def assign_command(update: Update, context: CoachContext) -> None:
 
 def _schedule_reminder(app: Application, assignment_id: int, due: float) -> None:
     now = app.bot_data["services"].clock()
-    when = max(now, due - min(DAY, (due - now) / 2))
-    app.job_queue.run_once(_remind, when=when - now, name=f"{JOB_PREFIX}{assignment_id}", data=assignment_id)
+    app.job_queue.run_once(_remind, when=assignment.reminder_at(due, now) - now, name=f"{JOB_PREFIX}{assignment_id}",
+                           data=assignment_id)
 
 
 def restore(app: Application) -> None:
@@ -109,7 +110,7 @@ def restore(app: Application) -> None:
     services = app.bot_data["services"]
     now = services.clock()
     for a in services.store.assignments(open_only=True):
-        if not a["reminded"] and a["due"] > now:
+        if assignment.needs_reminder(a, now):
             _schedule_reminder(app, a["assignment_id"], a["due"])
 
 
@@ -175,10 +176,8 @@ async def team_command(update: Update, context: CoachContext) -> None:
     if assignments:
         lines += ["", t("tr_assignments", lang)]
         for a in assignments:
-            if a["done_session"]:
-                state = t("tr_done", lang)
-            else:
-                state = t("tr_overdue", lang) if a["due"] < now else t("tr_due", lang, when=context.when(a["due"]))
+            kind = assignment.state(a, now)  # tr_done, tr_overdue, tr_due
+            state = t("tr_due", lang, when=context.when(a["due"])) if kind == "due" else t(f"tr_{kind}", lang)
             title = scenarios[a["scenario"]].title if a["scenario"] in scenarios else a["scenario"]
             lines.append(t("tr_assignment_line", lang, name=names.get(a["user_id"], a["user_id"]), title=title,
                            level=level_name(a["difficulty"], lang) if a["difficulty"] else "", state=state))
