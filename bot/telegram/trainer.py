@@ -17,6 +17,7 @@ from telegram.ext import Application
 from bot.chat.i18n import DEFAULT_LANG, level_name, outcome_name, t
 from bot.coach import assignment
 from bot.coach.assignment import DAY
+from bot.coach.results import best_scores
 from bot.coach.scenario import LEVELS
 from bot.telegram import render
 from bot.telegram.context import CoachContext, send_html
@@ -156,13 +157,12 @@ async def team_command(update: Update, context: CoachContext) -> None:
         sessions = results[uid]
         if not sessions:
             continue
-        best: dict[str, int] = {}
         for s in sessions:
-            best[s.scenario] = max(best.get(s.scenario, 0), s.total or 0)
             for c in (s.card or {}).get("criteria", []):
                 if c["status"] != "met":
                     weak[c["title"]] += 1
-        scores = t("sep", lang).join(f"{scenarios[k].title if k in scenarios else k} {v}" for k, v in best.items())
+        scores = t("sep", lang).join(f"{scenarios[k].title if k in scenarios else k} {v}"
+                                     for k, v in best_scores(sessions).items())
         last = sessions[0]
         cert = t("tr_certified_mark", lang) if context.services.store.certified(uid) else ""
         lines.append(t("tr_member_line", lang, name=name, cert=cert, count=len(sessions), scores=scores,
@@ -205,9 +205,7 @@ async def leaderboard_command(update: Update, context: CoachContext) -> None:
     results = _results(context, members)
     rows = []
     for uid, name in members:
-        best: dict[str, int] = {}
-        for s in results[uid]:
-            best[s.scenario] = max(best.get(s.scenario, 0), s.total or 0)
+        best = best_scores(results[uid])
         if best:
             rows.append((sum(best.values()) / len(best), len(best), name, uid))
     if not rows:
