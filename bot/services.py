@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+import time
 import weakref
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -31,6 +33,9 @@ class Services:
     coach: Coach
     games: GameBook
     study: SelfStudy
+    # The one clock (seconds since the epoch) the handlers read for "now": deadlines, reminders, idle time.
+    # The store and self-study read the same one, so a test that moves it moves everything together.
+    clock: Callable[[], float] = time.time
     # Two kinds of work, two executors, so a slow job of one kind never holds up the other:
     # - `answers`: a user's short work (a question, a role-play turn, a chart). Several threads, so one
     #   user's slow call (an LLM that takes its full timeout) leaves the others free; each user holds at
@@ -44,22 +49,22 @@ class Services:
     _user_locks: weakref.WeakValueDictionary = field(default_factory=weakref.WeakValueDictionary)
 
     @classmethod
-    def create(cls, settings: Settings) -> Services:
+    def create(cls, settings: Settings, *, clock: Callable[[], float] = time.time) -> Services:
         from bot.coach.judge import Judge
         from bot.kb.service import open_retriever
         from bot.llm import chat_model
 
         retriever = open_retriever(settings)
         llm = chat_model(settings)  # bounded: a timeout per call, then the offline answer
-        store = open_store(settings)
+        store = open_store(settings, clock=clock)
         coach = Coach(store, Judge(retriever.kb.embedder), retriever=retriever, chat_model=llm)
         # The recogniser and the scenarios' reference sentences load in the background (a few seconds), so
         # start-up does not wait and a rep's first turn is as quick as the rest once the bot is up.
         threading.Thread(target=coach.judge.warm, args=(coach.scenarios(),), name="warm-judge", daemon=True).start()
         games = GameBook(store, team_size=settings.game_team_size, minutes=settings.game_minutes,
                          reminders=tuple(settings.game_reminders))
-        study = SelfStudy(store, settings.knowledge_dir, timezone=settings.timezone)
-        return cls(settings, retriever, Answerer(retriever, llm), store, coach, games, study)
+        study = SelfStudy(store, settings.knowledge_dir, clock=clock, timezone=settings.timezone)
+        return cls(settings, retriever, Answerer(retriever, llm), store, coach, games, study, clock)
 
     def ingest(self, document) -> IngestReport:
         """Add or update one document (sent by an admin) and start answering from it at once."""

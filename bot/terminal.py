@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -35,7 +36,8 @@ HELP = (
 
 
 class TerminalChat:
-    def __init__(self, settings: Settings, kb_dir: Path | None, stdout: TextIO) -> None:
+    def __init__(self, settings: Settings, kb_dir: Path | None, stdout: TextIO, *,
+                 clock: Callable[[], float] = time.time) -> None:
         from bot.coach.judge import Judge
         from bot.coach.service import Coach
         from bot.kb.answer import Answerer
@@ -43,17 +45,17 @@ class TerminalChat:
         from bot.llm import chat_model
         from bot.store import open_store
 
-        self.settings, self.out = settings, stdout
+        self.settings, self.out, self.clock = settings, stdout, clock  # one clock, as Services.clock in the bot
         retriever = open_retriever(settings, kb_dir)
         llm = chat_model(settings)
         self.answerer = Answerer(retriever, llm)
-        self.store = open_store(settings)
+        self.store = open_store(settings, clock=clock)
         self.coach = Coach(self.store, Judge(retriever.kb.embedder), retriever=retriever, chat_model=llm)
         self.pending: tuple[str, str] | None = None  # scenario and level chosen, not started yet
         from bot.coach.self_study import SelfStudy
 
         # The question on screen (quiz, review or exam) lives in the study store, as in the Telegram bot.
-        self.study = SelfStudy(self.store, settings.knowledge_dir, timezone=settings.timezone)
+        self.study = SelfStudy(self.store, settings.knowledge_dir, clock=clock, timezone=settings.timezone)
 
     def say(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -105,7 +107,7 @@ class TerminalChat:
             elif len(text) > MAX_QUESTION_CHARS:
                 self.say(f"问题太长了（{len(text)} 字），请精简到 {MAX_QUESTION_CHARS} 字以内。")
             else:
-                ended = self.coach.just_ended(TERMINAL_USER, time.time())
+                ended = self.coach.just_ended(TERMINAL_USER, self.clock())
                 if ended is not None:
                     title = self.coach.scenarios().get(ended.scenario)
                     self.say(f"（《{title.title if title else ended.scenario}》的练习已经结束，客户听不到了。"

@@ -5,8 +5,12 @@ import pytest
 from bot.coach.game import (
     GAMES_DIR,
     NEED_KINDS,
-    GameError,
+    GameStarted,
     KeyAccountGame,
+    NotRunning,
+    NotTeamB,
+    NotVoting,
+    TeamsIncomplete,
     debrief,
     debrief_text,
     load_guide,
@@ -65,7 +69,7 @@ def _game(**kw):
 
 def test_lobby_rules():
     game = KeyAccountGame.new(-1, 2, "renewal-late-delivery-price", team_size=1)
-    with pytest.raises(GameError):
+    with pytest.raises(TeamsIncomplete):
         game.start(0)  # both teams need someone
     assert game.join(11, "甲", "A") == "joined"
     assert game.join(11, "甲", "A") == "already"
@@ -74,8 +78,10 @@ def test_lobby_rules():
     assert game.members("A") == []
     game.join(12, "丙", "A")
     game.start(1000)
-    with pytest.raises(GameError):
+    with pytest.raises(GameStarted):
         game.join(14, "丁", "A")  # no changing teams once it runs
+    with pytest.raises(GameStarted):
+        game.start(1001)
 
 
 def test_clock_pause_resume_extend_and_reminders():
@@ -94,10 +100,15 @@ def test_clock_pause_resume_extend_and_reminders():
     assert [e.minutes_left for e in game.events(1000) if e.kind == "reminder"] == [10, 5, 1]
     game.stop(1500)
     assert game.status == "voting"
-    with pytest.raises(GameError):
+    with pytest.raises(NotRunning):
+        game.pause(1500)  # time is up: nothing to pause
+    with pytest.raises(NotTeamB):
         game.vote(11, True)  # team A does not vote
     assert game.vote(13, False)  # the only member of team B: the vote is complete
     assert game.verdict() == (0, 1)
+    game.close()
+    with pytest.raises(NotVoting):
+        game.vote(13, True)  # the vote is closed
 
 
 def test_debrief_reads_team_a_and_finds_needs():

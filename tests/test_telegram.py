@@ -2,6 +2,7 @@
 
 import json
 import re
+import time
 
 import pytest
 
@@ -16,15 +17,26 @@ def bot_settings(face_settings):
     return face_settings(telegram_token="123:ABC", admin_ids=[1], trainer_ids=[2])
 
 
-class Running:
-    """An initialised Application and its fake API; `restart()` simulates a bot restart."""
+class FakeClock:
+    """Wall time as the test sets it: handed to `Running(clock=)`, it is the bot's one clock (handlers, store,
+    self-study), so a test moves time on with `clock.t += seconds` instead of sleeping or editing rows."""
 
-    def __init__(self, settings):
-        self.settings = settings
+    def __init__(self, start: float | None = None) -> None:
+        self.t = time.time() if start is None else start
+
+    def __call__(self) -> float:
+        return self.t
+
+
+class Running:
+    """An initialised Application and its fake API; `restart()` simulates a bot restart (same clock)."""
+
+    def __init__(self, settings, clock=time.time):
+        self.settings, self.clock = settings, clock
         self.api = FakeBotAPI()
 
     async def start(self):
-        self.services = Services.create(self.settings)
+        self.services = Services.create(self.settings, clock=self.clock)
         self.app = build_application(self.services, request=self.api, get_updates_request=self.api)
         await self.app.initialize()
         await self.app.post_init(self.app)

@@ -7,10 +7,21 @@ import time
 import pytest
 from telegram.ext import JobQueue
 
+from bot.coach.game import (
+    GameAlreadyOpen,
+    GameError,
+    GameStarted,
+    NotPaused,
+    NotRunning,
+    NotTeamB,
+    NotVoting,
+    TeamsIncomplete,
+    UnknownScene,
+)
 from bot.telegram import game as game_module
 from bot.telegram.fakeapi import button, message
 
-from .test_telegram import Running
+from .test_telegram import FakeClock, Running
 
 GROUP = -100
 TRAINER, A1, A2, B1, B2, OUTSIDER = 2, 11, 12, 13, 14, 50
@@ -29,20 +40,9 @@ class GameRunning(Running):
         await super().stop()
 
 
-class FakeClock:
-    """The game's time, moved by the test."""
-
-    def __init__(self, start: float) -> None:
-        self.t = start
-
-    def __call__(self) -> float:
-        return self.t
-
-
 @pytest.fixture
 async def running(face_settings, monkeypatch):
-    clock = FakeClock(time.time())
-    monkeypatch.setattr(game_module, "_now", clock)
+    clock = FakeClock()
     run_once = JobQueue.run_once
 
     def noting_due(queue, callback, when, *args, data=None, **kwargs):
@@ -54,8 +54,7 @@ async def running(face_settings, monkeypatch):
     monkeypatch.setattr(JobQueue, "run_once", noting_due)
     settings = face_settings(telegram_token="123:ABC", trainer_ids=[TRAINER],
                              game_minutes=30, game_reminders=[10, 5], game_vote_minutes=5)
-    r = await GameRunning(settings).start()
-    r.clock = clock
+    r = await GameRunning(settings, clock=clock).start()
     yield r
     await r.stop()
 
@@ -218,3 +217,19 @@ async def test_game_permissions_and_edges(running):
     api.chat_admins.add(OUTSIDER)
     await running.send(group(bot, "/game", OUTSIDER))
     assert api.sent()[-1]["text"].startswith("🎲 大客户维护游戏")
+
+
+@pytest.mark.parametrize(("request_", "error", "text"), [
+    ("create", GameAlreadyOpen(GROUP), "这个群里已经有一局游戏还没结束。培训师可以 /endgame 结束它。"),
+    ("start", TeamsIncomplete(), "两组都至少要有一人才能开始。"),
+    ("start", GameStarted("running"), "游戏已经开始了。"),
+    ("vote", NotTeamB(A1), "只有 B 组（大客户）投票。"),
+    ("vote", NotVoting("ended"), "投票已经结束。"),
+    ("pause", NotRunning("paused"), "游戏没有在进行，不能暂停。"),
+    ("resume", NotPaused("running"), "游戏没有暂停。"),
+    ("extend", NotRunning("voting"), "游戏没有在进行，不能加时。"),
+    ("debrief", UnknownScene("gone"), "游戏结束。场景文件已下线，无法复盘。"),
+    ("debrief", GameError("debrief.yaml: bad"), "游戏结束。场景文件已下线，无法复盘。"),
+])
+def test_a_refused_game_request_tells_the_user_why(request_, error, text):
+    assert game_module.refusal(request_, error, "zh-CN") == text

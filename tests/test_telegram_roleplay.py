@@ -4,12 +4,20 @@ import pytest
 
 from bot.telegram.fakeapi import button, message
 
-from .test_telegram import Running, _buttons, bot_settings  # noqa: F401  (fixture)
+from .test_telegram import FakeClock, Running, _buttons, bot_settings  # noqa: F401  (fixture)
 
 
 @pytest.fixture
 async def running(bot_settings):  # noqa: F811
     r = await Running(bot_settings).start()
+    yield r
+    await r.stop()
+
+
+@pytest.fixture
+async def clocked(bot_settings):  # noqa: F811
+    """The bot on a clock the test moves."""
+    r = await Running(bot_settings, clock=FakeClock()).start()
     yield r
     await r.stop()
 
@@ -186,11 +194,15 @@ async def test_traditional_script_users_get_the_customer_in_traditional(running)
     assert running.api.texts()[-1].startswith("🧑‍💼 韓立：")
 
 
-async def test_a_text_hours_after_the_last_turn_is_not_assumed_to_be_for_the_customer(running):
+async def test_a_text_hours_after_the_last_turn_is_not_assumed_to_be_for_the_customer(clocked):
+    running = clocked
     brief = await _open_late_delivery(running)
     await running.send(button(running.bot, _button_data(brief, "▶")))
     store = running.services.store
-    store.db.execute("UPDATE roleplays SET updated = updated - 7 * 3600")  # the rep comes back 7 hours later
+    running.clock.t += 5 * 3600  # five hours on, a text is still a line for the customer
+    await running.send(message(running.bot, "您好，韩经理。"))
+    assert running.api.texts()[-1].startswith("🧑‍💼 韩立：")
+    running.clock.t += 7 * 3600  # the rep comes back 7 hours later
     await running.send(message(running.bot, "客户一直催货怎么办？"))
     parked = running.api.sent()[-1]
     assert parked["text"] == "你有一个 7 小时前的练习《第三次延误：大客户来电投诉催货》还没结束。刚才这句话是说给客户的吗？"
@@ -199,10 +211,10 @@ async def test_a_text_hours_after_the_last_turn_is_not_assumed_to_be_for_the_cus
     await running.send(button(running.bot, _button_data(parked, "❓")))  # pressed twice: nothing left to answer
     assert running.api.sent("answerCallbackQuery")[-1]["text"] == "这个按钮已失效，请重新提问。"
 
-    store.db.execute("UPDATE roleplays SET updated = updated - 7 * 3600")
+    running.clock.t += 7 * 3600
     await running.send(message(running.bot, "韩经理，对不起，是我们的责任。"))
     parked = running.api.sent()[-1]
     await running.send(button(running.bot, _button_data(parked, "💬")))
     assert running.api.texts()[-1].startswith("🧑‍💼 韩立：")
     [session] = store.roleplays(42, status="active")
-    assert session.state["transcript"][1] == {"role": "rep", "text": "韩经理，对不起，是我们的责任。"}
+    assert session.state["transcript"][3] == {"role": "rep", "text": "韩经理，对不起，是我们的责任。"}

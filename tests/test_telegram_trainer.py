@@ -4,11 +4,16 @@ import asyncio
 import csv
 import io
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+from telegram.ext import JobQueue
 
+from bot.telegram import trainer as trainer_module
 from bot.telegram.fakeapi import button, message
 
+from .test_telegram import FakeClock
 from .test_telegram_game import GROUP, TRAINER, GameRunning, group, to, wait_for
 
 REP1, REP2, REP3 = 21, 22, 23
@@ -20,6 +25,56 @@ async def running(face_settings):
     r = await GameRunning(settings).start()
     yield r
     await r.stop()
+
+
+@pytest.fixture
+async def clocked(face_settings, monkeypatch):
+    """The bot on a clock the test moves; each reminder job notes when, on that clock, it falls due (its real
+    delay is days, so none runs by itself during the test)."""
+    clock, due = FakeClock(), {}
+    run_once = JobQueue.run_once
+
+    def noting_due(queue, callback, when, *args, name=None, **kwargs):
+        if callback is trainer_module._remind:
+            due[name] = clock.t + when
+        return run_once(queue, callback, when, *args, name=name, **kwargs)
+
+    monkeypatch.setattr(JobQueue, "run_once", noting_due)
+    r = await GameRunning(face_settings(telegram_token="123:ABC", trainer_ids=[TRAINER]), clock=clock).start()
+    r.reminder_due = due
+    yield r
+    await r.stop()
+
+
+async def _run_due_reminders(running) -> None:
+    for job in running.app.job_queue.jobs():
+        if not job.removed and running.reminder_due.get(job.name, float("inf")) <= running.clock.t:
+            job.schedule_removal()
+            await job.run(running.app)
+
+
+async def test_reminder_and_overdue_follow_the_clock(clocked):
+    """A 3-day assignment: reminded a day before it is due, not earlier; shown as overdue once past due."""
+    running, api, bot = clocked, clocked.api, clocked.bot
+    await running.send(message(bot, "/start", uid=REP1))
+    await running.send(group(bot, "在", REP1))
+    await running.send(group(bot, "/assign needs-discovery easy 3", TRAINER))
+    due = datetime.fromtimestamp(running.clock.t + 3 * 86400, ZoneInfo(running.settings.timezone))
+    line = "Rep21：《初次拜访：摸清潜在大客户的需求》简单 "
+
+    await running.send(group(bot, "/team group", TRAINER))
+    assert line + f"截止 {due:%m-%d %H:%M}" in to(api, GROUP)[-1]
+    running.clock.t += 1.5 * 86400
+    await _run_due_reminders(running)
+    assert not any(t.startswith("⏰") for t in to(api, REP1))
+    running.clock.t += 1 * 86400  # half a day left: past the reminder, a day before the deadline
+    await _run_due_reminders(running)
+    assert to(api, REP1)[-1] == f"⏰ 提醒：练习《初次拜访：摸清潜在大客户的需求》的截止时间是 {due:%m-%d %H:%M}，还没完成哦。"
+    await running.send(group(bot, "/team group", TRAINER))
+    assert line + f"截止 {due:%m-%d %H:%M}" in to(api, GROUP)[-1]
+    running.clock.t += 1 * 86400
+    await running.send(group(bot, "/team group", TRAINER))
+    assert line + "⚠️ 已过期" in to(api, GROUP)[-1]
 
 
 async def test_assign_remind_track_and_export(running):

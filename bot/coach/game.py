@@ -34,7 +34,44 @@ Status = Literal["lobby", "running", "paused", "voting", "ended"]
 
 
 class GameError(Exception):
-    """A game request that cannot be served; the message is for the user."""
+    """A game request that cannot be served. The subclasses say why and the faces choose the words (the
+    message is for the log); a bare GameError is a scene or debrief file that cannot be read."""
+
+
+class UnknownScene(GameError):
+    """No such scene (there never was one, or its file went offline)."""
+
+
+class GameAlreadyOpen(GameError):
+    """The group already has a game that has not ended."""
+
+
+class GameStarted(GameError):
+    """The lobby is closed: teams can no longer be joined or left, and the game cannot start again."""
+
+
+class NoSuchTeam(GameError):
+    """A team other than A or B."""
+
+
+class TeamsIncomplete(GameError):
+    """Both teams need at least one player to start."""
+
+
+class NotRunning(GameError):
+    """The clock is not running (pause), or the game is neither running nor paused (extend, stop)."""
+
+
+class NotPaused(GameError):
+    """Resume asked of a game that is not paused."""
+
+
+class NotVoting(GameError):
+    """The vote is not open (not yet, or closed)."""
+
+
+class NotTeamB(GameError):
+    """Only team B, the key account, votes."""
 
 
 class _Strict(BaseModel):
@@ -209,9 +246,9 @@ class KeyAccountGame:
     def join(self, user_id: int, name: str, team: str) -> str:
         """'joined', 'switched', 'already' or 'full'."""
         if self.status != "lobby":
-            raise GameError("started")
+            raise GameStarted(self.status)
         if team not in TEAMS:
-            raise GameError("team")
+            raise NoSuchTeam(team)
         current = self.team_of(user_id)
         if current == team:
             return "already"
@@ -223,26 +260,26 @@ class KeyAccountGame:
 
     def leave(self, user_id: int) -> bool:
         if self.status != "lobby":
-            raise GameError("started")
+            raise GameStarted(self.status)
         return self.state["players"].pop(str(user_id), None) is not None
 
     # clock --------------------------------------------------------------------
     def start(self, now: float) -> None:
         if self.status != "lobby":
-            raise GameError("started")
+            raise GameStarted(self.status)
         if not self.members("A") or not self.members("B"):
-            raise GameError("teams")
+            raise TeamsIncomplete("both teams need a player")
         self.state.update(status="running", started=now, deadline=now + self.state["minutes"] * 60)
 
     def pause(self, now: float) -> float:
         if self.status != "running":
-            raise GameError("not-running")
+            raise NotRunning(self.status)
         self.state.update(status="paused", left=max(0.0, self.state["deadline"] - now), deadline=None)
         return self.state["left"]
 
     def resume(self, now: float) -> float:
         if self.status != "paused":
-            raise GameError("not-paused")
+            raise NotPaused(self.status)
         self.state.update(status="running", deadline=now + self.state["left"], left=None)
         return self.state["deadline"]
 
@@ -255,7 +292,7 @@ class KeyAccountGame:
             self.state["left"] += minutes * 60
             left = self.state["left"]
         else:
-            raise GameError("not-running")
+            raise NotRunning(self.status)
         self.state["reminded"] = [m for m in self.state["reminded"] if m * 60 >= left]
         return left
 
@@ -285,22 +322,22 @@ class KeyAccountGame:
     def stop(self, now: float) -> None:
         """Time is up (or the trainer ended it): team B votes next."""
         if self.status not in ("running", "paused"):
-            raise GameError("not-running")
+            raise NotRunning(self.status)
         self.state.update(status="voting", ended=now, deadline=None, left=None)
 
     # vote ---------------------------------------------------------------------
     def vote(self, user_id: int, renew: bool) -> bool:
         """Team B's vote; True when every member of team B has voted."""
         if self.status != "voting":
-            raise GameError("not-voting")
+            raise NotVoting(self.status)
         if self.team_of(user_id) != "B":
-            raise GameError("not-team-b")
+            raise NotTeamB(user_id)
         self.state["votes"][str(user_id)] = renew
         return len(self.state["votes"]) >= len(self.members("B"))
 
     def close(self) -> None:
         if self.status not in ("voting", "running", "paused"):
-            raise GameError("not-voting")
+            raise NotVoting(self.status)
         self.state["status"] = "ended"
 
     def verdict(self) -> tuple[int, int]:
@@ -720,9 +757,9 @@ class GameBook:
 
     def create(self, chat_id: int, trainer_id: int, scene_id: str) -> tuple[int, KeyAccountGame]:
         if scene_id not in self.scenes():
-            raise GameError("scene")
+            raise UnknownScene(scene_id)
         if self.store.open_game(chat_id):
-            raise GameError("open")
+            raise GameAlreadyOpen(chat_id)
         game = KeyAccountGame.new(chat_id, trainer_id, scene_id, team_size=self.team_size, minutes=self.minutes,
                                   reminders=self.reminders)
         return self.store.create_game(chat_id, game.state), game
@@ -759,6 +796,6 @@ class GameBook:
     def debrief(self, game_id: int, game: KeyAccountGame) -> tuple[Debrief, Scene, list[dict]]:
         scene = self.scenes().get(game.state["scene"])
         if scene is None:
-            raise GameError("scene")
+            raise UnknownScene(game.state["scene"])
         messages = self.store.game_messages(game_id)
         return debrief(game, scene, self.guide(), [m for m in messages if m["team"] in TEAMS]), scene, messages

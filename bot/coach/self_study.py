@@ -14,6 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.coach.freetext import FreeTextGrader, Grade, Verdict, default_grader
+from bot.coach.results import best_scores
 from bot.coach.study import (
     LETTERS,
     PATH_FILE,
@@ -318,9 +319,7 @@ class SelfStudy:
             mine = [ok for _, mod, ok, *_ in answers if mod == m.id]
             modules.append(ModuleProgress(m.id, m.title, n_read, len(lessons), len(mine), sum(mine)))
         days = set(state.get("days", [])) | {a[4] for a in self.store.quiz_answers(user_id)}
-        best: dict[str, int] = {}
-        for s in self.store.roleplays(user_id, limit=1000):
-            best[s.scenario] = max(best.get(s.scenario, 0), s.total or 0)
+        best = best_scores(self.store.roleplays(user_id, limit=1000))
         exams = [e for e in self.store.exams(user_id) if e["finished"]]
         exam_best = max((e["right"] / len(e["questions"]) for e in exams), default=None)
         return Progress(modules, streak(days, self.today()), len(self.due(user_id)), best, exam_best,

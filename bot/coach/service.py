@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.coach.assignment import MIN_ASSIGNED_TURNS, completes
 from bot.coach.judge import Judge
 from bot.coach.roleplay import CustomerTurn, RolePlay, Scorecard, suggest_next
 from bot.coach.scenario import LEVELS, SCENARIOS_DIR, Criterion, Scenario, load_scenarios
@@ -21,13 +22,19 @@ from bot.store.store import StoredRolePlay
 
 log = logging.getLogger(__name__)
 
-MIN_ASSIGNED_TURNS = 3
-"""Turns an attempt needs to complete an assignment when the rep ends it before the customer decides."""
 AFTER_END_SECONDS = 30 * 60
 """A text this soon after a role-play ended may still be meant for the customer: say that it is not."""
+IDLE_SECONDS = 6 * 3600
+"""A text this long after the last turn is not assumed to be meant for the customer."""
 MAX_TURN_CHARS = 600
 """A rep's line in a conversation; longer is a speech, not a turn, and is refused with a message."""
 STUDY_CHARS = 160
+
+
+def idle_too_long(session: StoredRolePlay, now: float) -> bool:
+    """A text to this running session now is asked about before the customer hears it: the last turn was more
+    than IDLE_SECONDS ago (hours later, a text may be a question instead), and no earlier text waits already."""
+    return now - session.updated > IDLE_SECONDS and not session.state.get("parked")
 
 
 class CoachError(Exception):
@@ -197,9 +204,8 @@ class Coach:
                 card.study.append(passage)
         if self.chat_model is not None:
             card.feedback = self._feedback(card)
-        # A real attempt (the customer ended it, or three turns or more) completes an assignment; a shorter
-        # one does not, and the rep is told why on the scorecard rather than left to wonder.
-        attempted = card.outcome != "ended" or session.turns >= MIN_ASSIGNED_TURNS
+        # A shorter attempt than completes an assignment is told why on the scorecard rather than left to wonder.
+        attempted = completes(card.outcome, session.turns)
         assigned = [a for a in self.store.assignments(user_id=stored.user_id, open_only=True)
                     if a["scenario"] == card.scenario]
         if assigned and not attempted:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import html
 import io
 import logging
-import time
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatMemberStatus, ChatType
@@ -22,6 +21,9 @@ from bot.coach.game import (
     TEAMS,
     GameError,
     KeyAccountGame,
+    NotTeamB,
+    NotVoting,
+    TeamsIncomplete,
     debrief_text,
     team_brief,
     transcript_markdown,
@@ -51,8 +53,26 @@ async def is_trainer(update: Update, context: CoachContext) -> bool:
     return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
 
 
-def _now() -> float:
-    return time.time()
+# What a refused request tells the user: (request, error type) -> text, the most specific type first; a
+# request's bare GameError row covers every other reason (and a scene or debrief file that cannot be read).
+REFUSALS: dict[tuple[str, type[GameError]], str] = {
+    ("create", GameError): "game_already",
+    ("start", TeamsIncomplete): "game_need_teams",
+    ("start", GameError): "game_already_started",
+    ("vote", NotTeamB): "game_vote_not_b",
+    ("vote", NotVoting): "game_vote_closed",
+    ("vote", GameError): "game_stale",
+    ("pause", GameError): "game_cannot_pause",
+    ("resume", GameError): "game_not_paused",
+    ("extend", GameError): "game_cannot_extend",
+    ("debrief", GameError): "game_over_no_scene",
+}
+
+
+def refusal(request: str, exc: GameError, lang: str) -> str:
+    """The user's words for a game request the game refused."""
+    key = next(REFUSALS[request, kind] for kind in type(exc).__mro__ if (request, kind) in REFUSALS)
+    return t(key, lang)
 
 
 def _name(user) -> str:
@@ -87,8 +107,8 @@ async def game_command(update: Update, context: CoachContext) -> None:
         return
     try:
         game_id, game = book.create(chat.id, update.effective_user.id, scene_id)
-    except GameError:
-        await message.reply_text(t("game_already", lang))
+    except GameError as exc:
+        await message.reply_text(refusal("create", exc, lang))
         return
     game = _update(context, game_id, lambda g: g.state.update(lang=lang))
     sent = await message.reply_text(_lobby_text(game, scenes[scene_id]), reply_markup=_lobby_keyboard(context, game_id, game))
@@ -116,9 +136,6 @@ def _lobby_keyboard(context: CoachContext, game_id: int, game: KeyAccountGame) -
 
 
 # --------------------------------------------------------------------------- buttons
-VOTE_ERRORS = {"not-team-b": "game_vote_not_b", "not-voting": "game_vote_closed"}
-
-
 async def on_button(update: Update, context: CoachContext) -> None:
     """g:ID:join:A|B, g:ID:leave, g:ID:start, g:ID:vote:1|0; stale or forged buttons get a polite no.
 
@@ -161,10 +178,9 @@ async def on_button(update: Update, context: CoachContext) -> None:
             return
         game = book.get(game_id)  # read again: is_trainer awaited, players may have joined meanwhile
         try:
-            game.start(_now())
+            game.start(context.services.clock())
         except GameError as exc:
-            await query.answer(t("game_need_teams" if str(exc) == "teams" else "game_already_started", lang),
-                               show_alert=True)
+            await query.answer(refusal("start", exc, lang), show_alert=True)
             return
         book.save(game_id, game)
         await query.answer(t("game_go", lang))
@@ -176,7 +192,7 @@ async def on_button(update: Update, context: CoachContext) -> None:
         try:
             everyone = game.vote(user.id, arg == "1")
         except GameError as exc:
-            await query.answer(t(VOTE_ERRORS.get(str(exc), "game_stale"), lang), show_alert=True)
+            await query.answer(refusal("vote", exc, lang), show_alert=True)
             return
         book.save(game_id, game)
         await query.answer(t("game_vote_recorded", lang))
@@ -324,9 +340,9 @@ async def pause_command(update: Update, context: CoachContext) -> None:
     game_id, game = found
     lang = context.lang(update)
     try:
-        left = game.pause(_now())
-    except GameError:
-        await update.effective_message.reply_text(t("game_cannot_pause", lang))
+        left = game.pause(context.services.clock())
+    except GameError as exc:
+        await update.effective_message.reply_text(refusal("pause", exc, lang))
         return
     context.services.games.save(game_id, game)
     unschedule(context.application, game_id)
@@ -340,14 +356,15 @@ async def resume_command(update: Update, context: CoachContext) -> None:
         return
     game_id, game = found
     lang = context.lang(update)
+    now = context.services.clock()
     try:
-        game.resume(_now())
-    except GameError:
-        await update.effective_message.reply_text(t("game_not_paused", lang))
+        game.resume(now)
+    except GameError as exc:
+        await update.effective_message.reply_text(refusal("resume", exc, lang))
         return
     context.services.games.save(game_id, game)
     schedule(context.application, game_id, game)
-    await update.effective_message.reply_text(t("game_resumed", lang, left=_minutes(game.seconds_left(_now()), lang)))
+    await update.effective_message.reply_text(t("game_resumed", lang, left=_minutes(game.seconds_left(now), lang)))
 
 
 async def extend_command(update: Update, context: CoachContext) -> None:
@@ -365,9 +382,9 @@ async def extend_command(update: Update, context: CoachContext) -> None:
         await update.effective_message.reply_text(t("game_extend_usage", lang))
         return
     try:
-        left = game.extend(minutes, _now())
-    except GameError:
-        await update.effective_message.reply_text(t("game_cannot_extend", lang))
+        left = game.extend(minutes, context.services.clock())
+    except GameError as exc:
+        await update.effective_message.reply_text(refusal("extend", exc, lang))
         return
     context.services.games.save(game_id, game)
     if game.status == "running":
@@ -402,8 +419,9 @@ def _minutes(seconds: float, lang: str) -> str:
 def schedule(app: Application, game_id: int, game: KeyAccountGame) -> None:
     """(Re)build the jobs of one game from its stored deadline."""
     unschedule(app, game_id)
-    for event in game.events(_now()):
-        app.job_queue.run_once(_on_clock, when=max(0.0, event.at - _now()), name=f"{JOB_PREFIX}{game_id}",
+    now = app.bot_data["services"].clock()
+    for event in game.events(now):
+        app.job_queue.run_once(_on_clock, when=max(0.0, event.at - now), name=f"{JOB_PREFIX}{game_id}",
                                data={"game_id": game_id, "kind": event.kind, "minutes": event.minutes_left})
 
 
@@ -420,7 +438,7 @@ def restore(app: Application) -> None:
         if game.status == "running":
             schedule(app, game_id, game)
         else:  # voting: close it when its time is up
-            when = max(0.0, game.state["ended"] + vote_seconds - _now())
+            when = max(0.0, game.state["ended"] + vote_seconds - services.clock())
             app.job_queue.run_once(_on_clock, when=when, name=f"{JOB_PREFIX}{game_id}",
                                    data={"game_id": game_id, "kind": "close", "minutes": 0})
 
@@ -439,7 +457,7 @@ async def _on_clock(context: CoachContext) -> None:
             await context.bot.send_message(game.state["chat_id"],
                                            t("game_time_left", lang, left=_minutes(data["minutes"] * 60, lang)))
     elif data["kind"] == "end":
-        if game.status == "running" and game.seconds_left(_now()) <= 1:
+        if game.status == "running" and game.seconds_left(context.services.clock()) <= 1:
             await time_up(context, game_id)
     elif data["kind"] == "close" and game.status == "voting":
         await finish(context, game_id)
@@ -451,7 +469,7 @@ async def time_up(context: CoachContext, game_id: int) -> None:
     game = book.get(game_id)
     if game is None or game.status not in ("running", "paused"):
         return
-    game.stop(_now())
+    game.stop(context.services.clock())
     book.save(game_id, game)
     unschedule(context.application, game_id)
     lang = _group_lang(game)
@@ -480,8 +498,8 @@ async def finish(context: CoachContext, game_id: int) -> None:
     chat_id, lang = game.state["chat_id"], _group_lang(game)
     try:
         report, scene, messages = book.debrief(game_id, game)
-    except GameError:
-        await context.bot.send_message(chat_id, t("game_over_no_scene", lang))
+    except GameError as exc:
+        await context.bot.send_message(chat_id, refusal("debrief", exc, lang))
         return
     gen = context.services.retriever.generation
     titles = {doc_id: doc.title for doc_id, doc in gen.docs.items()}

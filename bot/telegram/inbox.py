@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
 
 from telegram import Update
 from telegram.error import TelegramError
@@ -120,8 +119,9 @@ def replayed(context, update: Update) -> bool:
 async def replay_unfinished(app: Application) -> list[Update]:
     """At start, before polling: queue every update a crash or stop left unhandled, in the order they
     came. Ones too old or that keep failing are dropped and their chat is told to send them again."""
-    store: Store = app.bot_data["services"].store
-    now = time.time()
+    services = app.bot_data["services"]
+    store: Store = services.store
+    now = services.clock()
     store.forget_updates(now - KEEP_DONE_HOURS * 3600)
     queued: list[Update] = []
     ids = app.bot_data.setdefault("replayed", set())

@@ -10,7 +10,6 @@ import contextlib
 import functools
 import html
 import logging
-import time
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
@@ -19,7 +18,14 @@ from telegram.error import TelegramError
 from bot.chat.i18n import level_name, outcome_name, t
 from bot.coach.roleplay import Scorecard
 from bot.coach.scenario import LEVELS
-from bot.coach.service import MAX_TURN_CHARS, NoActiveSession, SessionActive, TurnTooLong, UnknownScenario
+from bot.coach.service import (
+    MAX_TURN_CHARS,
+    NoActiveSession,
+    SessionActive,
+    TurnTooLong,
+    UnknownScenario,
+    idle_too_long,
+)
 from bot.coach.text import brief_text, level_text, scorecard_text
 from bot.store.store import StoredRolePlay
 from bot.telegram.context import ChatTarget, CoachContext, send_html, typing
@@ -27,8 +33,6 @@ from bot.telegram.inbox import replayed
 from bot.telegram.render import in_script
 
 log = logging.getLogger(__name__)
-IDLE_SECONDS = 6 * 3600
-"""A text this long after the last turn is not assumed to be meant for the customer."""
 
 
 # --------------------------------------------------------------------------- commands
@@ -111,8 +115,8 @@ async def rep_turn(update: Update, context: CoachContext) -> bool:
         # Re-run after a crash that came after this turn was stored: answer it, do not play it twice.
         await message.get_bot().send_message(message.chat_id, in_script(f"🧑‍💼 {_name(scenario)}：{line}", lang))
         return True
-    idle = time.time() - running.updated
-    if idle > IDLE_SECONDS and not running.state.get("parked"):
+    now = services.clock()
+    if idle_too_long(running, now):
         # Hours later, a text may be a question rather than a line for the customer: ask, keep the text.
         services.coach.park(user.id, message.text)
         keyboard = InlineKeyboardMarkup([
@@ -120,7 +124,7 @@ async def rep_turn(update: Update, context: CoachContext) -> bool:
             [InlineKeyboardButton(t("rp_btn_ask", lang), callback_data="rp:ask")],
             [InlineKeyboardButton(t("rp_btn_end", lang), callback_data="rp:end")]])
         await message.reply_text(in_script(t("rp_parked", lang, title=scenario.title if scenario else running.scenario,
-                                             hours=int(idle // 3600)), lang), reply_markup=keyboard)
+                                             hours=int((now - running.updated) // 3600)), lang), reply_markup=keyboard)
         return True
     await _turn(update, context, message, message.text, scenario, lang)
     return True
@@ -161,7 +165,7 @@ async def _turn(update: Update, context: CoachContext, message: Message, text: s
 async def after_end_notice(update: Update, context: CoachContext) -> None:
     """A text minutes after a role-play ended: say the customer is gone before answering it as a question."""
     services, user = context.services, update.effective_user
-    ended = await services.run(services.coach.just_ended, user.id, time.time())
+    ended = await services.run(services.coach.just_ended, user.id, services.clock())
     if ended is None:
         return
     scenario = services.coach.scenarios().get(ended.scenario)

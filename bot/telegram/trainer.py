@@ -6,7 +6,6 @@ import csv
 import html
 import io
 import logging
-import time
 from collections import Counter
 from datetime import datetime
 
@@ -16,6 +15,9 @@ from telegram.error import Forbidden
 from telegram.ext import Application
 
 from bot.chat.i18n import DEFAULT_LANG, level_name, outcome_name, t
+from bot.coach import assignment
+from bot.coach.assignment import DAY
+from bot.coach.results import best_scores
 from bot.coach.scenario import LEVELS
 from bot.telegram import render
 from bot.telegram.context import CoachContext, send_html
@@ -23,7 +25,6 @@ from bot.telegram.game import trainer_in_group
 
 log = logging.getLogger(__name__)
 JOB_PREFIX = "assignment:"
-DAY = 86400.0
 
 
 async def _trainer_in_group(update: Update, context: CoachContext) -> bool:
@@ -76,7 +77,7 @@ async def assign_command(update: Update, context: CoachContext) -> None:
     if not targets:
         await message.reply_text(t("tr_no_members", lang))
         return
-    due = time.time() + days * DAY
+    due = services.clock() + days * DAY
     invited, unreachable = [], []
     for uid, name in targets:
         assignment_id = services.store.add_assignment(update.effective_chat.id, update.effective_user.id, uid,
@@ -100,16 +101,17 @@ async def assign_command(update: Update, context: CoachContext) -> None:
 
 
 def _schedule_reminder(app: Application, assignment_id: int, due: float) -> None:
-    now = time.time()
-    when = max(now, due - min(DAY, (due - now) / 2))
-    app.job_queue.run_once(_remind, when=when - now, name=f"{JOB_PREFIX}{assignment_id}", data=assignment_id)
+    now = app.bot_data["services"].clock()
+    app.job_queue.run_once(_remind, when=assignment.reminder_at(due, now) - now, name=f"{JOB_PREFIX}{assignment_id}",
+                           data=assignment_id)
 
 
 def restore(app: Application) -> None:
     """At start-up: reminders for every open assignment not yet reminded."""
-    store = app.bot_data["services"].store
-    for a in store.assignments(open_only=True):
-        if not a["reminded"] and a["due"] > time.time():
+    services = app.bot_data["services"]
+    now = services.clock()
+    for a in services.store.assignments(open_only=True):
+        if assignment.needs_reminder(a, now):
             _schedule_reminder(app, a["assignment_id"], a["due"])
 
 
@@ -155,13 +157,12 @@ async def team_command(update: Update, context: CoachContext) -> None:
         sessions = results[uid]
         if not sessions:
             continue
-        best: dict[str, int] = {}
         for s in sessions:
-            best[s.scenario] = max(best.get(s.scenario, 0), s.total or 0)
             for c in (s.card or {}).get("criteria", []):
                 if c["status"] != "met":
                     weak[c["title"]] += 1
-        scores = t("sep", lang).join(f"{scenarios[k].title if k in scenarios else k} {v}" for k, v in best.items())
+        scores = t("sep", lang).join(f"{scenarios[k].title if k in scenarios else k} {v}"
+                                     for k, v in best_scores(sessions).items())
         last = sessions[0]
         cert = t("tr_certified_mark", lang) if context.services.store.certified(uid) else ""
         lines.append(t("tr_member_line", lang, name=name, cert=cert, count=len(sessions), scores=scores,
@@ -171,14 +172,12 @@ async def team_command(update: Update, context: CoachContext) -> None:
         lines += ["", t("tr_weakest", lang)] + [t("tr_weak_line", lang, title=title, n=n) for title, n in weak.most_common(5)]
     lines += ["", t("tr_idle", lang, names=t("list_sep", lang).join(idle) if idle else t("tr_idle_none", lang))]
     assignments = context.services.store.assignments(chat_id=update.effective_chat.id)
-    names = dict(members)
+    names, now = dict(members), context.services.clock()
     if assignments:
         lines += ["", t("tr_assignments", lang)]
         for a in assignments:
-            if a["done_session"]:
-                state = t("tr_done", lang)
-            else:
-                state = t("tr_overdue", lang) if a["due"] < time.time() else t("tr_due", lang, when=context.when(a["due"]))
+            kind = assignment.state(a, now)  # tr_done, tr_overdue, tr_due
+            state = t("tr_due", lang, when=context.when(a["due"])) if kind == "due" else t(f"tr_{kind}", lang)
             title = scenarios[a["scenario"]].title if a["scenario"] in scenarios else a["scenario"]
             lines.append(t("tr_assignment_line", lang, name=names.get(a["user_id"], a["user_id"]), title=title,
                            level=level_name(a["difficulty"], lang) if a["difficulty"] else "", state=state))
@@ -206,9 +205,7 @@ async def leaderboard_command(update: Update, context: CoachContext) -> None:
     results = _results(context, members)
     rows = []
     for uid, name in members:
-        best: dict[str, int] = {}
-        for s in results[uid]:
-            best[s.scenario] = max(best.get(s.scenario, 0), s.total or 0)
+        best = best_scores(results[uid])
         if best:
             rows.append((sum(best.values()) / len(best), len(best), name, uid))
     if not rows:
@@ -241,7 +238,7 @@ async def export_command(update: Update, context: CoachContext) -> None:
             writer.writerow([uid, name, s.session_id, s.scenario, s.difficulty, s.total, s.outcome,
                              context.when(s.updated, "%Y-%m-%d %H:%M:%S"), missed])
     data = ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: Excel opens the Chinese correctly
-    name = f"roleplay-results-{datetime.now():%Y%m%d}.csv"
+    name = f"roleplay-results-{datetime.fromtimestamp(context.services.clock()):%Y%m%d}.csv"
     try:
         await context.bot.send_document(update.effective_user.id, io.BytesIO(data), filename=name,
                                         caption=t("tr_export_caption", lang))
