@@ -14,7 +14,9 @@ from .test_telegram_game import GameRunning
 
 REP, REP2, TRAINER, ADMIN, GROUP = 42, 43, 2, 1, -100
 CJK_RUN = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")
-SENTENCE_END = re.compile(r"[。！？；]")
+# Sentences, and the pieces an answer composes from the content (an article at a glance joins a heading and its
+# items: 「售前服务策略：广告宣传、提供咨询」); interface Chinese still shows (「依据：」 leaves 「依据」).
+SENTENCE_END = re.compile(r"[。！？；：、]")
 PUNCTUATION = "".join(chr(c) for c in [*range(0x3000, 0x3040), *range(0xFF01, 0xFF10), *range(0xFF1A, 0xFF21),
                                        *range(0xFF5B, 0xFF66)])
 
