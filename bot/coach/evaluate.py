@@ -480,7 +480,7 @@ def run_freetext_eval(settings, console, directory: Path = STUDY_DIR) -> list[Fr
     from bot.coach.freetext import GRADES, default_grader
     from bot.coach.study import question_bank
 
-    files = sorted(directory.glob("*.yaml"))
+    files = sorted(directory.glob("freetext-*.yaml"))
     if not files:
         console.print(f"no labelled free-text answers in {directory}")
         return []
