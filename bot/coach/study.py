@@ -296,12 +296,6 @@ def _bigrams(text: str) -> set[str]:
     return {t[i:i + 2] for i in range(len(t) - 1)}
 
 
-def gives_away(answer: str, stem: str, others: list[str]) -> bool:
-    """The stem shares a word with the right option that no wrong option has ("书面记录" -> 确认已记录)."""
-    shared = _bigrams(answer) & _bigrams(stem)
-    return any(not any(w in _bigrams(o) for o in others) for w in shared)
-
-
 _GENERIC_STEM = frozenset(["下面", "面哪", "哪一", "一项", "项属", "属于", "不属", "于下", "是哪", "哪个", "一个", "课文", "文列",
                            "列出", "出的", "空着", "着的", "的是", "说的", "这说", "中的", "一步", "下一", "步是", "正确",
                            "确的", "顺序"])
