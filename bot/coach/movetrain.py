@@ -234,10 +234,15 @@ def train(cfg: TrainConfig | None = None, *, cache_path: Path | None = None, out
     return head, oof_scores
 
 
+def heldout_authors(split: str = "heldout", directory: Path = CORPUS_DIR) -> list[str]:
+    """The authors of a split, one file each: every held-out author is reported on their own."""
+    return sorted({e.author for e in load_corpus(split, directory=directory)})
+
+
 def measure(head: Head, split: str = "heldout", *, cache_path: Path | None = None,
-            directory: Path = CORPUS_DIR) -> Scores | None:
+            directory: Path = CORPUS_DIR, author: str | None = None) -> Scores | None:
     catalogue = load_catalogue()
-    examples = load_corpus(split, catalogue, directory)
+    examples = [e for e in load_corpus(split, catalogue, directory) if author is None or e.author == author]
     if not examples:
         return None
     cache = VectorCache(cache_path)
