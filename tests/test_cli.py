@@ -211,3 +211,24 @@ def test_terminal_history_shows_when_each_role_play_was_played(face_settings):
     assert stamp.group(1) == datetime.fromtimestamp(session.updated, ZoneInfo("America/Los_Angeles")).strftime(
         "%m-%d %H:%M")
     chat.services.close()
+
+
+def test_the_terminal_in_english_shows_no_chinese_outside_the_content(face_settings):
+    """After /lang en, every command of the terminal answers in English; only the content (passages,
+    scenarios, questions) is Chinese, as in the Telegram face (tests/test_telegram_english.py)."""
+    from .test_telegram_english import chinese_outside_content, content
+
+    out = io.StringIO()
+    chat = TerminalChat(face_settings(), None, out)
+    for line in ("/lang en", "/help", "/roleplay", "/hint", "/end", "/history",
+                 "How do I answer a customer who keeps chasing a late delivery?", "/learn", "1", "/quiz", "Z", "A",
+                 "/review", "/progress", "/foo", "/lang xx", "/exam", "1", "Z"):
+        chat.handle(line)
+    shown = out.getvalue()
+    assert "Language set to English." in shown
+    assert "\nSources:\n[1] " in shown  # the question was answered, in English around the content
+    assert "📈 Progress" in shown
+    assert "Unknown command /foo." in shown
+    assert "📝 Exam question 1/20 (" in shown
+    assert chinese_outside_content(shown.splitlines(), content(chat.services)) == []
+    chat.services.close()

@@ -24,6 +24,10 @@ _STRINGS: dict[str, dict[str, str]] = {
     "choose_lang": {"zh-CN": "请选择语言：", "zh-TW": "請選擇語言：", "en": "Choose your language:"},
     "lang_set": {"zh-CN": "已切换为简体中文。", "zh-TW": "已切換為繁體中文。", "en": "Language set to English."},
     "sources": {"zh-CN": "来源", "zh-TW": "來源", "en": "Sources"},
+    "sources_head": {"zh-CN": "来源：", "zh-TW": "來源：", "en": "Sources:"},
+    "trimmed_plain": {"zh-CN": "（为便于阅读做了节选）", "zh-TW": "（為便於閱讀做了節選）", "en": "(Shortened for reading.)"},
+    "lang_usage": {"zh-CN": "请选择语言：/lang {codes}", "zh-TW": "請選擇語言：/lang {codes}",
+                   "en": "Choose your language: /lang {codes}"},
     "not_found": {
         "zh-CN": "知识库里没有找到相关内容。换个说法试试，或问问你的培训师。",
         "zh-TW": "知識庫裡沒有找到相關內容。換個說法試試，或問問你的培訓師。",

@@ -8,10 +8,19 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bot.chat import roleplay, study
-from bot.chat.reply import Action, Caller, Outcome, Stale, StudyAction
+from bot.chat.i18n import LANGS, t
+from bot.chat.reply import Action, Caller, Outcome, Reply, Stale, StudyAction
 
 if TYPE_CHECKING:
     from bot.services import Services
+
+
+def language(services: Services, who: Caller, code: str) -> Outcome:
+    """/lang CODE: the interface language, kept in the store; without a known code, the choices."""
+    if code not in LANGS:
+        return Outcome([Reply(t("lang_usage", who.lang, codes=" | ".join(LANGS)))])
+    services.store.set_user_lang(who.user, code)
+    return Outcome([Reply(t("lang_set", code))])
 
 
 COMMANDS: dict[str, Callable[[Services, Caller, str], Outcome]] = {
@@ -24,8 +33,10 @@ COMMANDS: dict[str, Callable[[Services, Caller, str], Outcome]] = {
     "/review": lambda s, who, arg: study.ask(s, who, review=True),
     "/progress": lambda s, who, arg: study.progress(s, who),
     "/exam": lambda s, who, arg: study.exam_rules(s, who),
+    "/lang": lambda s, who, arg: language(s, who, arg.strip()),
 }
-"""The private chat's commands as flows, by name: (services, caller, the text after the command) -> Outcome."""
+"""The private chat's commands as flows, by name: (services, caller, the text after the command) -> Outcome.
+A face may handle some itself (Telegram: /lang with buttons, /roleplay in a group)."""
 
 
 def route(services: Services, who: Caller, text: str) -> Outcome:

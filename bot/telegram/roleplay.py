@@ -9,7 +9,7 @@ from bot.chat import roleplay as flow
 from bot.chat.i18n import t
 from bot.chat.reply import decode
 from bot.telegram.context import CoachContext
-from bot.telegram.replies import caller, show
+from bot.telegram.replies import run_flow
 
 
 async def roleplay_command(update: Update, context: CoachContext) -> None:
@@ -21,31 +21,24 @@ async def roleplay_command(update: Update, context: CoachContext) -> None:
             [[InlineKeyboardButton(t("rp_btn_private", lang), url=link)]]))
         return
     args = [] if context.args is None or context.args[:1] == ["roleplay"] else context.args  # /start roleplay
-    await _run(update, context, flow.menu, args, quote=True)
+    await run_flow(update, context, flow.menu, args, quote=True)
 
 
 async def hint_command(update: Update, context: CoachContext) -> None:
     """/hint: one coaching tip from the knowledge base, without ending the session."""
-    await _run(update, context, flow.hint, quote=True)
+    await run_flow(update, context, flow.hint, quote=True)
 
 
 async def end_command(update: Update, context: CoachContext) -> None:
     """/end: end the session and send the scorecard (text and chart)."""
-    await _run(update, context, flow.end)
+    await run_flow(update, context, flow.end)
 
 
 async def history_command(update: Update, context: CoachContext) -> None:
     """/history: past sessions with scores."""
-    await _run(update, context, flow.history, quote=True)
+    await run_flow(update, context, flow.history, quote=True)
 
 
 async def on_button(update: Update, context: CoachContext) -> None:
     """A role-play button (bot.chat.reply names them); a stale one gets a polite no."""
-    await _run(update, context, flow.press, decode(update.callback_query.data))
-
-
-async def _run(update: Update, context: CoachContext, fn, *args, quote: bool = False) -> None:
-    """Run a flow step off the event loop (one at a time per user), then show what it answered."""
-    services, who = context.services, caller(update, context)
-    outcome = await services.run(fn, services, who, *args, user=who.user)
-    await show(update, context, outcome, quote=quote)
+    await run_flow(update, context, flow.press, decode(update.callback_query.data))

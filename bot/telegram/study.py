@@ -14,7 +14,7 @@ from bot.chat import study as flow
 from bot.chat.i18n import DEFAULT_LANG, in_script, t
 from bot.chat.reply import StExamStart, decode
 from bot.telegram.context import CoachContext
-from bot.telegram.replies import caller, show
+from bot.telegram.replies import run_flow
 
 log = logging.getLogger(__name__)
 JOB_PREFIX = "remind:"
@@ -30,31 +30,24 @@ async def _say(update: Update, context: CoachContext, text: str) -> None:
     await context.bot.send_message(chat_id, in_script(text, lang))
 
 
-async def _run(update: Update, context: CoachContext, fn, *args, **kwargs) -> None:
-    """Run a flow step off the event loop (one at a time per user), then show what it answered."""
-    services, who = context.services, caller(update, context)
-    outcome = await services.run(lambda: fn(services, who, *args, **kwargs), user=who.user)
-    await show(update, context, outcome)
-
-
 async def learn_command(update: Update, context: CoachContext) -> None:
     """/learn: the next lesson screen, where the learner left off."""
-    await _run(update, context, flow.lesson)
+    await run_flow(update, context, flow.lesson)
 
 
 async def quiz_command(update: Update, context: CoachContext) -> None:
     """/quiz: a question from the current module."""
-    await _run(update, context, flow.ask)
+    await run_flow(update, context, flow.ask)
 
 
 async def review_command(update: Update, context: CoachContext) -> None:
     """/review: what the spaced-review schedule says is due."""
-    await _run(update, context, flow.ask, review=True)
+    await run_flow(update, context, flow.ask, review=True)
 
 
 async def progress_command(update: Update, context: CoachContext) -> None:
     """/progress: modules, accuracy by topic, streak, due reviews, role-play scores; text and a chart."""
-    await _run(update, context, flow.progress)
+    await run_flow(update, context, flow.progress)
 
 
 async def exam_command(update: Update, context: CoachContext) -> None:
@@ -66,7 +59,7 @@ async def exam_command(update: Update, context: CoachContext) -> None:
             t("st_btn_exam_private", lang), url=f"https://t.me/{context.bot.username}?start=exam")]])
         await update.effective_message.reply_text(t("st_exam_private", lang), reply_markup=keyboard)
         return
-    await _run(update, context, flow.exam_rules)
+    await run_flow(update, context, flow.exam_rules)
 
 
 # --------------------------------------------------------------------------- daily reminder
@@ -133,4 +126,4 @@ async def on_button(update: Update, context: CoachContext) -> None:
     if isinstance(action, StExamStart) and query.message is not None and query.message.chat.type != ChatType.PRIVATE:
         await query.answer(t("st_exam_private_alert", context.lang(update)), show_alert=True)
         return
-    await _run(update, context, flow.press, action)
+    await run_flow(update, context, flow.press, action)
