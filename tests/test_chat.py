@@ -285,3 +285,12 @@ def test_other_languages_get_the_interface_in_their_own(services, lang):
     else:
         assert "選擇一個練習場景" in listing.text
         assert "現在沒有進行中的練習" in none.text
+    # A brief and a scorecard: the scenario's words are content; the frame around them is the reader's.
+    [brief] = roleplay.press(services, me, RpBrief("late-delivery-complaint", "hard")).replies
+    roleplay.press(services, me, RpStart("late-delivery-complaint", "hard"))
+    card = roleplay.end(services, me).replies[0].text
+    frame = {"en": ["📋 Rubric (out of 100):", "Penalties: ", "Rules: you say one thing", " (20 pts)"],
+             "zh-TW": ["📋 評分標準（滿分 100）：", "扣分項：", "規則：你說一句"]}[lang]
+    assert all(piece in brief.text for piece in frame), brief.text
+    assert ("Total: 0/100 · Outcome: you ended the practice" if lang == "en" else "總分：0/100") in card
+    assert ("❌ Missed " if lang == "en" else "❌ 未達成 ") in card

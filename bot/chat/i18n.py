@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.chat.texts_game import GAME
+from bot.chat.texts_roleplay import ROLEPLAY
 from bot.chat.texts_study import STUDY
 from bot.chat.texts_trainer import TRAINER
 
@@ -273,7 +274,7 @@ def _merge(*tables: dict[str, dict[str, str]]) -> None:
         _STRINGS.update(table)
 
 
-_merge(STUDY, GAME, TRAINER)
+_merge(STUDY, GAME, TRAINER, ROLEPLAY)
 
 COMMANDS = {
     "zh-CN": [("start", "开始"), ("roleplay", "角色扮演练习"), ("hint", "练习中要提示"), ("end", "结束练习并打分"),

@@ -29,6 +29,7 @@ from bot.chat.reply import (
     RpStart,
     buttons,
 )
+from bot.chat.roleplay_views import brief_text, level_text, scorecard_text
 from bot.coach.roleplay import Scorecard
 from bot.coach.scenario import LEVELS, Scenario
 from bot.coach.service import (
@@ -39,7 +40,6 @@ from bot.coach.service import (
     UnknownScenario,
     idle_too_long,
 )
-from bot.coach.text import brief_text, level_text, scorecard_text
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -91,7 +91,7 @@ def _listing(scenarios: dict[str, Scenario], lang: str, *, edit: bool = False) -
 
 
 def _brief(scenario: Scenario, level: str, lang: str) -> Reply:
-    return _say(brief_text(scenario, level), lang, buttons=buttons(
+    return _say(brief_text(scenario, level, lang), lang, buttons=buttons(
         [Button(t("rp_btn_start", lang), RpStart(scenario.id, level))],
         [Button(t("rp_btn_back", lang), RpList())]))
 
@@ -210,7 +210,7 @@ def press(services: Services, who: Caller, action: Action) -> Outcome:
             return Outcome([_listing(scenarios, lang, edit=True)])
         case RpScenario(sid) if sid in scenarios:
             s = scenarios[sid]
-            text = in_script(f"《{s.title}》\n{s.summary}\n\n" + "\n".join(level_text(s, lv) for lv in LEVELS), lang)
+            text = in_script(f"《{s.title}》\n{s.summary}\n\n" + "\n".join(level_text(s, lv, lang) for lv in LEVELS), lang)
             return Outcome([Reply(text + "\n\n" + t("rp_choose_level", lang), edit=True, buttons=buttons(
                 [Button(level_name(lv, lang), RpBrief(s.id, lv)) for lv in LEVELS],
                 [Button(t("rp_btn_back", lang), RpList())]))])
@@ -278,7 +278,7 @@ def ending(services: Services, who: Caller, card: Scorecard, *, last_line: str |
                     Reply(t("rp_over", lang, outcome=outcome_name(card.outcome, lang)), part="line")]
     if "card" not in done:
         nxt = card.next_practice
-        replies.append(_say(scorecard_text(card), lang, part="card", buttons=buttons(
+        replies.append(_say(scorecard_text(card, lang), lang, part="card", buttons=buttons(
             [Button(t("rp_btn_next", lang), RpBrief(nxt["scenario"], nxt["difficulty"]))] if nxt else [])))
     if "chart" not in done:
         session = ended or next(iter(coach.history(who.user, limit=1)), None)
