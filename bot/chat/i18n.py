@@ -316,6 +316,15 @@ def t(key: str, lang: str, **kwargs) -> str:
     return text.format(**kwargs) if kwargs else text
 
 
+def when(services, ts: float, fmt: str = "%m-%d %H:%M") -> str:
+    """A time as the team reads it: in SALESCOACH_TIMEZONE (`services.settings.timezone`), not the server's
+    clock; both faces show times this way."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.fromtimestamp(ts, ZoneInfo(services.settings.timezone)).strftime(fmt)
+
+
 def in_script(text: str, lang: str) -> str:
     """Content is stored as written (mostly simplified); zh-TW readers get traditional script."""
     from bot.kb.text import to_traditional

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING
-from zoneinfo import ZoneInfo
 
-from bot.chat.i18n import in_script, level_name, outcome_name, t
+from bot.chat.i18n import in_script, level_name, outcome_name, t, when
 from bot.chat.reply import (
     Action,
     Button,
@@ -47,11 +45,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HISTORY_LIMIT = 15
-
-
-def when(services: Services, ts: float, fmt: str = "%m-%d %H:%M") -> str:
-    """A time as the team reads it: in SALESCOACH_TIMEZONE, not the server's clock."""
-    return datetime.fromtimestamp(ts, ZoneInfo(services.settings.timezone)).strftime(fmt)
 
 
 def _say(text: str, lang: str, **kw) -> Reply:

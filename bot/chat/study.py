@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from bot.chat.i18n import in_script, t
+from bot.chat.i18n import in_script, t, when
 from bot.chat.reply import (
     Action,
     Button,
@@ -25,7 +25,6 @@ from bot.chat.reply import (
     StReview,
     buttons,
 )
-from bot.chat.roleplay import when
 from bot.chat.study_views import exam_result_text, feedback_text, question_text
 from bot.coach.self_study import ExamLocked, Feedback, Showing, StudyError, short_key
 from bot.coach.study import LETTERS, Question

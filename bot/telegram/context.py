@@ -9,9 +9,8 @@ from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.ext import CallbackContext, ExtBot
 
-from bot.chat.i18n import guess_lang
+from bot.chat.i18n import guess_lang, when
 from bot.chat.reply import parse_id  # noqa: F401  (the handlers' one way to read a number from callback data)
-from bot.chat.roleplay import when
 from bot.services import Services
 from bot.store import StoreUnwritable
 from bot.telegram import render
