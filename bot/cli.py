@@ -326,11 +326,12 @@ def roleplay(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per session per line.")] = False,
 ) -> None:
     """Role-play scenarios: list them, or play scripted rep turns and print the scorecards."""
+    from bot.chat.i18n import DEFAULT_LANG
+    from bot.chat.roleplay_views import brief_text, scorecard_text
     from bot.coach.evaluate import play
     from bot.coach.judge import Judge
     from bot.coach.roleplay import suggest_next
     from bot.coach.scenario import LEVELS, ScenarioError, load_scenarios
-    from bot.coach.text import brief_text, scorecard_text
     from bot.kb.embed import get_embedder
 
     out = Console(soft_wrap=True)
@@ -352,7 +353,7 @@ def roleplay(
         console.print(f"[red]difficulty must be one of {', '.join(LEVELS)}[/red]")
         raise typer.Exit(2)
     if turns is None:  # the brief and rubric a rep reads before starting
-        out.print(brief_text(scenarios[scenario], difficulty), markup=False, highlight=False)
+        out.print(brief_text(scenarios[scenario], difficulty, DEFAULT_LANG), markup=False, highlight=False)
         console.print("Play it with --turns FILE (one rep turn per line, '---' between sessions), "
                       "or interactively in `salescoach chat`.")
         return
@@ -376,7 +377,7 @@ def roleplay(
         if as_json:
             sys.stdout.write(json.dumps(card.to_json(), ensure_ascii=False) + "\n")
         else:
-            out.print(scorecard_text(card), markup=False, highlight=False)
+            out.print(scorecard_text(card, DEFAULT_LANG), markup=False, highlight=False)
 
 
 @moves_app.command("train")

@@ -10,6 +10,7 @@ import weakref
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bot.coach.game import GameBook
 from bot.coach.self_study import SelfStudy
@@ -49,12 +50,14 @@ class Services:
     _user_locks: weakref.WeakValueDictionary = field(default_factory=weakref.WeakValueDictionary)
 
     @classmethod
-    def create(cls, settings: Settings, *, clock: Callable[[], float] = time.time) -> Services:
+    def create(cls, settings: Settings, *, clock: Callable[[], float] = time.time,
+               kb_dir: Path | None = None) -> Services:
+        """Every service over `kb_dir` (default: the bundled knowledge base), on one clock."""
         from bot.coach.judge import Judge
         from bot.kb.service import open_retriever
         from bot.llm import chat_model
 
-        retriever = open_retriever(settings)
+        retriever = open_retriever(settings, kb_dir)
         llm = chat_model(settings)  # bounded: a timeout per call, then the offline answer
         store = open_store(settings, clock=clock)
         coach = Coach(store, Judge(retriever.kb.embedder), retriever=retriever, chat_model=llm)

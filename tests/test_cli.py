@@ -2,6 +2,7 @@
 
 import io
 import json
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -83,8 +84,7 @@ def test_terminal_roleplay_shows_rubric_plays_survives_restart_and_scores(face_s
     out1 = io.StringIO()
     run_terminal_chat(settings, None, stdin=first, stdout=out1)
     text = out1.getvalue()
-    assert "1. " in text
-    assert "late-delivery-complaint" in text
+    assert re.search(r"\[\d\] 第三次延误：大客户来电投诉催货", text)  # a numbered choice (a button in Telegram)
     assert "📋 评分标准（满分 100）" in text
     assert "真诚道歉并承担责任（20 分）" in text
     assert "🧑‍💼 韩立：喂？" in text
@@ -98,7 +98,8 @@ def test_terminal_roleplay_shows_rubric_plays_survives_restart_and_scores(face_s
     assert "💡 提示" in text
     assert "总分：55/100" in text
     assert "✅ 达成 真诚道歉并承担责任（20 分）：「对不起，这次是我们的责任。」（第 1 轮）" in text
-    assert "评分图已保存：" in text
+    assert "评分图：第三次延误" in text
+    assert "（已保存：" in text
     chart = next(settings.data_dir.joinpath("charts").glob("roleplay-*.png"))
     assert chart.read_bytes().startswith(b"\x89PNG")
     assert "困难 · 55/100" in text
@@ -107,17 +108,18 @@ def test_terminal_roleplay_shows_rubric_plays_survives_restart_and_scores(face_s
 
 def test_terminal_self_study(face_settings):
     settings = face_settings()
-    stdin = io.StringIO("/learn\n/quiz\nZ\nA\n/progress\n/exam\nA\n/quit\n")
+    stdin = io.StringIO("/learn\n/quiz\nZ\nA\n/progress\n/exam\n1\nA\n/quit\n")  # 1: the exam's start button
     out = io.StringIO()
     run_terminal_chat(settings, None, stdin=stdin, stdout=out)
     text = out.getvalue()
-    assert "📖《" in text
+    assert "📖 " in text
+    assert " ·《" in text
     assert "📝 小测验" in text
-    assert "没有这个选项：请输入 A–" in text  # a letter it does not have: asked again, nothing lost
+    assert "没有这个选项：请回复 A–" in text  # a letter it does not have: asked again, nothing lost
     assert ("✅ 答对了！" in text) or ("❌ 正确答案是" in text)
     assert "依据：《" in text
     assert "🔥 连续学习 1 天" in text
-    assert "📝 考试 第 1/20 题" in text
+    assert "📝 考试 第 1/20 题（剩余 " in text  # with the time left, as in Telegram
     assert "📝 考试 第 2/20 题" in text
 
 
@@ -144,7 +146,8 @@ def test_terminal_takes_typed_words_free_text_and_lists_exam_mistakes(face_setti
     assert verdict.startswith("🟡 部分正确。\n说到了基本型、伙伴型；还差：被动型、负责型、能动型。")
     assert "依据：《科特勒的五种顾客关系水平：从基本型到伙伴型》" in verdict
 
-    shown = said("/exam")
+    assert "[1] " in said("/exam")  # the rules and their start button
+    shown = said("1")  # the rules first, then the start button, as in Telegram
     wrong_given = None
     for i in range(study.path.exam.questions):
         assert f"📝 考试 第 {i + 1}/" in shown
@@ -191,16 +194,41 @@ def test_terminal_verdict_says_right_for_the_right_letter_and_wrong_for_another(
 
 
 def test_terminal_history_shows_when_each_role_play_was_played(face_settings):
+    """In the team's timezone (SALESCOACH_TIMEZONE), as the Telegram face shows it, not the server's clock."""
     import re
-    import time
     from datetime import datetime
+    from zoneinfo import ZoneInfo
 
-    stdin = io.StringIO("/roleplay late-delivery-complaint\n/go\n对不起，这次是我们的责任。\n/end\n/history\n/quit\n")
+    settings = face_settings(timezone="America/Los_Angeles")  # far from the machine's UTC or Shanghai
     out = io.StringIO()
-    before = time.time()
-    run_terminal_chat(face_settings(), None, stdin=stdin, stdout=out)
-    [line] = [x for x in out.getvalue().splitlines() if x.startswith("• ") and " late-delivery-complaint " in x]
+    chat = TerminalChat(settings, None, out)
+    for line in ("/roleplay late-delivery-complaint", "/go", "对不起，这次是我们的责任。", "/end", "/history"):
+        chat.handle(line)
+    [line] = [x for x in out.getvalue().splitlines() if x.startswith("• ") and "《第三次延误" in x]
     stamp = re.match(r"• (\d\d-\d\d \d\d:\d\d) ", line)
     assert stamp, line
-    played = datetime.strptime(f"{datetime.now().year}-{stamp.group(1)}", "%Y-%m-%d %H:%M")
-    assert abs(played.timestamp() - before) < 24 * 3600  # today, give or take the server's timezone
+    [session] = chat.store.roleplays(TERMINAL_USER)
+    assert stamp.group(1) == datetime.fromtimestamp(session.updated, ZoneInfo("America/Los_Angeles")).strftime(
+        "%m-%d %H:%M")
+    chat.services.close()
+
+
+def test_the_terminal_in_english_shows_no_chinese_outside_the_content(face_settings):
+    """After /lang en, every command of the terminal answers in English; only the content (passages,
+    scenarios, questions) is Chinese, as in the Telegram face (tests/test_telegram_english.py)."""
+    from .test_telegram_english import chinese_outside_content, content
+
+    out = io.StringIO()
+    chat = TerminalChat(face_settings(), None, out)
+    for line in ("/lang en", "/help", "/roleplay", "/hint", "/end", "/history",
+                 "How do I answer a customer who keeps chasing a late delivery?", "/learn", "1", "/quiz", "Z", "A",
+                 "/review", "/progress", "/foo", "/lang xx", "/exam", "1", "Z"):
+        chat.handle(line)
+    shown = out.getvalue()
+    assert "Language set to English." in shown
+    assert "\nSources:\n[1] " in shown  # the question was answered, in English around the content
+    assert "📈 Progress" in shown
+    assert "Unknown command /foo." in shown
+    assert "📝 Exam question 1/20 (" in shown
+    assert chinese_outside_content(shown.splitlines(), content(chat.services)) == []
+    chat.services.close()

@@ -66,11 +66,12 @@ async def test_re_runs_after_a_crash_go_one_at_a_time_so_only_the_one_that_crash
     first, second = message(running.bot, "客户一直催货怎么办？", uid=51), message(running.bot, "怎么做需求挖掘？", uid=52)
     for update in (first, second):
         _cut_off(store, update, 1)  # both were under way when the bot died
-    release, started = asyncio.Event(), []
+    release, started, first_began = asyncio.Event(), [], asyncio.Event()
 
     async def answer(update, context, question):
         started.append(update.effective_user.id)
         if update.effective_user.id == 51:
+            first_began.set()
             await release.wait()  # the first hangs (or would bring the bot down again)
 
     monkeypatch.setattr(app_module, "answer_question", answer)
@@ -79,6 +80,7 @@ async def test_re_runs_after_a_crash_go_one_at_a_time_so_only_the_one_that_crash
     runs = [asyncio.create_task(running.app.process_update(running.app.update_queue.get_nowait())) for _ in queued]
     fresh = message(running.bot, "/help", uid=53)
     await asyncio.wait_for(running.send(fresh), 5)  # a new update is not held up by the re-runs
+    await asyncio.wait_for(first_began.wait(), 5)  # the first reaches its answer (routed off the event loop)
     assert started == [51]  # the second has not begun: a crash now charges the first only
     assert [(u, a) for u, _, _, a in store.unfinished_updates()] == [(first.update_id, 2), (second.update_id, 1)]
     release.set()

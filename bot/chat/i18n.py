@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.chat.texts_game import GAME
+from bot.chat.texts_roleplay import ROLEPLAY
 from bot.chat.texts_study import STUDY
 from bot.chat.texts_trainer import TRAINER
 
@@ -24,6 +25,10 @@ _STRINGS: dict[str, dict[str, str]] = {
     "choose_lang": {"zh-CN": "请选择语言：", "zh-TW": "請選擇語言：", "en": "Choose your language:"},
     "lang_set": {"zh-CN": "已切换为简体中文。", "zh-TW": "已切換為繁體中文。", "en": "Language set to English."},
     "sources": {"zh-CN": "来源", "zh-TW": "來源", "en": "Sources"},
+    "sources_head": {"zh-CN": "来源：", "zh-TW": "來源：", "en": "Sources:"},
+    "trimmed_plain": {"zh-CN": "（为便于阅读做了节选）", "zh-TW": "（為便於閱讀做了節選）", "en": "(Shortened for reading.)"},
+    "lang_usage": {"zh-CN": "请选择语言：/lang {codes}", "zh-TW": "請選擇語言：/lang {codes}",
+                   "en": "Choose your language: /lang {codes}"},
     "not_found": {
         "zh-CN": "知识库里没有找到相关内容。换个说法试试，或问问你的培训师。",
         "zh-TW": "知識庫裡沒有找到相關內容。換個說法試試，或問問你的培訓師。",
@@ -202,6 +207,55 @@ _STRINGS: dict[str, dict[str, str]] = {
                            "question for the knowledge base; /roleplay to practise again.)"},
     "rp_chart_caption": {"zh-CN": "评分图：{title}，{total}/100", "zh-TW": "評分圖：{title}，{total}/100",
                          "en": "Scorecard: {title}, {total}/100"},
+    "rp_customer": {"zh-CN": "客户", "zh-TW": "客戶", "en": "Customer"},
+    "rp_no_such": {"zh-CN": "没有这个场景或难度：{pick}。难度可选 {levels}。",
+                   "zh-TW": "沒有這個場景或難度：{pick}。難度可選 {levels}。",
+                   "en": "No such scenario or level: {pick}. Levels: {levels}."},
+
+    # the terminal face ---------------------------------------------------------------
+    "term_loading": {"zh-CN": "正在加载知识库…", "zh-TW": "正在載入知識庫…", "en": "Loading the knowledge base…"},
+    "term_welcome": {
+        "zh-CN": "salescoach · 销售教练（终端版）\n直接输入问题，例如：客户一直催货怎么办？\n"
+                 "命令：/roleplay 角色扮演 · /learn 学习 · /quiz 测验 · /review 复习 · /progress 进度 · /exam 考试 · "
+                 "/help 帮助 · /quit 退出",
+        "zh-TW": "salescoach · 銷售教練（終端版）\n直接輸入問題，例如：客戶一直催貨怎麼辦？\n"
+                 "命令：/roleplay 角色扮演 · /learn 學習 · /quiz 測驗 · /review 複習 · /progress 進度 · /exam 考試 · "
+                 "/help 說明 · /quit 離開",
+        "en": "salescoach · sales coach (terminal)\nType a question, e.g. The customer keeps chasing the delivery, "
+              "what do I do?\nCommands: /roleplay role-play · /learn learn · /quiz quiz · /review review · "
+              "/progress progress · /exam exam · /help help · /quit quit",
+    },
+    "term_help": {
+        "zh-CN": "输入任何销售问题，我会从知识库里找答案并注明出处。\n"
+                 "按钮显示成编号 [1] [2]…：输入编号就等于点了它。\n"
+                 "/roleplay 列出练习场景；/roleplay 编号 [easy|normal|hard] 直接看简介和评分标准；/go 开始。\n"
+                 "练习中直接输入你对客户说的话；/hint 提示，/end 结束并打分；/history 练习记录。\n"
+                 "/learn 学习下一页；/quiz 小测验，/review 复习到期的题（输入 A/B/C/D 或直接打字回答）；"
+                 "/progress 学习进度；/exam 认证考试；/quit 退出。",
+        "zh-TW": "輸入任何銷售問題，我會從知識庫找答案並註明出處。\n"
+                 "按鈕顯示成編號 [1] [2]…：輸入編號就等於點了它。\n"
+                 "/roleplay 列出練習場景；/roleplay 編號 [easy|normal|hard] 直接看簡介和評分標準；/go 開始。\n"
+                 "練習中直接輸入你對客戶說的話；/hint 提示，/end 結束並評分；/history 練習記錄。\n"
+                 "/learn 學習下一頁；/quiz 小測驗，/review 複習到期的題（輸入 A/B/C/D 或直接打字回答）；"
+                 "/progress 學習進度；/exam 認證考試；/quit 離開。",
+        "en": "Type any sales question and I answer from the knowledge base, with sources.\n"
+              "Buttons show as numbers [1] [2]…: type the number to press one.\n"
+              "/roleplay lists the scenarios; /roleplay N [easy|normal|hard] shows a brief and its rubric; /go starts.\n"
+              "During a role-play, type what you say to the customer; /hint for a tip, /end to finish and get scored; "
+              "/history for past ones.\n"
+              "/learn the next page; /quiz a quiz question, /review due reviews (type A/B/C/D or your answer); "
+              "/progress your progress; /exam the certification exam; /quit to leave.",
+    },
+    "term_unknown_command": {"zh-CN": "不认识的命令 {command}。", "zh-TW": "不認識的命令 {command}。",
+                             "en": "Unknown command {command}."},
+    "term_image_saved": {"zh-CN": "{caption}（已保存：{path}）", "zh-TW": "{caption}（已儲存：{path}）",
+                         "en": "{caption} (saved: {path})"},
+    "term_cannot": {"zh-CN": "无法完成：{reason}", "zh-TW": "無法完成：{reason}", "en": "Could not do that: {reason}"},
+    "term_error": {"zh-CN": "抱歉，处理时出错了，请再试一次。", "zh-TW": "抱歉，處理時出錯了，請再試一次。",
+                   "en": "Sorry, something went wrong. Please try again."},
+    "term_prompt_turn": {"zh-CN": "你> ", "zh-TW": "你> ", "en": "you> "},
+    "term_prompt_question": {"zh-CN": "问题> ", "zh-TW": "問題> ", "en": "question> "},
+    "term_bye": {"zh-CN": "再见！", "zh-TW": "再見！", "en": "Bye!"},
     # The key-account game's vote: the question itself comes from the scene file.
     "game_vote": {"zh-CN": "⏱ 时间到！B 组（{names}）请投票：{question}{minutes:g} 分钟内有效。",
                   "zh-TW": "⏱ 時間到！B 組（{names}）請投票：{question}{minutes:g} 分鐘內有效。",
@@ -220,7 +274,7 @@ def _merge(*tables: dict[str, dict[str, str]]) -> None:
         _STRINGS.update(table)
 
 
-_merge(STUDY, GAME, TRAINER)
+_merge(STUDY, GAME, TRAINER, ROLEPLAY)
 
 COMMANDS = {
     "zh-CN": [("start", "开始"), ("roleplay", "角色扮演练习"), ("hint", "练习中要提示"), ("end", "结束练习并打分"),
@@ -260,6 +314,22 @@ def t(key: str, lang: str, **kwargs) -> str:
     table = _STRINGS[key]
     text = table.get(lang) or table[DEFAULT_LANG]
     return text.format(**kwargs) if kwargs else text
+
+
+def when(services, ts: float, fmt: str = "%m-%d %H:%M") -> str:
+    """A time as the team reads it: in SALESCOACH_TIMEZONE (`services.settings.timezone`), not the server's
+    clock; both faces show times this way."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.fromtimestamp(ts, ZoneInfo(services.settings.timezone)).strftime(fmt)
+
+
+def in_script(text: str, lang: str) -> str:
+    """Content is stored as written (mostly simplified); zh-TW readers get traditional script."""
+    from bot.kb.text import to_traditional
+
+    return to_traditional(text) if lang == "zh-TW" else text
 
 
 def level_name(level: str, lang: str) -> str:

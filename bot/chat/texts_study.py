@@ -48,11 +48,6 @@ STUDY: dict[str, dict[str, str]] = {
         "zh-TW": "回覆字母（如 B）或選項的內容。",
         "en": "Reply with a letter (e.g. B) or the option's words.",
     },
-    "st_how_terminal": {
-        "zh-CN": "输入字母（如 B）或选项的内容。",
-        "zh-TW": "輸入字母（如 B）或選項的內容。",
-        "en": "Type a letter (e.g. B) or the option's words.",
-    },
     "st_how_free": {
         "zh-CN": "✍️ 直接打字回答。",
         "zh-TW": "✍️ 直接打字回答。",
@@ -277,11 +272,6 @@ STUDY: dict[str, dict[str, str]] = {
         "zh-CN": "📝 考试 第 {n}/{total} 题（剩余 {min} 分 {sec} 秒）",
         "zh-TW": "📝 考試 第 {n}/{total} 題（剩餘 {min} 分 {sec} 秒）",
         "en": "📝 Exam question {n}/{total} ({min} min {sec} s left)",
-    },
-    "st_exam_head_plain": {
-        "zh-CN": "📝 考试 第 {n}/{total} 题",
-        "zh-TW": "📝 考試 第 {n}/{total} 題",
-        "en": "📝 Exam question {n}/{total}",
     },
     "st_certified_congrats": {
         "zh-CN": "🎓 恭喜 {name}！你已通过销售教练认证：考试和四个角色扮演都达标。培训师可以在 /team 里看到。",

@@ -36,14 +36,16 @@ from telegram.ext import (
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.chat.i18n import COMMANDS, GROUP_COMMANDS, LANG_NAMES, LANGS, guess_lang, t
+from bot.chat.router import route
 from bot.config import Settings, StartupError, mask_secret
-from bot.kb.answer import MAX_QUESTION_CHARS, Answer
+from bot.kb.answer import MAX_QUESTION_CHARS
 from bot.services import Services
 from bot.store import StoreUnwritable
-from bot.telegram import game, render, roleplay, study, trainer
+from bot.telegram import game, render, replies, roleplay, study, trainer
 from bot.telegram.context import CoachContext, parse_id, send_html, typing
 from bot.telegram.health import StoreHealth
 from bot.telegram.inbox import JournaledApplication, JournalingQueue, replay_unfinished
+from bot.telegram.questions import answer_question
 from bot.telegram.retry import RetryingRequest
 
 log = logging.getLogger(__name__)
@@ -91,15 +93,12 @@ async def ask_command(update: Update, context: CoachContext) -> None:
 
 # --------------------------------------------------------------------------- messages
 async def private_text(update: Update, context: CoachContext) -> None:
-    """Any text in a private chat is a question, or the rep's turn while a role-play runs."""
-    if await roleplay.replayed_ending(update, context):  # re-run after a crash: it ended a role-play
-        return
-    if await roleplay.rep_turn(update, context):
-        return
-    if await study.typed_answer(update, context):
-        return
-    await roleplay.after_end_notice(update, context)
-    await answer_question(update, context, update.effective_message.text)
+    """Any text in a private chat: bot.chat.router decides what it is (a role-play turn, the answer to the
+    question on screen, else a question for the knowledge base)."""
+    services, who = context.services, replies.caller(update, context)
+    async with typing(context.bot, who.chat):
+        outcome = await services.run(route, services, who, update.effective_message.text, user=who.user)
+    await replies.show(update, context, outcome, ask=answer_question)
 
 
 async def group_text(update: Update, context: CoachContext) -> None:
@@ -131,28 +130,6 @@ async def edited_private(update: Update, context: CoachContext) -> None:
 async def unsupported(update: Update, context: CoachContext) -> None:
     """Stickers, photos, voice...: say what works instead of staying silent."""
     await update.effective_message.reply_text(t("unsupported", context.lang(update)))
-
-
-async def answer_question(update: Update, context: CoachContext, question: str) -> None:
-    """Answer from the knowledge base with citations and buttons (also used by the role-play module)."""
-    message, user, lang = update.effective_message, update.effective_user, context.lang(update)
-    question = question.strip()
-    if len(question) > MAX_QUESTION_CHARS:
-        await message.reply_text(t("too_long", lang, n=len(question), max=MAX_QUESTION_CHARS))
-        return
-    services = context.services
-    context.try_write(services.store.touch_user, user.id)
-    async with typing(context.bot, message.chat_id):
-        answer: Answer = await services.run(services.answerer.answer, question, user=user.id)
-    if not answer.found and not answer.declined:
-        await message.reply_text(t("not_found", lang))
-        return
-    # A question only reads: while the store takes no writes it is still answered, without the buttons
-    # (they point at the stored answer).
-    answer_id = context.try_write(services.store.save_answer, user.id, message.chat_id, question,
-                                  [p.chunk_id for p in answer.passages])
-    keyboard = None if answer_id is None else _answer_keyboard(answer, answer_id, lang)
-    await send_html(message, render.answer_html(answer, lang), keyboard)
 
 
 # --------------------------------------------------------------------------- admin
@@ -439,19 +416,6 @@ async def _store_unwritable(update: object, context: CoachContext, error: StoreU
 def _lang_keyboard() -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(LANG_NAMES[code], callback_data=f"lang:{code}")
                                   for code in LANGS]])
-
-
-def _answer_keyboard(answer: Answer, answer_id: int, lang: str) -> InlineKeyboardMarkup:
-    if answer.declined:  # the closest topics the knowledge base does cover, one button each
-        return InlineKeyboardMarkup([[InlineKeyboardButton(
-            f"📄 {render.in_script(title, lang)}"[:60], callback_data=f"p:{answer_id}:{n}")]
-            for n, title in enumerate(answer.suggestions, 1)])
-    row1 = [InlineKeyboardButton(t("btn_passage", lang, n=n), callback_data=f"p:{answer_id}:{n}")
-            for n in answer.cited]
-    row2 = [InlineKeyboardButton(t("btn_more", lang), callback_data=f"m:{answer_id}"),
-            InlineKeyboardButton("👍", callback_data=f"r:{answer_id}:1"),
-            InlineKeyboardButton("👎", callback_data=f"r:{answer_id}:-1")]
-    return InlineKeyboardMarkup([row1, row2])
 
 
 async def _set_chat_commands(context: CoachContext, chat_id: int, lang: str) -> None:

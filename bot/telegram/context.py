@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.ext import CallbackContext, ExtBot
 
-from bot.chat.i18n import guess_lang
+from bot.chat.i18n import guess_lang, when
+from bot.chat.reply import parse_id  # noqa: F401  (the handlers' one way to read a number from callback data)
 from bot.services import Services
 from bot.store import StoreUnwritable
 from bot.telegram import render
@@ -40,27 +39,13 @@ class CoachContext(CallbackContext[ExtBot, dict, dict, dict]):
 
     def when(self, ts: float, fmt: str = "%m-%d %H:%M") -> str:
         """A time as the team reads it: in SALESCOACH_TIMEZONE, not the server's clock."""
-        return datetime.fromtimestamp(ts, ZoneInfo(self.services.settings.timezone)).strftime(fmt)
+        return when(self.services, ts, fmt)
 
     def lang(self, update: Update) -> str:
         user = update.effective_user
         if user is None:
             return "zh-CN"
         return self.services.store.user_lang(user.id) or guess_lang(user.language_code)
-
-
-MAX_ID = 2**63 - 1  # SQLite's INTEGER; a larger id raised OverflowError deep in the store
-
-
-def parse_id(text: str, *, upper: int = MAX_ID) -> int:
-    """A number from callback data, which any client can forge: plain ASCII digits (no sign, spaces,
-    underscores or other scripts' digits, which int() would take) from 0 to `upper`; else ValueError."""
-    if not (0 < len(text) <= 19 and text.isascii() and text.isdigit()):
-        raise ValueError(f"not an id: {text[:40]!r}")
-    value = int(text)
-    if value > upper:
-        raise ValueError(f"id out of range: {text!r}")
-    return value
 
 
 class ChatTarget:

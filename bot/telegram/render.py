@@ -5,17 +5,11 @@ from __future__ import annotations
 import html
 import re
 
-from bot.chat.i18n import t
+from bot.chat.i18n import in_script, t
 from bot.kb.answer import BOLD, Answer, citation, plain_markdown
 from bot.kb.retrieve import Passage
-from bot.kb.text import to_traditional
 
 MAX_MESSAGE = 4096
-
-
-def in_script(text: str, lang: str) -> str:
-    """Passages are stored as written (mostly simplified); zh-TW readers get traditional script."""
-    return to_traditional(text) if lang == "zh-TW" else text
 
 
 def cite(p: Passage, lang: str) -> str:

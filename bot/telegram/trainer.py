@@ -15,6 +15,7 @@ from telegram.error import Forbidden
 from telegram.ext import Application
 
 from bot.chat.i18n import DEFAULT_LANG, level_name, outcome_name, t
+from bot.chat.reply import RpBrief, encode
 from bot.coach import assignment
 from bot.coach.assignment import DAY
 from bot.coach.results import best_scores
@@ -84,7 +85,7 @@ async def assign_command(update: Update, context: CoachContext) -> None:
                                                       scenario.id, level, due)
         their = _user_lang(context, uid)
         keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("tr_btn_brief", their),
-                                                               callback_data=f"rp:d:{scenario.id}:{level}")]])
+                                                               callback_data=encode(RpBrief(scenario.id, level)))]])
         try:
             await context.bot.send_message(uid, t("tr_invite", their, title=scenario.title, level=level_name(level, their),
                                                   due=context.when(due), summary=scenario.summary), reply_markup=keyboard)
@@ -125,7 +126,7 @@ async def _remind(context: CoachContext) -> None:
     title = scenario.title if scenario else a["scenario"]
     lang = _user_lang(context, a["user_id"])
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("tr_btn_practise_now", lang),
-                                                           callback_data=f"rp:d:{a['scenario']}:{a['difficulty']}")]])
+                                                           callback_data=encode(RpBrief(a["scenario"], a["difficulty"])))]])
     try:
         await context.bot.send_message(a["user_id"], t("tr_reminder", lang, title=title, due=context.when(a["due"])),
                                        reply_markup=keyboard)

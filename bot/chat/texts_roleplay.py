@@ -1,0 +1,45 @@
+"""The frame of a role-play's brief, level description and scorecard (the scenario's own words are content,
+in Chinese; what is around them is the reader's)."""
+
+from __future__ import annotations
+
+ROLEPLAY: dict[str, dict[str, str]] = {
+    "rpv_level": {
+        "zh-CN": "{level}：客户起始情绪 {mood}，耐心 {patience}，最多 {turns} 轮，会提出 {objections} 个异议，问得好最多透露 {reveal} 条内情",
+        "zh-TW": "{level}：客戶起始情緒 {mood}，耐心 {patience}，最多 {turns} 輪，會提出 {objections} 個異議，問得好最多透露 {reveal} 條內情",
+        "en": "{level}: the customer starts at mood {mood}, patience {patience}, at most {turns} turns, raises "
+              "{objections} objections, and reveals up to {reveal} inside facts to good questions",
+    },
+    "rpv_customer": {"zh-CN": "客户：{name}，{company}，{role}。性格：{temperament}。",
+                     "zh-TW": "客戶：{name}，{company}，{role}。性格：{temperament}。",
+                     "en": "Customer: {name}, {company}, {role}. Temperament: {temperament}."},
+    "rpv_situation": {"zh-CN": "情境：{text}", "zh-TW": "情境：{text}", "en": "Situation: {text}"},
+    "rpv_goal": {"zh-CN": "你的目标：{text}", "zh-TW": "你的目標：{text}", "en": "Your goal: {text}"},
+    "rpv_rubric": {"zh-CN": "📋 评分标准（满分 100）：", "zh-TW": "📋 評分標準（滿分 100）：",
+                   "en": "📋 Rubric (out of 100):"},
+    "rpv_weight": {"zh-CN": "（{weight} 分）", "zh-TW": "（{weight} 分）", "en": " ({weight} pts)"},
+    "rpv_mistakes": {"zh-CN": "扣分项：", "zh-TW": "扣分項：", "en": "Penalties: "},
+    "rpv_mistake": {"zh-CN": "{title}（-{penalty}）", "zh-TW": "{title}（-{penalty}）", "en": "{title} (-{penalty})"},
+    "rpv_mistake_sep": {"zh-CN": "；", "zh-TW": "；", "en": "; "},
+    "rpv_rules": {"zh-CN": "规则：你说一句，客户回一句。/hint 给一个提示（不结束），/end 结束并打分。",
+                  "zh-TW": "規則：你說一句，客戶回一句。/hint 給一個提示（不結束），/end 結束並評分。",
+                  "en": "Rules: you say one thing, the customer answers. /hint for a tip (it goes on), "
+                        "/end to finish and get scored."},
+    "rpv_total": {"zh-CN": "总分：{total}/100 · 结果：{outcome}", "zh-TW": "總分：{total}/100 · 結果：{outcome}",
+                  "en": "Total: {total}/100 · Outcome: {outcome}"},
+    "rpv_met": {"zh-CN": "✅ 达成", "zh-TW": "✅ 達成", "en": "✅ Met"},
+    "rpv_partly": {"zh-CN": "🟡 部分", "zh-TW": "🟡 部分", "en": "🟡 Partly"},
+    "rpv_missed": {"zh-CN": "❌ 未达成", "zh-TW": "❌ 未達成", "en": "❌ Missed"},
+    "rpv_evidence": {"zh-CN": "：「{evidence}」（第 {turn} 轮）", "zh-TW": "：「{evidence}」（第 {turn} 輪）",
+                     "en": ": “{evidence}” (turn {turn})"},
+    "rpv_penalty": {"zh-CN": "⚠️ 扣 {penalty} 分：{title}：「{evidence}」（第 {turn} 轮）",
+                    "zh-TW": "⚠️ 扣 {penalty} 分：{title}：「{evidence}」（第 {turn} 輪）",
+                    "en": "⚠️ -{penalty}: {title}: “{evidence}” (turn {turn})"},
+    "rpv_keep": {"zh-CN": "👍 继续保持：", "zh-TW": "👍 繼續保持：", "en": "👍 Keep doing:"},
+    "rpv_start": {"zh-CN": "🚀 开始做：", "zh-TW": "🚀 開始做：", "en": "🚀 Start doing:"},
+    "rpv_stop": {"zh-CN": "🛑 停止做：", "zh-TW": "🛑 停止做：", "en": "🛑 Stop doing:"},
+    "rpv_feedback": {"zh-CN": "💬 教练点评：", "zh-TW": "💬 教練點評：", "en": "💬 Coach's notes:"},
+    "rpv_study": {"zh-CN": "📚 建议阅读：", "zh-TW": "📚 建議閱讀：", "en": "📚 Suggested reading:"},
+    "rpv_next": {"zh-CN": "🎯 下一次练习：{title}（{level}）——{reason}", "zh-TW": "🎯 下一次練習：{title}（{level}）——{reason}",
+                 "en": "🎯 Next practice: {title} ({level}): {reason}"},
+}
