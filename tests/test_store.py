@@ -106,7 +106,11 @@ def test_study_progress_exams_and_assignments(store_location):
     assert store.due_cards(3, WHEN + 86400) == ["q1"]
     assert store.due_cards(3, WHEN) == []
     attempt = store.start_exam(3, ["q1", "q2"], WHEN, WHEN + 600)
-    store.save_exam_answers(attempt, ["a", "b"])
+    assert store.add_exam_answer(attempt, 0, "a")
+    assert not store.add_exam_answer(attempt, 0, "c")  # the same question again: the first answer stands
+    assert not store.add_exam_answer(attempt, 2, "c")  # not reached yet
+    assert store.add_exam_answer(attempt, 1, "b")
+    assert not store.add_exam_answer(attempt + 1, 0, "a")  # no such attempt
     store.finish_exam(attempt, WHEN + 60, 1, False)
     assert store.exam(attempt)["answers"] == ["a", "b"]
     assert (store.exam(attempt)["right"], store.exam(attempt)["passed"]) == (1, False)

@@ -370,8 +370,8 @@ class SelfStudy:
         q = self.questions.get(exam["questions"][index])
         if q is not None and not (isinstance(option, int) and 0 <= option < len(q.options)):
             raise StudyError("no such option")
-        exam["answers"].append(option)
-        self.store.save_exam_answers(attempt_id, exam["answers"])
+        if not self.store.add_exam_answer(attempt_id, index, option):  # answered meanwhile (a double tap)
+            raise StudyError("stale question")
         self.clear_showing(user_id)
         if q is not None:
             self.store.add_quiz_answer(user_id, q.id, q.module, q.check(option), "exam", self.today(), None, None)

@@ -502,9 +502,18 @@ class Store:
                                                  (user_id,)).fetchall()]
         return [self.exam(i) for i in ids]
 
-    def save_exam_answers(self, attempt_id: int, answers: list) -> None:
-        with self._lock:
-            self.db.execute("UPDATE exams SET answers = ? WHERE attempt_id = ?", (json.dumps(answers), attempt_id))
+    def add_exam_answer(self, attempt_id: int, index: int, answer) -> bool:
+        """Record the answer to question `index` of an attempt; False (nothing written) when that question
+        is answered already or not yet reached: the same button tapped twice, or on two devices at once."""
+        with self._lock, self.db.transaction():
+            row = self.db.execute("SELECT answers FROM exams WHERE attempt_id = ?" + self.db.for_update,
+                                  (attempt_id,)).fetchone()
+            answers = json.loads(row[0]) if row else None
+            if answers is None or len(answers) != index:
+                return False
+            self.db.execute("UPDATE exams SET answers = ? WHERE attempt_id = ?",
+                            (json.dumps([*answers, answer]), attempt_id))
+            return True
 
     def finish_exam(self, attempt_id: int, finished: float, right: int, passed: bool) -> None:
         with self._lock:
