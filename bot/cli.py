@@ -308,7 +308,8 @@ def bench(
         try:  # the URL checked as SALESCOACH_CHROMA_URL is
             chroma_url = load_settings(chroma_url=chroma_url).chroma_url
         except ConfigError as exc:
-            out.print(f"[red]✗[/red] {exc.lines[0].replace('SALESCOACH_CHROMA_URL', '--chroma-url')}")
+            out.print(f"[red]✗[/red] {exc.lines[0].replace('SALESCOACH_CHROMA_URL', '--chroma-url')}",
+                      highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
     if what in ("bot", "all"):
         from bot.telegram.bench import bench_bot

@@ -252,3 +252,14 @@ def test_a_wrong_chroma_url_is_one_line_naming_the_setting(monkeypatch, tmp_path
 
     with pytest.raises(ConfigError, match=r"SALESCOACH_CHROMA_URL='127\.0\.0\.1:8000': not a Chroma server URL"):
         load_settings(_env_file=None, data_dir=Path(tmp_path), chroma_url="127.0.0.1:8000")
+
+
+def test_bench_refuses_a_wrong_chroma_url_in_one_line(monkeypatch, tmp_path):
+    from bot.cli import app
+
+    monkeypatch.setenv("SALESCOACH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("SALESCOACH_CHROMA_URL", raising=False)
+    result = CliRunner().invoke(app, ["bench", "queries", "--chroma-url", "127.0.0.1:8000"])
+    assert result.exit_code == 2
+    assert result.output.startswith("✗ --chroma-url='127.0.0.1:8000': not a Chroma server URL")
+    assert len(result.output.strip().splitlines()) == 1
