@@ -232,6 +232,35 @@ def test_an_ingest_waits_for_a_live_one_and_takes_over_the_lock_of_a_killed_one(
     assert not any(c.name.startswith(srv.LOCK) for c in chroma.list_collections())
 
 
+def test_a_bot_restarting_after_being_killed_mid_ingest_takes_its_dead_lock_over_at_once(server):
+    import subprocess
+    import sys
+
+    chroma = srv.client(server)
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()  # the killed bot's process: gone, on this machine
+    killed = srv.IngestLock(chroma, owner="killed", renew=3600)  # renewed hourly: never, in this test
+    killed.pid = ended.pid
+    killed.acquire()
+
+    def never(seconds: float) -> None:
+        raise AssertionError("waited for a lock whose process has ended")
+
+    with srv.IngestLock(chroma, owner="restarted", sleep=never):
+        assert chroma.get_collection(srv.LOCK).metadata["owner"] == "restarted"
+    # A live process of this machine (this one) is waited for, as one elsewhere is.
+    waits: list[float] = []
+    alive = srv.IngestLock(chroma, owner="alive", renew=3600).acquire()
+
+    def wait(seconds: float) -> None:
+        waits.append(seconds)
+        alive.release()
+
+    with srv.IngestLock(chroma, owner="next", sleep=wait):
+        assert waits
+    killed.release()
+
+
 def test_doctor_says_the_chroma_server_answers(server, tmp_path, monkeypatch):
     from bot.cli import app
 

@@ -181,19 +181,34 @@ def gone(exc: BaseException) -> bool:
     return isinstance(exc, NotFoundError)
 
 
+def _dead_here(meta: dict, host: str) -> bool:
+    """The lock's holder ran on this machine and its process has ended."""
+    if meta.get("host") != host or not isinstance(meta.get("pid"), int):
+        return False
+    try:
+        os.kill(meta["pid"], 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # alive, another user's
+        return False
+    return False
+
+
 class IngestLock:
     """One ingest at a time among every bot sharing the server.
 
     Chroma has no locks, but it creates a collection of a given name for one caller only and refuses the
     others ("already exists"): the lock is the collection LOCK, held while it exists. Its metadata names the
     holder and counts its renewals. A lock is only ever renamed and removed by its id, so a bot releases or
-    takes over exactly the lock it holds or saw expire, never a newer one of the same name.
+    takes over exactly the lock it holds or saw expire, never a newer one of the same name. A lock held by a
+    process of this machine that is gone (a bot killed mid-ingest, restarting) is taken over at once.
     """
 
     def __init__(self, chroma, *, owner: str | None = None, clock=time.monotonic, sleep=time.sleep,
                  lease: float = LEASE_SECONDS, renew: float = RENEW_SECONDS, poll: float = POLL_SECONDS) -> None:
         self.chroma = chroma
         self.owner = owner or f"{socket.gethostname()} pid {os.getpid()}"
+        self.host, self.pid = socket.gethostname(), os.getpid()
         self.clock, self.sleep = clock, sleep
         self.lease, self.renew, self.poll = lease, renew, poll
         self._held = None
@@ -211,8 +226,7 @@ class IngestLock:
         seen = None  # ((id, renewals) of the other bot's lock, when this bot first saw it so)
         while True:
             try:
-                self._held = self.chroma.create_collection(LOCK, metadata={"owner": self.owner, "renewals": 0},
-                                                           embedding_function=None)
+                self._held = self.chroma.create_collection(LOCK, metadata=self._meta(), embedding_function=None)
                 break
             except Exception as exc:
                 if "already exists" not in str(exc):
@@ -229,9 +243,11 @@ class IngestLock:
                 if seen is None:
                     log.info("waiting for the ingest of %s on the Chroma server to finish", meta.get("owner"))
                 seen = (mark, now)
-            elif now - seen[1] >= self.lease:
-                log.warning("the ingest lock of %s on the Chroma server was not renewed for %.0f s: taking it over",
-                            meta.get("owner"), now - seen[1])
+            expired = now - seen[1] >= self.lease
+            if expired or _dead_here(meta, self.host):
+                log.warning("the ingest lock of %s on the Chroma server %s: taking it over", meta.get("owner"),
+                            f"was not renewed for {now - seen[1]:.0f} s" if expired else
+                            "belongs to a process of this machine that has ended")
                 self._remove(other)
                 seen = None
                 continue
@@ -251,7 +267,10 @@ class IngestLock:
     def beat(self) -> None:
         """Renew the lease: a bot waiting for this lock sees it changed and keeps waiting."""
         self._renewals += 1
-        self._held.modify(metadata={"owner": self.owner, "renewals": self._renewals})
+        self._held.modify(metadata=self._meta())
+
+    def _meta(self) -> dict:
+        return {"owner": self.owner, "host": self.host, "pid": self.pid, "renewals": self._renewals}
 
     def release(self) -> None:
         if self._renewer is not None:
