@@ -296,17 +296,30 @@ def evaluate(
 @app.command()
 def bench(
     what: Annotated[str, typer.Argument(help="queries, cold, ingest, bot, roleplay or all")] = "all",
+    chroma_url: Annotated[str | None, typer.Option(
+        "--chroma-url", help="queries: search latency on this Chroma server (`chroma run`) next to the embedded "
+                             "index, question by question; the bundled knowledge base is synced into it first")] = None,
 ) -> None:
     """Benchmarks: query latency, cold start, ingestion throughput, and the bot through a fake API."""
     from bot.kb import bench as b
 
     settings, out = _settings(), Console()
+    if chroma_url is not None:
+        try:  # the URL checked as SALESCOACH_CHROMA_URL is
+            chroma_url = load_settings(chroma_url=chroma_url).chroma_url
+        except ConfigError as exc:
+            out.print(f"[red]✗[/red] {exc.lines[0].replace('SALESCOACH_CHROMA_URL', '--chroma-url')}",
+                      highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
     if what in ("bot", "all"):
         from bot.telegram.bench import bench_bot
 
         bench_bot(settings, out)
     if what in ("queries", "all"):
-        b.bench_queries(settings, out)
+        if chroma_url:
+            b.bench_server_queries(settings, out, chroma_url)
+        else:
+            b.bench_queries(settings, out)
     if what in ("cold", "all"):
         b.bench_cold_start(settings, out)
     if what in ("roleplay", "all"):

@@ -2,6 +2,8 @@
 different machines (here: data dirs) answer from what one of them ingested, and an ingest is atomic for a
 bot searching meanwhile."""
 
+import functools
+import threading
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,7 @@ DOCS = [
     Document("value", "顾客让渡价值", "seed.txt", "顾客让渡价值等于顾客总价值减去顾客总成本。总成本包括时间和精力。", {}),
 ]
 NEW = Document("price", "价格谈判", "seed.txt", "客户压价时，先问清楚预算，再用价值说话，不要直接降价。让步要换条件。", {})
+OTHER = Document("visit", "拜访准备", "seed.txt", "拜访客户之前，先查清客户的采购流程和决策人。准备三个开放式问题。", {})
 
 
 @pytest.fixture(scope="module")
@@ -99,6 +102,165 @@ def test_re_ingesting_changes_nothing_and_old_generations_are_dropped(server, tm
     assert {f"salescoach-{live}-passages", f"salescoach-{live}-meta", "salescoach-current"} <= names
 
 
+def test_two_bots_ingesting_at_once_both_land_in_one_complete_generation_every_reader_sees_whole(
+        server, tmp_path, monkeypatch):
+    """North and south (two machines: two data dirs) upload a document each at the same moment while a third
+    bot answers questions. South's ingest starts while north's is embedding, on the same live generation."""
+    KnowledgeBase(tmp_path / "first", FakeEmbedder(), server=server).ingest(documents=DOCS)
+    north = KnowledgeBase(tmp_path / "north", FakeEmbedder(), server=server)
+    south = KnowledgeBase(tmp_path / "south", FakeEmbedder(), server=server)
+    reader = Retriever(KnowledgeBase(tmp_path / "reader", FakeEmbedder(), server=server))
+    # Set when south waits its turn behind north's ingest, or (were there no turns) has got through.
+    south_ready, north_done, stop = threading.Event(), threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def poll(seconds: float) -> None:  # the lock's wait between two tries: south's next try comes after north's
+        south_ready.set()
+        north_done.wait(30)
+
+    monkeypatch.setattr(srv, "IngestLock", functools.partial(srv.IngestLock, sleep=poll))
+
+    def south_ingest() -> None:
+        try:
+            south.ingest(documents=[OTHER])
+        except BaseException as exc:
+            failures.append(exc)
+        finally:
+            south_ready.set()
+
+    south_thread = threading.Thread(target=south_ingest)
+
+    def north_embedding(done: int, total: int) -> None:  # north has read the live generation and is building
+        if south_thread.ident is None:
+            south_thread.start()
+            assert south_ready.wait(30)
+
+    seen: dict[str, tuple[set[str], int, int]] = {}  # generation -> (its documents, passages, manifest's count)
+
+    def answer_meanwhile() -> None:
+        while not stop.is_set():
+            try:
+                found = reader.search("客户压价怎么办", k=5)
+                gen = reader.generation
+                seen[gen.path.name] = (set(gen.docs), len(gen.chunks), gen.manifest["chunks"])
+                assert found.passages
+                assert {p.doc_id for p in found.passages} <= set(gen.docs)
+            except BaseException as exc:
+                failures.append(exc)
+                return
+
+    answering = threading.Thread(target=answer_meanwhile)
+    answering.start()
+    try:
+        north.ingest(documents=[NEW], on_embed=north_embedding)
+    finally:
+        north_done.set()
+        if south_thread.ident is not None:
+            south_thread.join()
+        stop.set()
+        answering.join()
+    assert south_thread.ident is not None
+    assert not failures, failures
+    base = {d.doc_id for d in DOCS}
+    # Every generation a reader answered from was whole, and one an ingest in turn made live.
+    assert len(seen) >= 1
+    for docs, passages, counted in seen.values():
+        assert docs in (base, base | {"price"}, base | {"price", "visit"})
+        assert passages == counted
+    # The live generation holds both uploads, on the server as in any bot's cache.
+    chroma = srv.client(server)
+    live = srv.live_generation(chroma)
+    fresh = Retriever(KnowledgeBase(tmp_path / "latecomer", FakeEmbedder(), server=server))
+    assert fresh.generation.path.name == live
+    assert set(fresh.generation.docs) == base | {"price", "visit"}
+    passages, sentences = srv.collections(chroma, live)
+    assert passages.count() == len(fresh.generation.chunks) == fresh.generation.manifest["chunks"]
+    assert sentences.count() == len(fresh.generation.unit_owner)
+    assert _titles(fresh, "拜访客户前要准备什么")[0] == "拜访准备"
+    assert _titles(fresh, "客户压价怎么办")[0] == "价格谈判"
+    assert not any(c.name.startswith(srv.LOCK) for c in chroma.list_collections())  # released
+
+
+def test_a_search_whose_generation_is_dropped_under_it_answers_from_the_live_one(server, tmp_path, monkeypatch):
+    ingester = KnowledgeBase(tmp_path / "ingester", FakeEmbedder(), server=server)
+    ingester.ingest(documents=DOCS)
+    bot = Retriever(KnowledgeBase(tmp_path / "bot", FakeEmbedder(), server=server))
+    ingester.ingest(documents=[NEW])
+    ingester.ingest(documents=[OTHER])  # two ingests later, the generation the bot loaded is off the server
+    refresh, refreshes = bot.refresh, []
+
+    def late(*args) -> bool:  # the search began on its generation just before the two ingests finished
+        refreshes.append(1)
+        return False if len(refreshes) == 1 else refresh()
+
+    monkeypatch.setattr(bot, "refresh", late)
+    assert _titles(bot, "客户压价怎么办")[0] == "价格谈判"
+    assert len(refreshes) == 2
+
+
+def test_an_ingest_waits_for_a_live_one_and_takes_over_the_lock_of_a_killed_one(server):
+    chroma = srv.client(server)
+    now = [0.0]
+    south = srv.IngestLock(chroma, owner="south", renew=3600).acquire()  # renewed below, by hand
+
+    def south_keeps_ingesting(seconds: float) -> None:
+        now[0] += seconds
+        if now[0] < 300:
+            south.beat()
+        else:
+            south.release()
+
+    north = srv.IngestLock(chroma, owner="north", clock=lambda: now[0], sleep=south_keeps_ingesting, lease=60, poll=20)
+    with north:
+        assert now[0] == 300  # five minutes of south renewing its lease: waited, never taken over
+        assert chroma.get_collection(srv.LOCK).metadata["owner"] == "north"
+    assert not any(c.name.startswith(srv.LOCK) for c in chroma.list_collections())
+
+    now[0] = 0.0
+    killed = srv.IngestLock(chroma, owner="killed", renew=3600).acquire()  # a bot killed mid-ingest: no renewals
+    waits: list[float] = []
+
+    def wait(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    with srv.IngestLock(chroma, owner="north", clock=lambda: now[0], sleep=wait, lease=60, poll=5):
+        assert now[0] == 60  # the lease, then taken over
+        assert chroma.get_collection(srv.LOCK).metadata["owner"] == "north"
+        killed.release()  # had it come back: it removes only its own lock, which is gone
+        assert chroma.get_collection(srv.LOCK).metadata["owner"] == "north"
+    assert not any(c.name.startswith(srv.LOCK) for c in chroma.list_collections())
+
+
+def test_a_bot_restarting_after_being_killed_mid_ingest_takes_its_dead_lock_over_at_once(server):
+    import subprocess
+    import sys
+
+    chroma = srv.client(server)
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()  # the killed bot's process: gone, on this machine
+    killed = srv.IngestLock(chroma, owner="killed", renew=3600)  # renewed hourly: never, in this test
+    killed.pid = ended.pid
+    killed.acquire()
+
+    def never(seconds: float) -> None:
+        raise AssertionError("waited for a lock whose process has ended")
+
+    with srv.IngestLock(chroma, owner="restarted", sleep=never):
+        assert chroma.get_collection(srv.LOCK).metadata["owner"] == "restarted"
+    # A live process of this machine (this one) is waited for, as one elsewhere is.
+    waits: list[float] = []
+    alive = srv.IngestLock(chroma, owner="alive", renew=3600).acquire()
+
+    def wait(seconds: float) -> None:
+        waits.append(seconds)
+        alive.release()
+
+    with srv.IngestLock(chroma, owner="next", sleep=wait):
+        assert waits
+    killed.release()
+
+
 def test_doctor_says_the_chroma_server_answers(server, tmp_path, monkeypatch):
     from bot.cli import app
 
@@ -119,3 +281,14 @@ def test_a_wrong_chroma_url_is_one_line_naming_the_setting(monkeypatch, tmp_path
 
     with pytest.raises(ConfigError, match=r"SALESCOACH_CHROMA_URL='127\.0\.0\.1:8000': not a Chroma server URL"):
         load_settings(_env_file=None, data_dir=Path(tmp_path), chroma_url="127.0.0.1:8000")
+
+
+def test_bench_refuses_a_wrong_chroma_url_in_one_line(monkeypatch, tmp_path):
+    from bot.cli import app
+
+    monkeypatch.setenv("SALESCOACH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("SALESCOACH_CHROMA_URL", raising=False)
+    result = CliRunner().invoke(app, ["bench", "queries", "--chroma-url", "127.0.0.1:8000"])
+    assert result.exit_code == 2
+    assert result.output.startswith("✗ --chroma-url='127.0.0.1:8000': not a Chroma server URL")
+    assert len(result.output.strip().splitlines()) == 1

@@ -69,15 +69,35 @@ def test_a_game_keeps_each_line_once_and_edits_replace_it(store_location):
     assert not store.edit_game_message(gid, 1, 99, "?")
     assert [(m["name"], m["text"]) for m in store.game_messages(gid)] == [("王", "我们今天先补一半货"), ("李", "不行")]
     assert store.open_game(BIG_CHAT) == (gid, {"status": "running", "teams": {"A": [1], "B": [2]}})
-    store.save_game(gid, {"status": "ended"})
+    assert store.update_game(gid, lambda state: state.update(status="ended")) == (
+        {"status": "ended", "teams": {"A": [1], "B": [2]}}, None)
     assert store.open_game(BIG_CHAT) is None
-    assert store.games(("ended",)) == [(gid, {"status": "ended"})]
+    assert store.games(("ended",)) == [(gid, {"status": "ended", "teams": {"A": [1], "B": [2]}})]
+    assert store.update_game(gid + 1, lambda state: state.clear()) is None  # no such game
+
+
+def test_a_change_that_fails_saves_nothing(store_location):
+    store = Store(store_location)
+    gid = store.create_game(1, {"status": "lobby", "players": {}})
+
+    def refused(state):
+        state.setdefault("players", {})["7"] = "A"
+        raise ValueError("the lobby is closed")
+
+    with pytest.raises(ValueError, match="lobby is closed"):
+        store.update_game(gid, refused)
+    with pytest.raises(ValueError, match="lobby is closed"):
+        store.update_study_state(3, refused)
+    assert store.game(gid) == (gid, {"status": "lobby", "players": {}})
+    assert store.study_state(3) == {}
+    assert store.study_states() == []
+    store.close()
     store.close()
 
 
 def test_study_progress_exams_and_assignments(store_location):
     store = Store(store_location, clock=lambda: WHEN)
-    store.save_study_state(3, {"read": ["m1"]})
+    assert store.update_study_state(3, lambda state: state.update(read=["m1"])) is None
     store.add_quiz_answer(3, "q1", "m1", True, "quiz", "2026-12-06", '{"due": 1}', WHEN + 86400)
     store.add_quiz_answer(3, "q2", "m1", False, "exam", "2026-12-06", None, None)
     assert store.study_state(3) == {"read": ["m1"]}
@@ -86,7 +106,11 @@ def test_study_progress_exams_and_assignments(store_location):
     assert store.due_cards(3, WHEN + 86400) == ["q1"]
     assert store.due_cards(3, WHEN) == []
     attempt = store.start_exam(3, ["q1", "q2"], WHEN, WHEN + 600)
-    store.save_exam_answers(attempt, ["a", "b"])
+    assert store.add_exam_answer(attempt, 0, "a")
+    assert not store.add_exam_answer(attempt, 0, "c")  # the same question again: the first answer stands
+    assert not store.add_exam_answer(attempt, 2, "c")  # not reached yet
+    assert store.add_exam_answer(attempt, 1, "b")
+    assert not store.add_exam_answer(attempt + 1, 0, "a")  # no such attempt
     store.finish_exam(attempt, WHEN + 60, 1, False)
     assert store.exam(attempt)["answers"] == ["a", "b"]
     assert (store.exam(attempt)["right"], store.exam(attempt)["passed"]) == (1, False)
@@ -146,6 +170,36 @@ def test_two_processes_writing_at_once_lose_nothing(store_location):
     assert len(opened[0].quiz_answers(2)) == 40
     assert [m["user_id"] for m in opened[1].game_messages(gid)] == list(range(20))
     for store in opened:
+        store.close()
+
+
+def test_two_bots_changing_one_learner_and_one_game_at_once_lose_no_change(store_location):
+    """Study and game states are whole objects: each change must start from the one before it. Two stores
+    (two bot processes), each with two threads, count up in one learner's state and in one game's."""
+    bots = [Store(store_location), Store(store_location)]
+    gid = bots[0].create_game(1, {"status": "running", "reminded": []})
+    rounds = 50
+
+    def count(state: dict) -> int:
+        state["n"] = state.get("n", 0) + 1
+        return state["n"]
+
+    def work(store: Store, seen: list[int]) -> None:
+        for _ in range(rounds):
+            seen.append(store.update_study_state(3, count))
+            store.update_game(gid, count)
+
+    seen: list[list[int]] = [[] for _ in range(4)]
+    threads = [threading.Thread(target=work, args=(bots[i % 2], seen[i])) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert bots[1].study_state(3) == {"n": 4 * rounds}
+    assert bots[0].game(gid)[1]["n"] == 4 * rounds
+    # Each change saw the one before it: the counts handed back are every number once.
+    assert sorted(n for mine in seen for n in mine) == list(range(1, 4 * rounds + 1))
+    for store in bots:
         store.close()
 
 

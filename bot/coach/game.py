@@ -10,9 +10,10 @@ from __future__ import annotations
 import functools
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -31,6 +32,7 @@ NEED_KINDS = ("spoken", "real", "unspoken", "delight", "secret")
 NEED_NAMES = {"spoken": "说出来的需要", "real": "真正的需要", "unspoken": "没说出来的需要",
               "delight": "满足后令人高兴的需要", "secret": "秘密需要"}
 Status = Literal["lobby", "running", "paused", "voting", "ended"]
+T = TypeVar("T")
 
 
 class GameError(Exception):
@@ -40,6 +42,10 @@ class GameError(Exception):
 
 class UnknownScene(GameError):
     """No such scene (there never was one, or its file went offline)."""
+
+
+class NoSuchGame(GameError):
+    """No game has this id (a forged button)."""
 
 
 class GameAlreadyOpen(GameError):
@@ -338,6 +344,12 @@ class KeyAccountGame:
     def close(self) -> None:
         if self.status not in ("voting", "running", "paused"):
             raise NotVoting(self.status)
+        self.state["status"] = "ended"
+
+    def cancel(self) -> None:
+        """The trainer calls off a game before it starts."""
+        if self.status != "lobby":
+            raise GameStarted(self.status)
         self.state["status"] = "ended"
 
     def verdict(self) -> tuple[int, int]:
@@ -772,8 +784,20 @@ class GameBook:
         found = self.store.game(game_id)
         return KeyAccountGame(found[1]) if found else None
 
-    def save(self, game_id: int, game: KeyAccountGame) -> None:
-        self.store.save_game(game_id, game.state)
+    def update(self, game_id: int, change: Callable[[KeyAccountGame], T]) -> tuple[KeyAccountGame, T]:
+        """Apply `change` (the game's rules: join, start, vote ...) to the game as stored now and save it, in
+        one step no other bot or handler can come between: (the game after it, what `change` returned);
+        NoSuchGame when there is none. A GameError from `change` saves nothing and reaches the caller.
+
+        There is no plain save: a game read before an await (a send, a permission check) and saved after it
+        would erase whatever changed meanwhile (a join, a vote, the other bot's reminder)."""
+        def on_state(state: dict) -> T:
+            return change(KeyAccountGame(state))
+
+        found = self.store.update_game(game_id, on_state)
+        if found is None:
+            raise NoSuchGame(game_id)
+        return KeyAccountGame(found[0]), found[1]
 
     def running(self) -> list[tuple[int, KeyAccountGame]]:
         return [(i, KeyAccountGame(s)) for i, s in self.store.games(("running", "voting"))]

@@ -162,21 +162,26 @@ class SelfStudy:
 
     def lesson(self, user_id: int, article_id: str | None = None, screen: int = 0) -> Lesson:
         """A screen of a lesson (default: where the learner left off); reading it is recorded."""
-        state = self.store.study_state(user_id)
-        read = state.setdefault("read", {})
         order = self._order()
-        if article_id is None:
-            article_id, screen = next(((a, read.get(a, 0)) for _, a in order if read.get(a, 0) < len(
-                lesson_screens(self.articles[a]))), (order[0][1], 0))
         ids = [a for _, a in order]
-        if article_id not in ids:
-            raise StudyError("no such lesson")
+        wanted = (article_id, screen)
+
+        def read_it(state: dict) -> tuple[str, int]:
+            read = state.setdefault("read", {})
+            where = wanted
+            if where[0] is None:
+                where = next(((a, read.get(a, 0)) for _, a in order if read.get(a, 0) < len(
+                    lesson_screens(self.articles[a]))), (order[0][1], 0))
+            if where[0] not in ids:
+                raise StudyError("no such lesson")
+            shown = max(0, min(where[1], len(lesson_screens(self.articles[where[0]])) - 1))
+            read[where[0]] = max(read.get(where[0], 0), shown + 1)
+            self._touch(state)
+            return where[0], shown
+
+        article_id, screen = self.store.update_study_state(user_id, read_it)
         article = self.articles[article_id]
         screens = lesson_screens(article)
-        screen = max(0, min(screen, len(screens) - 1))
-        read[article_id] = max(read.get(article_id, 0), screen + 1)
-        self._touch(state)
-        self.store.save_study_state(user_id, state)
         if screen + 1 < len(screens):
             nxt = (article_id, screen + 1)
         else:
@@ -217,16 +222,20 @@ class SelfStudy:
         q = self.questions.get(qid)
         if q is None:
             raise StudyError("stale question")
-        state = self.store.study_state(user_id)
-        orders = state.setdefault("orders", {})
-        shown = state.get("shown", 0) + 1
-        order = shuffled_order(len(q.options), f"{user_id}:{qid}:{shown}", orders.get(qid)) if q.is_choice else []
-        orders[qid] = order
-        state["shown"] = shown
-        state["showing"] = {"qid": qid, "order": order, "context": context, "attempt": attempt, "index": index,
-                            "at": self.clock()}
-        state.pop("pending", None)
-        self.store.save_study_state(user_id, state)
+        now = self.clock()
+
+        def put_on_screen(state: dict) -> list[int]:
+            orders = state.setdefault("orders", {})
+            shown = state.get("shown", 0) + 1
+            order = shuffled_order(len(q.options), f"{user_id}:{qid}:{shown}", orders.get(qid)) if q.is_choice else []
+            orders[qid] = order
+            state["shown"] = shown
+            state["showing"] = {"qid": qid, "order": order, "context": context, "attempt": attempt, "index": index,
+                                "at": now}
+            state.pop("pending", None)
+            return order
+
+        order = self.store.update_study_state(user_id, put_on_screen)
         return Showing(q, order, context, attempt, index)
 
     def showing(self, user_id: int) -> Showing | None:
@@ -258,9 +267,7 @@ class SelfStudy:
         return Typed(showing, None if shown is None else showing.order[shown], looks_like_letter(text))
 
     def clear_showing(self, user_id: int) -> None:
-        state = self.store.study_state(user_id)
-        if state.pop("showing", None) is not None:
-            self.store.save_study_state(user_id, state)
+        self.store.update_study_state(user_id, lambda state: state.pop("showing", None))
 
     def grade(self, q: Question, given: int | str) -> tuple[Grade, str, str]:
         """right / partly / wrong and, for free text, why (in Chinese and in English)."""
@@ -279,11 +286,13 @@ class SelfStudy:
         grade, reason, reason_en = self.grade(q, given)
         card, due = review(self.store.review_card(user_id, qid), grade, self.clock())
         self.store.add_quiz_answer(user_id, qid, q.module, grade == "right", context, self.today(), card, due)
-        state = self.store.study_state(user_id)
-        self._touch(state)
-        shown = state.pop("showing", None)
-        state.pop("pending", None)
-        self.store.save_study_state(user_id, state)
+
+        def answered(state: dict) -> dict | None:
+            self._touch(state)
+            state.pop("pending", None)
+            return state.pop("showing", None)
+
+        shown = self.store.update_study_state(user_id, answered)
         right = q.options[q.answer] if q.answer is not None else ""
         letter = ""
         if q.answer is not None:
@@ -361,8 +370,8 @@ class SelfStudy:
         q = self.questions.get(exam["questions"][index])
         if q is not None and not (isinstance(option, int) and 0 <= option < len(q.options)):
             raise StudyError("no such option")
-        exam["answers"].append(option)
-        self.store.save_exam_answers(attempt_id, exam["answers"])
+        if not self.store.add_exam_answer(attempt_id, index, option):  # answered meanwhile (a double tap)
+            raise StudyError("stale question")
         self.clear_showing(user_id)
         if q is not None:
             self.store.add_quiz_answer(user_id, q.id, q.module, q.check(option), "exam", self.today(), None, None)
@@ -408,6 +417,20 @@ class SelfStudy:
         passed = [e for e in self.store.exams(user_id) if e["passed"]]
         self.store.certify(user_id, passed[-1]["attempt_id"])
         return True
+
+    def reminder(self, user_id: int) -> str | None:
+        """The learner's daily reminder (HH:MM), if one is set."""
+        return self.store.study_state(user_id).get("remind")
+
+    def set_reminder(self, user_id: int, hhmm: str | None) -> None:
+        """Set the daily reminder, or switch it off (None)."""
+        def change(state: dict) -> None:
+            if hhmm is None:
+                state.pop("remind", None)
+            else:
+                state["remind"] = hhmm
+
+        self.store.update_study_state(user_id, change)
 
     def next_daily(self, hhmm: str) -> float:
         """The next time HH:MM (learner's timezone) comes round, as a timestamp."""

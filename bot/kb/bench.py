@@ -20,6 +20,47 @@ def percentile(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
+def server_retriever(settings: Settings, chroma_url: str):
+    """A retriever on the Chroma server at `chroma_url`, the bundled knowledge base synced into it as a bot
+    starting on it would; its cache in a folder of its own, apart from the data dir's embedded index."""
+    from bot.kb.embed import get_embedder
+    from bot.kb.index import KnowledgeBase
+    from bot.kb.retrieve import Retriever
+    from bot.kb.service import sync_bundled
+
+    kb = KnowledgeBase(settings.data_dir / "bench-chroma-server", get_embedder(settings), server=chroma_url)
+    sync_bundled(settings, kb)
+    return Retriever(kb)
+
+
+def bench_server_queries(settings: Settings, console: Console, chroma_url: str, rounds: int = 3) -> dict:
+    """Search latency on a Chroma server next to the embedded index, over the eval questions. Each question
+    is asked of both in turn (which one first alternates), so a machine busy with something else slows
+    both alike; the difference per question is reported too."""
+    from bot.kb.service import open_retriever
+
+    pair = {"embedded": open_retriever(settings), "server": server_retriever(settings, chroma_url)}
+    questions = [q.q for q in load_questions("kb")] + [q.q for q in load_questions("raw")]
+    for q in questions[:20]:  # warm-up
+        for retriever in pair.values():
+            retriever.search(q)
+    took: dict[str, list[float]] = {name: [] for name in pair}
+    for r in range(rounds):
+        for i, q in enumerate(questions):
+            for name in sorted(pair, reverse=bool((i + r) % 2)):
+                took[name].append(pair[name].search(q).took_ms)
+    res: dict = {"queries": len(took["server"])}
+    for name, where in (("embedded", "embedded index"), ("server", f"Chroma server {chroma_url}")):
+        res[f"{name}_p50_ms"], res[f"{name}_p95_ms"] = statistics.median(took[name]), percentile(took[name], 95)
+        console.print(f"query latency after load, {where}: n={res['queries']} p50={res[f'{name}_p50_ms']:.1f} ms "
+                      f"p95={res[f'{name}_p95_ms']:.1f} ms max={max(took[name]):.1f} ms")
+    more = [s - e for s, e in zip(took["server"], took["embedded"], strict=True)]
+    res.update(extra_p50_ms=statistics.median(more), extra_p95_ms=percentile(more, 95))
+    console.print(f"the server adds, question by question: p50={res['extra_p50_ms']:.1f} ms "
+                  f"p95={res['extra_p95_ms']:.1f} ms")
+    return res
+
+
 def bench_queries(settings: Settings, console: Console, rounds: int = 3) -> dict:
     from bot.kb.service import open_retriever
 

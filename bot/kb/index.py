@@ -200,14 +200,27 @@ class KnowledgeBase:
     # ------------------------------------------------------------------ reading
     def current_path(self) -> Path | None:
         if self.server:
-            name = srv.live_generation(self._server())
-            return self._materialise(name) if name else None
+            for _ in range(3):
+                name = srv.live_generation(self._server())
+                if name is None:
+                    return None
+                try:
+                    return self._materialise(name)
+                except Exception as exc:
+                    # Dropped while being fetched: two ingests finished meanwhile, the pointer names a newer one.
+                    if not srv.gone(exc):
+                        raise
+            return self._materialise(srv.live_generation(self._server()))
         try:
             name = (self.dir / "CURRENT").read_text().strip()
         except FileNotFoundError:
             return None
         path = self.dir / name
         return path if (path / "manifest.json").is_file() else None
+
+    def gone(self, exc: BaseException) -> bool:
+        """Whether `exc` says a server generation was dropped under a reader (see Retriever.search)."""
+        return bool(self.server) and srv.gone(exc)
 
     def exists(self) -> bool:
         return self.current_path() is not None
@@ -292,6 +305,7 @@ class KnowledgeBase:
     # ------------------------------------------------------------------ writing
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
+        """One ingest at a time into this directory and, with a server, among every bot sharing it."""
         self.dir.mkdir(parents=True, exist_ok=True)
         with open(self.dir / ".lock", "w") as fh:
             try:
@@ -300,7 +314,8 @@ class KnowledgeBase:
                 log.info("waiting for another ingest into %s to finish", self.dir)
                 fcntl.flock(fh, fcntl.LOCK_EX)
             try:
-                yield
+                with srv.IngestLock(self._server()) if self.server else contextlib.nullcontext():
+                    yield
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 

@@ -92,14 +92,21 @@ class Retriever:
 
     def search(self, query: str, k: int = 5) -> SearchResult:
         started = time.perf_counter()
-        self.refresh()  # another process (the CLI, an admin upload) may have ingested meanwhile
-        gen = self.generation
-        n = len(gen.chunks)
         query = query.strip()
-        if not n or not query:
-            return SearchResult(query, [], (time.perf_counter() - started) * 1000)
-        signals: dict = {}
-        scores = self.score(query, gen, signals=signals)
+        for attempt in range(3):
+            try:
+                self.refresh()  # another process (the CLI, an admin upload) may have ingested meanwhile
+                gen = self.generation
+                if not len(gen.chunks) or not query:
+                    return SearchResult(query, [], (time.perf_counter() - started) * 1000)
+                signals: dict = {}
+                scores = self.score(query, gen, signals=signals)
+                break
+            except Exception as exc:
+                # On a Chroma server, the generation this search began on can be dropped under it once two
+                # more ingests finished meanwhile: the pointer names a newer one, and it is complete.
+                if attempt == 2 or not self.kb.gone(exc):
+                    raise
         top = np.argsort(-scores)[:k]
         passages = [self._passage(gen, int(i), float(scores[i])) for i in top if scores[i] > 0]
         return SearchResult(query, passages, (time.perf_counter() - started) * 1000, signals)

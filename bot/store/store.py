@@ -2,9 +2,14 @@
 Every change is committed when it happens, so a crash or restart loses nothing.
 
 Two bot processes may share one PostgreSQL database: a write that depends on what it read (a role-play's
-transcript, a game's lines) reads and writes in one transaction holding the row it depends on, and plain
-inserts or upserts (`ON CONFLICT`) need no reading first. The update journal is kept per bot (update ids are
-counted per token).
+transcript, a game's lines, a game's or a learner's state) reads and writes in one transaction holding the
+row it depends on, and plain inserts or upserts (`ON CONFLICT`) need no reading first. The update journal is
+kept per bot (update ids are counted per token).
+
+Game and study states are whole JSON objects: they change through `update_game` and `update_study_state`,
+which hand the state as stored now to a function and write what it made of it before anyone else may read
+the row. Reading with one call and saving with another would let two bots (or two handlers) both start from
+the same state, and the later save would erase the earlier one's change.
 """
 
 from __future__ import annotations
@@ -12,11 +17,15 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from bot.store import migrate
 from bot.store.backends import connect
+
+T = TypeVar("T")
 
 
 def _where(**filters) -> tuple[str, list]:
@@ -290,10 +299,23 @@ class Store:
                                   (chat_id, state["status"], json.dumps(state, ensure_ascii=False), now, now))
             return int(cur.fetchone()[0])
 
-    def save_game(self, game_id: int, state: dict) -> None:
-        with self._lock:
-            self.db.execute("UPDATE games SET status = ?, state = ?, updated = ? WHERE game_id = ?",
-                            (state["status"], json.dumps(state, ensure_ascii=False), self.clock(), game_id))
+    def update_game(self, game_id: int, change: Callable[[dict], T]) -> tuple[dict, T] | None:
+        """Apply `change` to the game's state as stored now, in place, and save it: (the new state, what
+        `change` returned), or None when there is no such game. The game's row is held from the read to
+        COMMIT, so two bots or handlers changing one game at once both count, in turn. An exception from
+        `change` saves nothing and reaches the caller; a state it leaves as it was is not written.
+        `change` must not call the store (its lock is held)."""
+        with self._lock, self.db.transaction():
+            row = self.db.execute("SELECT state FROM games WHERE game_id = ?" + self.db.for_update,
+                                  (game_id,)).fetchone()
+            if row is None:
+                return None
+            state = json.loads(row[0])
+            result = change(state)
+            if state != json.loads(row[0]):
+                self.db.execute("UPDATE games SET status = ?, state = ?, updated = ? WHERE game_id = ?",
+                                (state["status"], json.dumps(state, ensure_ascii=False), self.clock(), game_id))
+            return state, result
 
     def game(self, game_id: int) -> tuple[int, dict] | None:
         with self._lock:
@@ -398,10 +420,24 @@ class Store:
             row = self.db.execute("SELECT state FROM study WHERE user_id = ?", (user_id,)).fetchone()
         return json.loads(row[0]) if row else {}
 
-    def save_study_state(self, user_id: int, state: dict) -> None:
-        with self._lock:
-            self.db.execute("INSERT INTO study VALUES (?, ?) ON CONFLICT(user_id) DO UPDATE SET state = excluded.state",
-                            (user_id, json.dumps(state, ensure_ascii=False)))
+    def update_study_state(self, user_id: int, change: Callable[[dict], T]) -> T:
+        """Apply `change` to the learner's study state as stored now ({} at first), in place, and save it;
+        returns what `change` returned. As `update_game`: the row is held from the read to COMMIT, an
+        exception saves nothing, and `change` must not call the store."""
+        with self._lock, self.db.transaction():
+            select = "SELECT state FROM study WHERE user_id = ?" + self.db.for_update
+            row = self.db.execute(select, (user_id,)).fetchone()
+            if row is None:
+                # A learner's first change: a row to hold. When two come at once, the second insert waits
+                # for the first's COMMIT and does nothing, and its SELECT then reads the first one's state.
+                self.db.execute("INSERT INTO study VALUES (?, '{}') ON CONFLICT DO NOTHING", (user_id,))
+                row = self.db.execute(select, (user_id,)).fetchone()
+            state = json.loads(row[0])
+            result = change(state)
+            if state != json.loads(row[0]):
+                self.db.execute("UPDATE study SET state = ? WHERE user_id = ?",
+                                (json.dumps(state, ensure_ascii=False), user_id))
+            return result
 
     def study_states(self) -> list[tuple[int, dict]]:
         with self._lock:
@@ -466,9 +502,18 @@ class Store:
                                                  (user_id,)).fetchall()]
         return [self.exam(i) for i in ids]
 
-    def save_exam_answers(self, attempt_id: int, answers: list) -> None:
-        with self._lock:
-            self.db.execute("UPDATE exams SET answers = ? WHERE attempt_id = ?", (json.dumps(answers), attempt_id))
+    def add_exam_answer(self, attempt_id: int, index: int, answer) -> bool:
+        """Record the answer to question `index` of an attempt; False (nothing written) when that question
+        is answered already or not yet reached: the same button tapped twice, or on two devices at once."""
+        with self._lock, self.db.transaction():
+            row = self.db.execute("SELECT answers FROM exams WHERE attempt_id = ?" + self.db.for_update,
+                                  (attempt_id,)).fetchone()
+            answers = json.loads(row[0]) if row else None
+            if answers is None or len(answers) != index:
+                return False
+            self.db.execute("UPDATE exams SET answers = ? WHERE attempt_id = ?",
+                            (json.dumps([*answers, answer]), attempt_id))
+            return True
 
     def finish_exam(self, attempt_id: int, finished: float, right: int, passed: bool) -> None:
         with self._lock:

@@ -20,6 +20,7 @@ from bot.coach.game import (
     DEFAULT_SCENE,
     TEAMS,
     GameError,
+    GameStarted,
     KeyAccountGame,
     NotTeamB,
     NotVoting,
@@ -162,12 +163,14 @@ async def on_button(update: Update, context: CoachContext) -> None:
     user = query.from_user
     arg = parts[3] if len(parts) == 4 else None
     if action == "join" and arg in TEAMS:
-        await _join(query, context, game_id, game, user, arg, lang)
+        await _join(query, context, game_id, user, arg, lang)
     elif action == "leave" and arg is None:
-        if game.status != "lobby":
+        try:
+            game, left = book.update(game_id, lambda g: g.leave(user.id))
+        except GameStarted:
             await query.answer(t("game_started_no_switch", lang), show_alert=True)
-        elif game.leave(user.id):
-            book.save(game_id, game)
+            return
+        if left:
             await query.answer(t("game_left", lang))
             await _refresh_lobby(query, context, game_id, game)
         else:
@@ -176,25 +179,23 @@ async def on_button(update: Update, context: CoachContext) -> None:
         if not await is_trainer(update, context):
             await query.answer(t("game_start_trainer_only", lang), show_alert=True)
             return
-        game = book.get(game_id)  # read again: is_trainer awaited, players may have joined meanwhile
-        try:
-            game.start(context.services.clock())
+        now = context.services.clock()
+        try:  # the game as stored now: is_trainer awaited, players may have joined meanwhile
+            game, _ = book.update(game_id, lambda g: g.start(now))
         except GameError as exc:
             await query.answer(refusal("start", exc, lang), show_alert=True)
             return
-        book.save(game_id, game)
         await query.answer(t("game_go", lang))
         await _begin(context, game_id, game)
     elif action == "vote" and arg in ("1", "0"):
         if game.status in ("lobby", "running", "paused"):
             await query.answer(t("game_vote_not_yet", lang), show_alert=True)
             return
-        try:
-            everyone = game.vote(user.id, arg == "1")
+        try:  # the last two votes at once: only the second sees everyone has voted, and it finishes the game
+            _, everyone = book.update(game_id, lambda g: g.vote(user.id, arg == "1"))
         except GameError as exc:
             await query.answer(refusal("vote", exc, lang), show_alert=True)
             return
-        book.save(game_id, game)
         await query.answer(t("game_vote_recorded", lang))
         if everyone:
             await finish(context, game_id)
@@ -202,29 +203,24 @@ async def on_button(update: Update, context: CoachContext) -> None:
         await query.answer(t("game_stale", lang), show_alert=True)
 
 
-async def _join(query, context: CoachContext, game_id: int, game: KeyAccountGame, user, team: str, lang: str) -> None:
-    if game.status != "lobby":
+async def _join(query, context: CoachContext, game_id: int, user, team: str, lang: str) -> None:
+    try:
+        game, joined = context.services.games.update(game_id, lambda g: g.join(user.id, _name(user), team))
+    except GameStarted:
         await query.answer(t("game_started_no_switch", lang), show_alert=True)
         return
-    if game.join(user.id, _name(user), team) == "full":
+    if joined == "full":
         await query.answer(t("game_team_full", lang, team=_team(team, lang)), show_alert=True)
         return
-    context.services.games.save(game_id, game)
     note = "" if context.services.store.is_reachable(user.id) else t("game_joined_unreachable", lang)
     await query.answer(t("game_joined", lang, team=_team(team, lang)) + note, show_alert=bool(note))
     await _refresh_lobby(query, context, game_id, game)
 
 
-def _update(context: CoachContext, game_id: int, change) -> KeyAccountGame | None:
-    """Apply `change` to the game as stored now and save it. Handlers that awaited (a send, a permission
-    check) must not save the object they read before: a join saved meanwhile would be erased. No await
-    happens between this read and write, so on the one event loop nothing can slip in between."""
-    book = context.services.games
-    game = book.get(game_id)
-    if game is not None:
-        change(game)
-        book.save(game_id, game)
-    return game
+def _update(context: CoachContext, game_id: int, change) -> KeyAccountGame:
+    """Apply `change` to the game as stored now and save it (GameBook.update). Handlers that awaited (a send,
+    a permission check) must not save the object they read before: a join saved meanwhile would be erased."""
+    return context.services.games.update(game_id, change)[0]
 
 
 async def _refresh_lobby(query, context: CoachContext, game_id: int, game: KeyAccountGame) -> None:
@@ -337,14 +333,14 @@ async def pause_command(update: Update, context: CoachContext) -> None:
     found = await _trainer_game(update, context)
     if not found:
         return
-    game_id, game = found
+    game_id, _ = found
     lang = context.lang(update)
+    now = context.services.clock()
     try:
-        left = game.pause(context.services.clock())
+        _, left = context.services.games.update(game_id, lambda g: g.pause(now))
     except GameError as exc:
         await update.effective_message.reply_text(refusal("pause", exc, lang))
         return
-    context.services.games.save(game_id, game)
     unschedule(context.application, game_id)
     await update.effective_message.reply_text(t("game_paused", lang, left=_minutes(left, lang)))
 
@@ -354,15 +350,14 @@ async def resume_command(update: Update, context: CoachContext) -> None:
     found = await _trainer_game(update, context)
     if not found:
         return
-    game_id, game = found
+    game_id, _ = found
     lang = context.lang(update)
     now = context.services.clock()
     try:
-        game.resume(now)
+        game, _ = context.services.games.update(game_id, lambda g: g.resume(now))
     except GameError as exc:
         await update.effective_message.reply_text(refusal("resume", exc, lang))
         return
-    context.services.games.save(game_id, game)
     schedule(context.application, game_id, game)
     await update.effective_message.reply_text(t("game_resumed", lang, left=_minutes(game.seconds_left(now), lang)))
 
@@ -372,7 +367,7 @@ async def extend_command(update: Update, context: CoachContext) -> None:
     found = await _trainer_game(update, context)
     if not found:
         return
-    game_id, game = found
+    game_id, _ = found
     lang = context.lang(update)
     try:
         minutes = float((context.args or ["5"])[0])
@@ -381,12 +376,12 @@ async def extend_command(update: Update, context: CoachContext) -> None:
     except ValueError:
         await update.effective_message.reply_text(t("game_extend_usage", lang))
         return
+    now = context.services.clock()
     try:
-        left = game.extend(minutes, context.services.clock())
+        game, left = context.services.games.update(game_id, lambda g: g.extend(minutes, now))
     except GameError as exc:
         await update.effective_message.reply_text(refusal("extend", exc, lang))
         return
-    context.services.games.save(game_id, game)
     if game.status == "running":
         schedule(context.application, game_id, game)
     await update.effective_message.reply_text(t("game_extended", lang, minutes=minutes, left=_minutes(left, lang)))
@@ -399,10 +394,14 @@ async def endgame_command(update: Update, context: CoachContext) -> None:
         return
     game_id, game = found
     if game.status == "lobby":
-        game.state["status"] = "ended"
-        context.services.games.save(game_id, game)
-        await update.effective_message.reply_text(t("game_cancelled", context.lang(update)))
-    elif game.status == "voting":
+        try:
+            game, _ = context.services.games.update(game_id, lambda g: g.cancel())
+        except GameStarted:  # started meanwhile: it ends as a started game does
+            game = context.services.games.get(game_id)
+        else:
+            await update.effective_message.reply_text(t("game_cancelled", context.lang(update)))
+            return
+    if game.status == "voting":
         await finish(context, game_id)
     else:
         await time_up(context, game_id)
@@ -447,16 +446,20 @@ async def _on_clock(context: CoachContext) -> None:
     data = context.job.data
     game_id = data["game_id"]
     book = context.services.games
-    game = book.get(game_id)
-    if game is None:
-        return
     if data["kind"] == "reminder":
-        if game.remind(data["minutes"]):
-            book.save(game_id, game)
+        try:  # marked sent as it is read: a duplicate job (after a restart) never sends it twice
+            game, due = book.update(game_id, lambda g: g.remind(data["minutes"]))
+        except GameError:
+            return
+        if due:
             lang = _group_lang(game)
             await context.bot.send_message(game.state["chat_id"],
                                            t("game_time_left", lang, left=_minutes(data["minutes"] * 60, lang)))
-    elif data["kind"] == "end":
+        return
+    game = book.get(game_id)
+    if game is None:
+        return
+    if data["kind"] == "end":
         if game.status == "running" and game.seconds_left(context.services.clock()) <= 1:
             await time_up(context, game_id)
     elif data["kind"] == "close" and game.status == "voting":
@@ -466,11 +469,11 @@ async def _on_clock(context: CoachContext) -> None:
 async def time_up(context: CoachContext, game_id: int) -> None:
     """Time is up: team B votes on renewal."""
     book = context.services.games
-    game = book.get(game_id)
-    if game is None or game.status not in ("running", "paused"):
+    now = context.services.clock()
+    try:  # once: the clock's end job and /endgame at the same moment open one vote
+        game, _ = book.update(game_id, lambda g: g.stop(now))
+    except GameError:
         return
-    game.stop(context.services.clock())
-    book.save(game_id, game)
     unschedule(context.application, game_id)
     lang = _group_lang(game)
     keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("game_renew", lang), callback_data=f"g:{game_id}:vote:1"),
@@ -489,11 +492,10 @@ async def time_up(context: CoachContext, game_id: int) -> None:
 async def finish(context: CoachContext, game_id: int) -> None:
     """The debrief in the group and the full transcript to the trainer."""
     book = context.services.games
-    game = book.get(game_id)
-    if game is None or game.status == "ended":
+    try:  # once: the last vote and the vote's time running out at the same moment give one debrief
+        game, _ = book.update(game_id, lambda g: g.close())
+    except GameError:
         return
-    game.close()
-    book.save(game_id, game)
     unschedule(context.application, game_id)
     chat_id, lang = game.state["chat_id"], _group_lang(game)
     try:

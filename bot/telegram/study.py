@@ -67,20 +67,17 @@ async def remind_command(update: Update, context: CoachContext) -> None:
     """/remind HH:MM | off: a daily study reminder, restored after restarts."""
     study, uid, lang = _study(context), update.effective_user.id, context.lang(update)
     arg = (context.args or [""])[0]
-    state = study.store.study_state(uid)
     if arg == "off":
-        state.pop("remind", None)
-        study.store.save_study_state(uid, state)
+        study.set_reminder(uid, None)
         _unschedule(context.application, uid)
         await _say(update, context, t("st_remind_off", lang))
         return
     if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", arg):
-        current = state.get("remind")
+        current = study.reminder(uid)
         await _say(update, context, (t("st_remind_current", lang, at=current) if current else "") +
                    t("st_remind_usage", lang))
         return
-    state["remind"] = arg
-    study.store.save_study_state(uid, state)
+    study.set_reminder(uid, arg)
     _schedule(context.application, uid, arg)
     await _say(update, context, t("st_remind_set", lang, at=arg))
 
@@ -107,7 +104,7 @@ def restore(app: Application) -> None:
 async def _remind(context: CoachContext) -> None:
     data = context.job.data
     study = context.services.study
-    if study.store.study_state(data["user_id"]).get("remind") != data["at"]:
+    if study.reminder(data["user_id"]) != data["at"]:
         return  # changed or switched off meanwhile
     p = study.progress(data["user_id"])
     lang = study.store.user_lang(data["user_id"]) or DEFAULT_LANG
