@@ -111,3 +111,18 @@ def test_free_text_grading_agreement_and_quiz_quality(settings, capsys):
     assert dev.total >= 40
     assert dev.agreement >= 0.85
     assert report.passed == report.questions
+
+
+def test_english_and_near_miss_questions_as_a_rep_asks_them(real_settings):
+    """Tried as a user: an English in-scope question is answered from the article that covers it (it was declined
+    before English questions were in the relevance decision's training), and a near-miss is still declined."""
+    from bot.kb.answer import Answerer
+    from bot.kb.service import open_retriever
+
+    answerer = Answerer(open_retriever(real_settings))
+    churn = answerer.answer("How do I stop a big account from leaving us?")
+    assert not churn.declined
+    assert "五道防线" in churn.body and "顾问式销售" in churn.body
+    assert "churn" in churn.lead and "Chinese" in churn.lead  # an English lead, saying the material is Chinese
+    tax = answerer.answer("How do I correct a VAT invoice I issued with the wrong tax number?")
+    assert tax.declined
