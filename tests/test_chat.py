@@ -294,3 +294,30 @@ def test_other_languages_get_the_interface_in_their_own(services, lang):
     assert all(piece in brief.text for piece in frame), brief.text
     assert ("Total: 0/100 · Outcome: you ended the practice" if lang == "en" else "總分：0/100") in card
     assert ("❌ Missed " if lang == "en" else "❌ 未達成 ") in card
+
+
+def test_charts_speak_the_readers_language(services, monkeypatch):
+    """The words drawn around a chart's bars (title, axis, legend, status) are the reader's; only the scenario's
+    criteria and the modules' titles are content."""
+    from bot.coach import chart
+
+    drawn = []
+    real_png = chart._png
+
+    def spy(fig, ax):
+        legend = ax.get_legend()
+        drawn.append(" ".join([ax.get_title(), ax.get_xlabel(), *(t.get_text() for t in ax.texts),
+                               *(t.get_text() for t in (legend.get_texts() if legend else []))]))
+        return real_png(fig, ax)
+
+    monkeypatch.setattr(chart, "_png", spy)
+    me = Caller(UID, UID, "en")
+    roleplay.press(services, me, RpStart("late-delivery-complaint", "hard"))
+    roleplay.end(services, me)
+    study.progress(services, me)
+    scorecard, progress = drawn
+    assert "(hard)" in scorecard and "Total 0/100 · you ended the practice" in scorecard
+    assert "points / weight" in scorecard and "missed 0/20" in scorecard
+    assert not HAN.search(scorecard.replace("第三次延误：大客户来电投诉催货", ""))
+    assert "Progress · 0-day streak" in progress and "lessons read %" in progress and "quiz accuracy %" in progress
+    assert not HAN.search(progress)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.chat.texts_game import GAME
-from bot.chat.texts_roleplay import ROLEPLAY
+from bot.chat.texts_roleplay import CHARTS, ROLEPLAY
 from bot.chat.texts_study import STUDY
 from bot.chat.texts_trainer import TRAINER
 
@@ -274,7 +274,7 @@ def _merge(*tables: dict[str, dict[str, str]]) -> None:
         _STRINGS.update(table)
 
 
-_merge(STUDY, GAME, TRAINER, ROLEPLAY)
+_merge(STUDY, GAME, TRAINER, ROLEPLAY, CHARTS)
 
 COMMANDS = {
     "zh-CN": [("start", "开始"), ("roleplay", "角色扮演练习"), ("hint", "练习中要提示"), ("end", "结束练习并打分"),
@@ -340,6 +340,17 @@ def level_name(level: str, lang: str) -> str:
 def outcome_name(outcome: str | None, lang: str) -> str:
     """How a role-play ended (won, lost, out_of_turns, ended) as the reader says it."""
     return t(f"outcome_{outcome}", lang) if f"outcome_{outcome}" in _STRINGS else str(outcome)
+
+
+def chart_text(lang: str, *, level: str | None = None, outcome: str | None = None):
+    """A chart's words in the reader's language (a scorecard's: with its level and outcome)."""
+    from bot.coach.chart import ChartText
+
+    fields = ("met", "partly", "missed", "axis", "heading", "total", "penalty", "read", "accuracy", "progress",
+              "certified")
+    return ChartText(**{f: t(f"chart_{f}", lang) for f in fields},
+                     level=level_name(level, lang) if level else None,
+                     outcome=outcome_name(outcome, lang) if outcome else None)
 
 
 def guess_lang(language_code: str | None) -> str:

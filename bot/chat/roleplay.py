@@ -10,7 +10,7 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from bot.chat.i18n import in_script, level_name, outcome_name, t, when
+from bot.chat.i18n import chart_text, in_script, level_name, outcome_name, t, when
 from bot.chat.reply import (
     Action,
     Button,
@@ -276,7 +276,7 @@ def ending(services: Services, who: Caller, card: Scorecard, *, last_line: str |
     if "chart" not in done:
         session = ended or next(iter(coach.history(who.user, limit=1)), None)
         try:  # the text scorecard goes out all the same; a missing chart must not look like a crash
-            png = scorecard_png(card)
+            png = scorecard_png(card, chart_text(lang, level=card.difficulty, outcome=card.outcome))
         except Exception:
             log.exception("scorecard chart failed")
         else:

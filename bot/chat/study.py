@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from bot.chat.i18n import in_script, t, when
+from bot.chat.i18n import chart_text, in_script, t, when
 from bot.chat.reply import (
     Action,
     Button,
@@ -156,7 +156,7 @@ def progress(services: Services, who: Caller) -> Outcome:
         lines.append(t("st_cert_gaps", lang, gaps=t("list_sep", lang).join(names)))
     replies = [_say("\n".join(lines), lang)]
     try:
-        replies.append(_say(t("st_progress_chart", lang), lang, image=progress_png(p),
+        replies.append(_say(t("st_progress_chart", lang), lang, image=progress_png(p, chart_text(lang)),
                             image_name=f"progress-{uid}.png"))
     except Exception:  # the text went out; a missing chart must not look like a crash
         log.exception("progress chart failed")

@@ -43,3 +43,21 @@ ROLEPLAY: dict[str, dict[str, str]] = {
     "rpv_next": {"zh-CN": "🎯 下一次练习：{title}（{level}）——{reason}", "zh-TW": "🎯 下一次練習：{title}（{level}）——{reason}",
                  "en": "🎯 Next practice: {title} ({level}): {reason}"},
 }
+
+CHARTS: dict[str, dict[str, str]] = {
+    "chart_met": {"zh-CN": "达成", "zh-TW": "達成", "en": "met"},
+    "chart_partly": {"zh-CN": "部分", "zh-TW": "部分", "en": "partly"},
+    "chart_missed": {"zh-CN": "未达成", "zh-TW": "未達成", "en": "missed"},
+    "chart_axis": {"zh-CN": "得分 / 权重", "zh-TW": "得分 / 權重", "en": "points / weight"},
+    "chart_heading": {"zh-CN": "{title}（{level}）", "zh-TW": "{title}（{level}）", "en": "{title} ({level})"},
+    "chart_total": {"zh-CN": "总分 {total}/100 · {outcome}", "zh-TW": "總分 {total}/100 · {outcome}",
+                    "en": "Total {total}/100 · {outcome}"},
+    "chart_penalty": {"zh-CN": " · 扣分 {penalty}", "zh-TW": " · 扣分 {penalty}", "en": " · penalties {penalty}"},
+    "chart_read": {"zh-CN": "课程已读 %", "zh-TW": "課程已讀 %", "en": "lessons read %"},
+    "chart_accuracy": {"zh-CN": "测验正确率 %", "zh-TW": "測驗正確率 %", "en": "quiz accuracy %"},
+    "chart_progress": {"zh-CN": "学习进度 · 连续学习 {streak} 天 · 待复习 {due} 题",
+                       "zh-TW": "學習進度 · 連續學習 {streak} 天 · 待複習 {due} 題",
+                       "en": "Progress · {streak}-day streak · {due} due for review"},
+    "chart_certified": {"zh-CN": " · 已认证", "zh-TW": " · 已認證", "en": " · certified"},
+}
+"""The words around a chart's bars (the scenario's criteria and the modules' titles are content)."""
