@@ -264,7 +264,7 @@ def evaluate(
     raw_dir: Annotated[Path | None, typer.Option(help="Folder of raw web documents (default ../shared/seeds).")] = None,
 ) -> None:
     """Retrieval quality (hit@1/3/5, MRR per set and language) and the role-play scorer's pairwise accuracy."""
-    from bot.coach.evaluate import (
+    from bot.tools.eval_coach import (
         run_debrief_eval,
         run_freetext_eval,
         run_judge_eval,
@@ -272,7 +272,7 @@ def evaluate(
         run_quiz_eval,
         run_roleplay_eval,
     )
-    from bot.kb.evaluate import run_answer_eval, run_eval
+    from bot.tools.eval_kb import run_answer_eval, run_eval
 
     settings, out = _settings(), Console()
     if only not in ("roleplay", "moves", "judge", "answers", "debrief", "quiz", "freetext"):
@@ -298,11 +298,11 @@ def bench(
     what: Annotated[str, typer.Argument(help="queries, cold, ingest, bot, roleplay or all")] = "all",
 ) -> None:
     """Benchmarks: query latency, cold start, ingestion throughput, and the bot through a fake API."""
-    from bot.kb import bench as b
+    from bot.tools import bench_kb as b
 
     settings, out = _settings(), Console()
     if what in ("bot", "all"):
-        from bot.telegram.bench import bench_bot
+        from bot.tools.bench_bot import bench_bot
 
         bench_bot(settings, out)
     if what in ("queries", "all"):
@@ -310,7 +310,7 @@ def bench(
     if what in ("cold", "all"):
         b.bench_cold_start(settings, out)
     if what in ("roleplay", "all"):
-        from bot.coach.bench import bench_roleplay
+        from bot.tools.bench_coach import bench_roleplay
 
         bench_roleplay(settings, out)
     if what in ("ingest", "all"):
@@ -328,11 +328,11 @@ def roleplay(
     """Role-play scenarios: list them, or play scripted rep turns and print the scorecards."""
     from bot.chat.i18n import DEFAULT_LANG
     from bot.chat.roleplay_views import brief_text, scorecard_text
-    from bot.coach.evaluate import play
     from bot.coach.judge import Judge
     from bot.coach.roleplay import suggest_next
     from bot.coach.scenario import LEVELS, ScenarioError, load_scenarios
     from bot.kb.embed import get_embedder
+    from bot.tools.eval_coach import play
 
     out = Console(soft_wrap=True)
     try:
@@ -395,9 +395,9 @@ def moves_train() -> None:
 @answers_app.command("train")
 def answers_train() -> None:
     """Retrain the in-scope / out-of-scope decision on eval/answers (not the blind set); writes bot/kb/data/relevance.npz."""
-    from bot.kb.evaluate import EVAL_DIR
     from bot.kb.relevance import DATA_FILE, train
     from bot.kb.service import open_retriever
+    from bot.tools.eval_kb import EVAL_DIR
 
     _, r = train(open_retriever(_settings()), EVAL_DIR / "answers")
     console.print(f"wrote {DATA_FILE}: {r.questions} questions ({r.in_scope} in scope); threshold {r.threshold:.3f}; "
