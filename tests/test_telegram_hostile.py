@@ -59,7 +59,7 @@ def _cut_off(store, update, attempts: int) -> None:
 
 async def test_re_runs_after_a_crash_go_one_at_a_time_so_only_the_one_that_crashes_is_charged(running,
                                                                                                monkeypatch):
-    from bot.telegram import app as app_module
+    from bot.telegram import messages as messages_module
     from bot.telegram.inbox import replay_unfinished
 
     store = running.services.store
@@ -74,7 +74,7 @@ async def test_re_runs_after_a_crash_go_one_at_a_time_so_only_the_one_that_crash
             first_began.set()
             await release.wait()  # the first hangs (or would bring the bot down again)
 
-    monkeypatch.setattr(app_module, "answer_question", answer)
+    monkeypatch.setattr(messages_module, "answer_question", answer)
     queued = await replay_unfinished(running.app)
     assert [u.update_id for u in queued] == [first.update_id, second.update_id]
     runs = [asyncio.create_task(running.app.process_update(running.app.update_queue.get_nowait())) for _ in queued]
