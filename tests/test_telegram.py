@@ -36,7 +36,7 @@ class Running:
         self.api = FakeBotAPI()
 
     async def start(self):
-        self.services = Services.create(self.settings, clock=self.clock)
+        self.services = Services.open(self.settings, clock=self.clock)
         self.app = build_application(self.services, request=self.api, get_updates_request=self.api)
         await self.app.initialize()
         await self.app.post_init(self.app)
@@ -333,7 +333,7 @@ def test_run_uses_polling_or_a_webhook_by_setting(bot_settings, monkeypatch, web
     monkeypatch.setattr(Application, "run_polling", lambda self, **kw: calls.setdefault("polling", kw))
     monkeypatch.setattr(Application, "run_webhook", lambda self, **kw: calls.setdefault("webhook", kw))
     settings = bot_settings.model_copy(update={"webhook_url": webhook})
-    services = Services.create(settings)
+    services = Services.open(settings)
     try:
         app_module.run(services)
     finally:

@@ -21,6 +21,7 @@ from bot.coach.judge import cue_matches, match_form
 from bot.coach.moves import MoveCatalogue, MoveRecogniser, default_recogniser, load_catalogue
 from bot.coach.scenario import Needs
 from bot.config import PROJECT_ROOT
+from bot.errors import SalescoachError
 from bot.kb.text import split_sentences, to_simplified
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ NEED_NAMES = {"spoken": "说出来的需要", "real": "真正的需要", "unspok
 Status = Literal["lobby", "running", "paused", "voting", "ended"]
 
 
-class GameError(Exception):
+class GameError(SalescoachError):
     """A game request that cannot be served. The subclasses say why and the faces choose the words (the
     message is for the log); a bare GameError is a scene or debrief file that cannot be read."""
 

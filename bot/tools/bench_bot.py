@@ -20,7 +20,7 @@ from bot.tools.fakeapi import FakeBotAPI, message
 
 async def _run(settings: Settings, console: Console, users: int, per_user: int) -> dict:
     api = FakeBotAPI()
-    services = Services.create(settings)
+    services = Services.open(settings)
     app = build_application(services, request=api, get_updates_request=api)
     await app.initialize()
     questions = [q.q for q in load_questions("kb")]
