@@ -13,6 +13,8 @@ import typer
 from rich.console import Console
 
 from bot.config import ConfigError, Settings, StartupError, load_settings, mask_secret
+from bot.errors import SalescoachError, StoreError
+from bot.kb.errors import KnowledgeBaseError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="salescoach: a sales-coaching bot.")
 models_app = typer.Typer(no_args_is_help=True, help="Manage the embedding model.")
@@ -141,7 +143,6 @@ def ingest(
     rebuild: Annotated[bool, typer.Option(help="Rebuild the index even if nothing changed.")] = False,
 ) -> None:
     """Add documents to a knowledge base: idempotent, atomic, one line per unreadable file."""
-    from bot.kb.errors import KnowledgeBaseError
     from bot.kb.extract import read_path
     from bot.kb.service import UPLOADED, knowledge_base, sync_bundled
 
@@ -179,9 +180,8 @@ def ingest(
         except KeyboardInterrupt:
             console.print("Interrupted: the previous index is unchanged.")
             raise typer.Exit(130) from None
-        except KnowledgeBaseError as exc:
-            console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(1) from None
+        except SalescoachError as exc:
+            raise _exit_for(settings, exc) from None
     _print_report("documents", report, kbase.dir, extra_failed=len(missing))
     if report.failed or missing:
         raise typer.Exit(2 if report.changed or report.unchanged else 1)
@@ -206,8 +206,6 @@ def search(
     queries: Annotated[Path | None, typer.Option("--queries", help="File with one query per line.")] = None,
 ) -> None:
     """Search the knowledge base (hybrid BM25 + dense)."""
-    from bot.kb.errors import KnowledgeBaseError
-
     settings = _settings()
     items = [query] if query else []
     if queries:
@@ -217,9 +215,8 @@ def search(
         raise typer.Exit(2)
     try:
         retriever = _retriever(settings, kb)
-    except KnowledgeBaseError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
+    except SalescoachError as exc:
+        raise _exit_for(settings, exc) from None
     out = Console()
     for q in items:
         res = retriever.search(q, k=k)
@@ -242,15 +239,13 @@ def search(
 def ask(question: Annotated[str, typer.Argument(help="The question.")], kb: KbOption = None) -> None:
     """Answer a question from the knowledge base, with numbered citations."""
     from bot.kb.answer import Answerer, format_plain
-    from bot.kb.errors import KnowledgeBaseError
     from bot.llm import chat_model
 
     settings = _settings()
     try:
         answerer = Answerer(_retriever(settings, kb), chat_model(settings))
-    except KnowledgeBaseError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from None
+    except SalescoachError as exc:
+        raise _exit_for(settings, exc) from None
     Console(soft_wrap=True).print(format_plain(answerer.answer(question)), markup=False, highlight=False)
 
 
@@ -264,7 +259,7 @@ def evaluate(
     raw_dir: Annotated[Path | None, typer.Option(help="Folder of raw web documents (default ../shared/seeds).")] = None,
 ) -> None:
     """Retrieval quality (hit@1/3/5, MRR per set and language) and the role-play scorer's pairwise accuracy."""
-    from bot.coach.evaluate import (
+    from bot.tools.eval_coach import (
         run_debrief_eval,
         run_freetext_eval,
         run_judge_eval,
@@ -272,7 +267,7 @@ def evaluate(
         run_quiz_eval,
         run_roleplay_eval,
     )
-    from bot.kb.evaluate import run_answer_eval, run_eval
+    from bot.tools.eval_kb import run_answer_eval, run_eval
 
     settings, out = _settings(), Console()
     if only not in ("roleplay", "moves", "judge", "answers", "debrief", "quiz", "freetext"):
@@ -301,7 +296,7 @@ def bench(
                              "index, question by question; the bundled knowledge base is synced into it first")] = None,
 ) -> None:
     """Benchmarks: query latency, cold start, ingestion throughput, and the bot through a fake API."""
-    from bot.kb import bench as b
+    from bot.tools import bench_kb as b
 
     settings, out = _settings(), Console()
     if chroma_url is not None:
@@ -312,7 +307,7 @@ def bench(
                       highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
     if what in ("bot", "all"):
-        from bot.telegram.bench import bench_bot
+        from bot.tools.bench_bot import bench_bot
 
         bench_bot(settings, out)
     if what in ("queries", "all"):
@@ -323,7 +318,7 @@ def bench(
     if what in ("cold", "all"):
         b.bench_cold_start(settings, out)
     if what in ("roleplay", "all"):
-        from bot.coach.bench import bench_roleplay
+        from bot.tools.bench_coach import bench_roleplay
 
         bench_roleplay(settings, out)
     if what in ("ingest", "all"):
@@ -341,11 +336,11 @@ def roleplay(
     """Role-play scenarios: list them, or play scripted rep turns and print the scorecards."""
     from bot.chat.i18n import DEFAULT_LANG
     from bot.chat.roleplay_views import brief_text, scorecard_text
-    from bot.coach.evaluate import play
     from bot.coach.judge import Judge
     from bot.coach.roleplay import suggest_next
     from bot.coach.scenario import LEVELS, ScenarioError, load_scenarios
     from bot.kb.embed import get_embedder
+    from bot.tools.eval_coach import play
 
     out = Console(soft_wrap=True)
     try:
@@ -408,9 +403,9 @@ def moves_train() -> None:
 @answers_app.command("train")
 def answers_train() -> None:
     """Retrain the in-scope / out-of-scope decision on eval/answers (not the blind set); writes bot/kb/data/relevance.npz."""
-    from bot.kb.evaluate import EVAL_DIR
     from bot.kb.relevance import DATA_FILE, train
     from bot.kb.service import open_retriever
+    from bot.tools.eval_kb import EVAL_DIR
 
     _, r = train(open_retriever(_settings()), EVAL_DIR / "answers")
     console.print(f"wrote {DATA_FILE}: {r.questions} questions ({r.in_scope} in scope); threshold {r.threshold:.3f}; "
@@ -454,12 +449,12 @@ def chat(kb: KbOption = None) -> None:
 
 def _check_store(settings: Settings) -> None:
     """The store opens (a wrong database URL is one line naming the setting, before anything loads)."""
-    from bot.store import StoreOutdated, StoreUnwritable, open_store
+    from bot.store import open_store
 
     try:
         open_store(settings).close()
-    except (StoreUnwritable, StoreOutdated) as exc:
-        raise _fail(_store_problem(settings, exc)) from None
+    except StoreError as exc:
+        raise _exit_for(settings, exc) from None
 
 
 @app.command()
@@ -477,19 +472,30 @@ def doctor() -> None:
 @app.command()
 def migrate() -> None:
     """Create or upgrade the store's tables to this version's schema (the bot also does it when it starts)."""
-    from bot.store import Store, StoreOutdated, StoreUnwritable, store_location
+    from bot.store import Store, store_location
 
     settings = _settings()
     try:
         Store(store_location(settings)).close()
-    except (StoreUnwritable, StoreOutdated) as exc:
-        raise _fail(_store_problem(settings, exc)) from None
+    except StoreError as exc:
+        raise _exit_for(settings, exc) from None
     from bot.store import migrate as migrations
 
     console.print(f"the store is at schema revision {migrations.head()}")
 
 
-def _store_problem(settings: Settings, exc: Exception) -> str:
+def _exit_for(settings: Settings, exc: SalescoachError) -> typer.Exit:
+    """The one place a domain error (bot/errors.py) becomes what the command line shows: one line, exit 1.
+    A store error names the setting to look at; a knowledge-base error, its file or index."""
+    if isinstance(exc, StoreError):
+        return _fail(_store_problem(settings, exc))
+    if isinstance(exc, KnowledgeBaseError):
+        console.print(f"[red]{exc}[/red]")
+        return typer.Exit(1)
+    return _fail(str(exc))
+
+
+def _store_problem(settings: Settings, exc: StoreError) -> str:
     """What is wrong with the store, one line, and which setting to look at."""
     from bot.store import StoreUnwritable
 
@@ -518,9 +524,9 @@ def run() -> None:
         from bot.telegram.app import run as run_telegram
 
         console.print("Loading the knowledge base…")
-        run_telegram(Services.create(settings))
-    except StartupError as exc:
-        raise _fail(str(exc)) from None
+        run_telegram(Services.open(settings))
+    except SalescoachError as exc:
+        raise _exit_for(settings, exc) from None
     finally:
         for lock in locks:
             lock.release()
@@ -531,7 +537,7 @@ def _start_checks(settings: Settings) -> list:
     the data dir, a second instance, the token and the Bot API, the store. Returns the held locks."""
     import asyncio
 
-    from bot.store import StoreOutdated, StoreUnwritable, open_store
+    from bot.store import open_store
     from bot.store.lock import AlreadyRunning, LockUnavailable, acquire_all, instance_locks
     from bot.telegram.app import check_bot_api
 
@@ -550,7 +556,7 @@ def _start_checks(settings: Settings) -> list:
                 store.check_writable()
             finally:
                 store.close()
-        except (StoreUnwritable, StoreOutdated) as exc:
+        except StoreError as exc:
             problem = _store_problem(settings, exc)
         notice = f"⚠️ salescoach 无法启动：{problem}" if problem else None
         asyncio.run(check_bot_api(settings, notify=notice))

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict, SettingsError
 
+from bot.errors import SalescoachError
+
 DEFAULT_EMBEDDING_MODEL = "default"
 """Sentinel: the multilingual-e5-small model built locally from PyPI packages (see bot.kb.e5model)."""
 
@@ -234,7 +236,7 @@ class Settings(BaseSettings):
         return self.data_dir / "models"
 
 
-class StartupError(Exception):
+class StartupError(SalescoachError):
     """The bot cannot start; the message is one line for the operator and never holds a secret."""
 
 

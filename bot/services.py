@@ -50,9 +50,11 @@ class Services:
     _user_locks: weakref.WeakValueDictionary = field(default_factory=weakref.WeakValueDictionary)
 
     @classmethod
-    def create(cls, settings: Settings, *, clock: Callable[[], float] = time.time,
-               kb_dir: Path | None = None) -> Services:
-        """Every service over `kb_dir` (default: the bundled knowledge base), on one clock."""
+    def open(cls, settings: Settings, *, clock: Callable[[], float] = time.time,
+             kb_dir: Path | None = None) -> Services:
+        """Every service over `kb_dir` (default: the bundled knowledge base), on one clock: the one way every
+        entry point (the Telegram bot, the terminal chat, `bench bot`) gets them. Close them after, or use
+        `with Services.open(settings) as services:`."""
         from bot.coach.judge import Judge
         from bot.kb.service import open_retriever
         from bot.llm import chat_model
@@ -100,6 +102,12 @@ class Services:
         if lock is None:
             lock = self._user_locks[user] = asyncio.Lock()
         return lock
+
+    def __enter__(self) -> Services:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
 
     def close(self) -> None:
         # Queued work is dropped: after a stop, the update journal re-runs what was not finished.

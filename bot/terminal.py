@@ -27,7 +27,7 @@ TERMINAL_USER = 0
 class TerminalChat:
     def __init__(self, settings: Settings, kb_dir: Path | None, stdout: TextIO, *,
                  clock: Callable[[], float] = time.time) -> None:
-        self.services = Services.create(settings, clock=clock, kb_dir=kb_dir)
+        self.services = Services.open(settings, clock=clock, kb_dir=kb_dir)
         self.study, self.store, self.coach = self.services.study, self.services.store, self.services.coach
         self.out, self.choices = stdout, []  # the actions of the buttons last shown, numbered from 1
 

@@ -76,7 +76,7 @@ def clock():
 
 @pytest.fixture
 def services(face_settings, clock):
-    s = Services.create(face_settings(timezone="America/New_York"), clock=clock)
+    s = Services.open(face_settings(timezone="America/New_York"), clock=clock)
     yield s
     s.close()
 
@@ -242,10 +242,10 @@ def test_a_quiz_question_answered_by_button_letter_or_words(services):
 
 def test_a_free_text_answer_waits_in_the_store_not_in_a_face(face_settings, clock):
     settings = face_settings()
-    first = Services.create(settings, clock=clock)
+    first = Services.open(settings, clock=clock)
     first.study.set_pending(UID, "bank:free-kotler")
     first.close()
-    again = Services.create(settings, clock=clock)  # another process, or the other face
+    again = Services.open(settings, clock=clock)  # another process, or the other face
     try:
         [verdict] = router.route(again, ME, "基本型、伙伴型，其他的忘了").replies
         assert verdict.text.startswith("🟡 部分正确。\n说到了基本型、伙伴型；还差：被动型、负责型、能动型。")

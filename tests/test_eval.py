@@ -9,7 +9,7 @@ import io
 import pytest
 from rich.console import Console
 
-from bot.kb.evaluate import run_eval
+from bot.tools.eval_kb import run_eval
 
 pytestmark = [pytest.mark.eval, pytest.mark.model]
 
@@ -26,7 +26,7 @@ def test_retrieval_eval_figures(real_settings, capsys):
 
 
 def test_roleplay_scorer_pairwise_accuracy(real_settings, capsys):
-    from bot.coach.evaluate import run_roleplay_eval
+    from bot.tools.eval_coach import run_roleplay_eval
 
     results = run_roleplay_eval(real_settings, Console(width=110))
     with capsys.disabled():
@@ -41,11 +41,11 @@ def test_roleplay_scorer_pairwise_accuracy(real_settings, capsys):
 
 def test_move_recogniser_and_judge_figures(real_settings, capsys):
     """The recogniser on its blind held-out corpus, the judge on labelled single turns, simulated sessions."""
-    from bot.coach.evaluate import judge_single_turns, judge_splits, simulate
     from bot.coach.judge import Judge
     from bot.coach.moves import MODEL_FILE, Head
     from bot.coach.movetrain import heldout_authors, measure
     from bot.coach.scenario import load_scenarios
+    from bot.tools.eval_coach import judge_single_turns, judge_splits, simulate
 
     head = Head.load(MODEL_FILE)
     held = {a: measure(head, "heldout", author=a) for a in heldout_authors()}
@@ -76,8 +76,8 @@ def test_answer_and_debrief_figures(real_settings, capsys):
     and the game debrief on scripted games (dev, and the blind set measured once after the freeze)."""
     from pathlib import Path
 
-    from bot.coach.evaluate import DEBRIEF_DIR, score_debriefs
-    from bot.kb.evaluate import run_answer_eval
+    from bot.tools.eval_coach import DEBRIEF_DIR, score_debriefs
+    from bot.tools.eval_kb import run_answer_eval
 
     answers = run_answer_eval(real_settings, Console(width=110, file=io.StringIO()))
     debriefs = {split: score_debriefs(Path(DEBRIEF_DIR / split)) for split in ("dev", "blind2", "blind3")}
@@ -97,7 +97,7 @@ def test_answer_and_debrief_figures(real_settings, capsys):
     assert debriefs["dev"].breach_credited == 0
 def test_free_text_grading_agreement_and_quiz_quality(settings, capsys):
     """Every answer file in eval/study/ (the dev set, and a blind set when one is there) and the question check."""
-    from bot.coach.evaluate import run_freetext_eval, run_quiz_eval
+    from bot.tools.eval_coach import run_freetext_eval, run_quiz_eval
 
     console = Console(width=110, file=__import__("io").StringIO())
     results = run_freetext_eval(settings, console)

@@ -8,8 +8,8 @@ import yaml
 
 from bot.config import PROJECT_ROOT
 from bot.kb.documents import parse_markdown
-from bot.kb.evaluate import load_questions
 from bot.kb.text import PINYIN_ANNOTATION, to_simplified
+from bot.tools.eval_kb import load_questions
 
 from .conftest import SEEDS
 

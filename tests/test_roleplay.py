@@ -9,7 +9,6 @@ from langchain_core.language_models.fake_chat_models import FakeListChatModel
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.coach.evaluate import play
 from bot.coach.judge import MET, Judge, cue_matches, match_form
 from bot.coach.roleplay import RolePlay, suggest_next
 from bot.coach.scenario import SCENARIOS_DIR, ScenarioError, load_scenario, load_scenarios, scenario_errors
@@ -17,6 +16,7 @@ from bot.coach.service import Coach, NoActiveSession, SessionActive, TurnTooLong
 from bot.config import PROJECT_ROOT
 from bot.kb.embed import FakeEmbedder
 from bot.store import Store
+from bot.tools.eval_coach import play
 
 SCENARIO_FILES = sorted(SCENARIOS_DIR.glob("*.yaml"))
 KB_IDS = {p.stem for p in (PROJECT_ROOT / "knowledge").glob("*.md")}

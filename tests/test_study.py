@@ -375,7 +375,7 @@ def test_certification_needs_the_exam_and_the_four_role_plays(study):
 
 def test_free_text_eval_reads_any_answer_file(tmp_path):
     """A file shaped like the blind set: ids with or without the bank: prefix, an unknown id reported, not fatal."""
-    from bot.coach.evaluate import freetext_agreement
+    from bot.tools.eval_coach import freetext_agreement
 
     path = tmp_path / "someone.yaml"
     path.write_text("""

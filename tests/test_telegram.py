@@ -8,8 +8,8 @@ import pytest
 
 from bot.services import Services
 from bot.telegram.app import build_application
-from bot.telegram.fakeapi import FakeBotAPI, button, inline, message
 from bot.telegram.render import split_message
+from bot.tools.fakeapi import FakeBotAPI, button, inline, message
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ class Running:
         self.api = FakeBotAPI()
 
     async def start(self):
-        self.services = Services.create(self.settings, clock=self.clock)
+        self.services = Services.open(self.settings, clock=self.clock)
         self.app = build_application(self.services, request=self.api, get_updates_request=self.api)
         await self.app.initialize()
         await self.app.post_init(self.app)
@@ -110,7 +110,7 @@ async def test_menus_for_chinese_english_and_group_chats_are_set_at_start(runnin
 async def test_answers_and_their_citation_titles_are_html_escaped(running):
     """A document with "<", ">" and "&" in its title and text: the user sees them as written, never as markup
     (unescaped, Telegram rejects the message or shows a wrong one)."""
-    from bot.telegram.fakeapi import document
+    from bot.tools.fakeapi import document
 
     body = "R&D <新品> 报价规范\n\n给大客户报新品价格时，报价单有效期为十五天，单价 < 成本价 & 运费另计的报价一律不发。".encode()
     await running.send(document(running.bot, running.api, "quote.txt", body, uid=1))
@@ -249,7 +249,7 @@ def test_a_long_run_without_sentence_ends_is_never_cut_inside_a_tag_or_entity(un
 
 
 async def test_admin_ingests_a_document_with_progress_and_can_ask_about_it(running):
-    from bot.telegram.fakeapi import document
+    from bot.tools.fakeapi import document
 
     body = "新品报价规范\n\n给大客户报新品价格时，先讲清总成本和交货保障，再谈单价，报价单有效期为十五天。".encode()
     await running.send(document(running.bot, running.api, "报价规范.txt", body, uid=1))
@@ -273,7 +273,7 @@ async def test_admin_ingests_a_document_with_progress_and_can_ask_about_it(runni
     ("empty.txt", b"", "the file is empty"),
 ])
 async def test_admin_gets_a_clear_reason_for_a_bad_file(running, name, data, reason):
-    from bot.telegram.fakeapi import document
+    from bot.tools.fakeapi import document
 
     await running.send(document(running.bot, running.api, name, data, uid=1))
     final = running.api.sent("editMessageText")[-1]["text"]
@@ -282,7 +282,7 @@ async def test_admin_gets_a_clear_reason_for_a_bad_file(running, name, data, rea
 
 
 async def test_non_admins_cannot_ingest_or_use_admin_commands(running):
-    from bot.telegram.fakeapi import document
+    from bot.tools.fakeapi import document
 
     await running.send(document(running.bot, running.api, "x.txt", "一些内容足够长的文字用来测试。".encode(), uid=42))
     assert running.api.texts()[-1].startswith("只有管理员可以往知识库里添加文档")
@@ -333,7 +333,7 @@ def test_run_uses_polling_or_a_webhook_by_setting(bot_settings, monkeypatch, web
     monkeypatch.setattr(Application, "run_polling", lambda self, **kw: calls.setdefault("polling", kw))
     monkeypatch.setattr(Application, "run_webhook", lambda self, **kw: calls.setdefault("webhook", kw))
     settings = bot_settings.model_copy(update={"webhook_url": webhook})
-    services = Services.create(settings)
+    services = Services.open(settings)
     try:
         app_module.run(services)
     finally:

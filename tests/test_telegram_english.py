@@ -8,7 +8,7 @@ import re
 import pytest
 
 from bot.chat.i18n import LANG_NAMES
-from bot.telegram.fakeapi import button, message
+from bot.tools.fakeapi import button, message
 
 from .test_telegram_game import GameRunning
 

@@ -19,7 +19,7 @@ from bot.coach.game import (
     UnknownScene,
 )
 from bot.telegram import game as game_module
-from bot.telegram.fakeapi import button, message
+from bot.tools.fakeapi import button, message
 
 from .test_telegram import FakeClock, Running
 

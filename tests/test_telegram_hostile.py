@@ -9,7 +9,7 @@ import logging
 
 import pytest
 
-from bot.telegram.fakeapi import button, message
+from bot.tools.fakeapi import button, message
 
 from .test_telegram import Running
 
@@ -59,7 +59,7 @@ def _cut_off(store, update, attempts: int) -> None:
 
 async def test_re_runs_after_a_crash_go_one_at_a_time_so_only_the_one_that_crashes_is_charged(running,
                                                                                                monkeypatch):
-    from bot.telegram import app as app_module
+    from bot.telegram import messages as messages_module
     from bot.telegram.inbox import replay_unfinished
 
     store = running.services.store
@@ -74,7 +74,7 @@ async def test_re_runs_after_a_crash_go_one_at_a_time_so_only_the_one_that_crash
             first_began.set()
             await release.wait()  # the first hangs (or would bring the bot down again)
 
-    monkeypatch.setattr(app_module, "answer_question", answer)
+    monkeypatch.setattr(messages_module, "answer_question", answer)
     queued = await replay_unfinished(running.app)
     assert [u.update_id for u in queued] == [first.update_id, second.update_id]
     runs = [asyncio.create_task(running.app.process_update(running.app.update_queue.get_nowait())) for _ in queued]
@@ -136,7 +136,7 @@ async def _open_lobby(r) -> int:
 
 
 async def _start_game(r) -> int:
-    from bot.telegram.fakeapi import button
+    from bot.tools.fakeapi import button
 
     game_id = await _open_lobby(r)
     await r.send(button(r.bot, f"g:{game_id}:join:A", uid=A1, chat_id=GROUP))
@@ -147,7 +147,7 @@ async def _start_game(r) -> int:
 
 @pytest.mark.parametrize("where", [OTHER_GROUP, OUTSIDER])  # another group, a private chat
 async def test_a_game_button_from_another_chat_cannot_join_read_the_brief_or_vote(game, where):
-    from bot.telegram.fakeapi import button
+    from bot.tools.fakeapi import button
 
     from .test_telegram_game import to
 
@@ -173,7 +173,7 @@ async def test_a_game_button_from_another_chat_cannot_join_read_the_brief_or_vot
 
 
 async def test_the_vote_button_before_the_vote_says_it_has_not_started(game):
-    from bot.telegram.fakeapi import button
+    from bot.tools.fakeapi import button
 
     game_id = await _start_game(game)
     await game.send(button(game.bot, f"g:{game_id}:vote:1", uid=B1, chat_id=GROUP))
@@ -187,7 +187,7 @@ async def test_the_vote_button_before_the_vote_says_it_has_not_started(game):
     "st:e:" + "9" * 42 + ":0:0", "st:e:1:" + "9" * 42 + ":0", "st:a:zzz:" + "9" * 42, "st:l:x:" + "9" * 42,
 ])
 async def test_forged_callback_ids_get_a_polite_no_never_an_error(game, data, caplog):
-    from bot.telegram.fakeapi import button
+    from bot.tools.fakeapi import button
 
     game_id = await _open_lobby(game)
     game.api.clear()
@@ -203,7 +203,7 @@ async def test_a_join_during_the_lobby_post_is_not_erased(game, monkeypatch):
     """/game saved the game it read before posting the lobby: a join that landed meanwhile was lost."""
     import asyncio
 
-    from bot.telegram.fakeapi import button
+    from bot.tools.fakeapi import button
 
     from .test_telegram_game import group
 
@@ -232,7 +232,7 @@ async def test_a_join_during_the_lobby_post_is_not_erased(game, monkeypatch):
 
 # --------------------------------------------------------------------------- edited messages
 async def test_an_edited_game_line_replaces_the_line_instead_of_adding_one(game):
-    from bot.telegram.fakeapi import edited
+    from bot.tools.fakeapi import edited
 
     from .test_telegram_game import group
 
@@ -247,7 +247,7 @@ async def test_an_edited_game_line_replaces_the_line_instead_of_adding_one(game)
 
 
 async def test_an_edited_command_is_not_run_again(game):
-    from bot.telegram.fakeapi import edited
+    from bot.tools.fakeapi import edited
 
     from .test_telegram_game import group
 
@@ -257,7 +257,7 @@ async def test_an_edited_command_is_not_run_again(game):
 
 
 async def test_an_edited_message_in_a_role_play_is_not_a_new_turn(running):
-    from bot.telegram.fakeapi import edited
+    from bot.tools.fakeapi import edited
 
     running.services.coach.start(42, 42, "late-delivery-complaint")
     turn = message(running.bot, "韩经理，真对不起，这次延误是我们的责任。")
@@ -282,7 +282,7 @@ async def test_assign_with_an_unknown_level_names_the_valid_ones(game):
 
 
 async def test_exam_in_a_group_is_taken_privately_through_a_deep_link(game):
-    from bot.telegram.fakeapi import button
+    from bot.tools.fakeapi import button
 
     from .test_telegram_game import group, to
 
@@ -299,7 +299,7 @@ async def test_exam_in_a_group_is_taken_privately_through_a_deep_link(game):
 
 
 async def test_an_exam_option_out_of_range_is_refused_not_stored(game):
-    from bot.telegram.fakeapi import button
+    from bot.tools.fakeapi import button
 
     await game.send(button(game.bot, "st:x", uid=A1))
     [exam] = game.services.store.exams(A1)

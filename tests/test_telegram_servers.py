@@ -4,7 +4,7 @@ Two bots with their own tokens and data dirs share what a user did and what an a
 
 import pytest
 
-from bot.telegram.fakeapi import button, document, message
+from bot.tools.fakeapi import button, document, message
 from tests.servers import chroma_server, postgres_schema
 
 from .conftest import make_settings

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bot.telegram.fakeapi import button, message
+from bot.tools.fakeapi import button, message
 
 from .test_telegram_game import GameRunning
 

@@ -11,7 +11,7 @@ import pytest
 from telegram.ext import JobQueue
 
 from bot.telegram import trainer as trainer_module
-from bot.telegram.fakeapi import button, message
+from bot.tools.fakeapi import button, message
 
 from .test_telegram import FakeClock
 from .test_telegram_game import GROUP, TRAINER, GameRunning, group, to, wait_for

@@ -11,7 +11,7 @@ import pytest
 
 from bot.kb import extract
 from bot.kb.extract import ReadLimits
-from bot.telegram.fakeapi import document, message
+from bot.tools.fakeapi import document, message
 
 from .bombs import alias_bomb_markdown, docx_with_paragraphs
 from .test_telegram import Running

@@ -22,6 +22,7 @@ from bot.coach.judge import cue_matches, match_form
 from bot.coach.moves import MoveCatalogue, MoveRecogniser, default_recogniser, load_catalogue
 from bot.coach.scenario import Needs
 from bot.config import PROJECT_ROOT
+from bot.errors import SalescoachError
 from bot.kb.text import split_sentences, to_simplified
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ Status = Literal["lobby", "running", "paused", "voting", "ended"]
 T = TypeVar("T")
 
 
-class GameError(Exception):
+class GameError(SalescoachError):
     """A game request that cannot be served. The subclasses say why and the faces choose the words (the
     message is for the log); a bare GameError is a scene or debrief file that cannot be read."""
 

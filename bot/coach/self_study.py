@@ -35,6 +35,7 @@ from bot.coach.study import (
     stable_hash,
     streak,
 )
+from bot.errors import SalescoachError
 from bot.store import Store
 
 MODULE_DONE_ACCURACY = 0.7
@@ -42,7 +43,7 @@ MODULE_DONE_ANSWERS = 5
 PENDING_SECONDS = 30 * 60
 
 
-class StudyError(Exception):
+class StudyError(SalescoachError):
     """A study request that cannot be served; the message is for the learner."""
 
 

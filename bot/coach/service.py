@@ -16,6 +16,7 @@ from bot.coach.judge import Judge
 from bot.coach.roleplay import CustomerTurn, RolePlay, Scorecard, suggest_next
 from bot.coach.scenario import LEVELS, SCENARIOS_DIR, Criterion, Scenario, load_scenarios
 from bot.coach.text import LEVEL_NAMES
+from bot.errors import SalescoachError
 from bot.llm import LLMUnavailable
 from bot.store import Store
 from bot.store.store import StoredRolePlay
@@ -37,7 +38,7 @@ def idle_too_long(session: StoredRolePlay, now: float) -> bool:
     return now - session.updated > IDLE_SECONDS and not session.state.get("parked")
 
 
-class CoachError(Exception):
+class CoachError(SalescoachError):
     """A role-play request that cannot be served; the message is for the user."""
 
 

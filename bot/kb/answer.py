@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from bot.kb.relevance import default_relevance
 from bot.kb.retrieve import Passage, Retriever
+from bot.kb.text import is_english
 from bot.kb.units import (
     PHONE_CHARS,
     Section,
@@ -60,13 +61,6 @@ class Answer:
     def body(self) -> str:
         """What the rep reads as the answer: the lead, then the text."""
         return f"{self.lead}\n\n{self.text}" if self.lead else self.text
-
-
-def is_english(text: str) -> bool:
-    """A question written in English (Latin letters outnumber Chinese characters)."""
-    latin = len(re.findall(r"[A-Za-z]", text))
-    han = len(re.findall(r"[\u4e00-\u9fff]", text))
-    return latin > 3 * han and latin >= 4
 
 
 def _choose_units(question: str, passages: list[Passage], gen) -> list[Unit]:

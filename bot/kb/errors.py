@@ -1,7 +1,9 @@
-"""Errors the knowledge base raises; the CLI and the bot translate them into friendly messages."""
+"""Errors the knowledge base raises; the CLI and the bot translate them into friendly messages (bot/errors.py)."""
+
+from bot.errors import SalescoachError
 
 
-class KnowledgeBaseError(Exception):
+class KnowledgeBaseError(SalescoachError):
     """Base class for knowledge-base errors that a user can act on."""
 
 

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.kb.text import is_english
+
 log = logging.getLogger(__name__)
 
 DATA_FILE = Path(__file__).parent / "data" / "relevance.npz"
@@ -94,8 +96,6 @@ class TrainReport:
 
 
 def question_rows(retriever, questions: list[str]) -> np.ndarray:
-    from bot.kb.answer import is_english
-
     rows = []
     for q in questions:
         row = features(retriever.search(q, k=1).signals, is_english(q))

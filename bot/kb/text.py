@@ -165,3 +165,10 @@ def split_sentences(text: str) -> list[str]:
     """Split on Chinese and Western sentence ends, keeping the punctuation and closing quotes."""
     parts = re.split(r"(?<=[。！？!?；;…])(?![”’」』）)])|(?<=\.)\s+", text)
     return [p for p in (s.strip() for s in parts) if p]
+
+
+def is_english(text: str) -> bool:
+    """A question written in English (Latin letters outnumber Chinese characters)."""
+    latin = len(re.findall(r"[A-Za-z]", text))
+    han = len(re.findall(r"[\u4e00-\u9fff]", text))
+    return latin > 3 * han and latin >= 4

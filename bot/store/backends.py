@@ -13,6 +13,7 @@ import sqlite3
 from pathlib import Path
 
 from bot.config import redact_url
+from bot.errors import StoreError
 
 # SQLite result codes that mean "this store cannot take writes now", not "this query is wrong":
 # SQLITE_PERM, SQLITE_READONLY, SQLITE_IOERR, SQLITE_FULL, SQLITE_CANTOPEN (extended codes share the low byte).
@@ -27,7 +28,7 @@ _PG_UNWRITABLE_STATES = {"25006", "42501"}
 CONNECT_TIMEOUT = 5  # seconds: a server that does not answer is reported, not waited on for minutes
 
 
-class StoreUnwritable(Exception):
+class StoreUnwritable(StoreError):
     """The store cannot take writes (read-only file or folder, full disk, I/O error, database server down or
     read-only); nothing was saved."""
 

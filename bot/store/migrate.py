@@ -9,12 +9,14 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
+from bot.errors import StoreError
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _IN_PROCESS = threading.Lock()  # alembic's `context` is one per process: stores opened in threads take turns
 MIGRATION_LOCK = 7_116_016  # any constant: the advisory lock two bots starting at once queue on (PostgreSQL)
 
 
-class StoreOutdated(Exception):
+class StoreOutdated(StoreError):
     """The database's schema is at a revision this salescoach does not know (a newer one wrote it)."""
 
 

@@ -1,14 +1,24 @@
 """Questions for the knowledge base: a short answer with its sources, and buttons for the passages, more
-results and a rating. Every face's text that is neither a role-play turn nor a study answer ends here."""
+results and a rating (made and read here). Every face's text that is neither a role-play turn nor a study answer
+ends here; /ask and inline mode (@bot QUESTION in any chat) ask directly."""
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+import hashlib
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Update,
+)
+from telegram.constants import ParseMode
 
 from bot.chat.i18n import t
 from bot.kb.answer import MAX_QUESTION_CHARS, Answer
 from bot.telegram import render
-from bot.telegram.context import CoachContext, send_html, typing
+from bot.telegram.context import CoachContext, parse_id, send_html, typing
 
 
 async def answer_question(update: Update, context: CoachContext, question: str) -> None:
@@ -33,6 +43,15 @@ async def answer_question(update: Update, context: CoachContext, question: str) 
     await send_html(message, render.answer_html(answer, lang), keyboard)
 
 
+async def ask_command(update: Update, context: CoachContext) -> None:
+    """/ask QUESTION: the way to ask in a group without mentioning the bot."""
+    question = " ".join(context.args or []).strip()
+    if not question:
+        await update.effective_message.reply_text(t("ask_usage", context.lang(update)))
+        return
+    await answer_question(update, context, question)
+
+
 def _answer_keyboard(answer: Answer, answer_id: int, lang: str) -> InlineKeyboardMarkup:
     if answer.declined:  # the closest topics the knowledge base does cover, one button each
         return InlineKeyboardMarkup([[InlineKeyboardButton(
@@ -44,3 +63,76 @@ def _answer_keyboard(answer: Answer, answer_id: int, lang: str) -> InlineKeyboar
             InlineKeyboardButton("👍", callback_data=f"r:{answer_id}:1"),
             InlineKeyboardButton("👎", callback_data=f"r:{answer_id}:-1")]
     return InlineKeyboardMarkup([row1, row2])
+
+
+async def on_button(update: Update, context: CoachContext) -> None:
+    """An answer's buttons: full passage, more results, ratings. Registered last, it is also where any button
+    no other handler took ends: stale or forged data gets a polite no."""
+    query = update.callback_query
+    lang = context.lang(update)
+    kind, _, rest = (query.data or "").partition(":")
+    services = context.services
+    parts = rest.split(":")
+    try:
+        stored = services.store.answer(parse_id(parts[0]))
+    except (ValueError, IndexError):
+        stored = None
+    # query.message is None when Telegram no longer lets us see the message the button was on.
+    if stored is None or kind not in ("p", "m", "r") or (kind != "r" and query.message is None):
+        await query.answer(t("stale_button", lang), show_alert=True)
+        return
+    if kind == "r":
+        if query.from_user.id != stored.user_id:
+            await query.answer(t("not_yours", lang))
+            return
+        try:
+            rating = int(parts[1])
+        except (ValueError, IndexError):
+            rating = 0
+        if rating not in (1, -1):
+            await query.answer(t("stale_button", lang), show_alert=True)
+            return
+        services.store.rate(stored.answer_id, query.from_user.id, rating)
+        await query.answer(t("thanks_rating", lang))
+        return
+    passages = [p for p in (services.retriever.passage(cid) for cid in stored.chunk_ids) if p is not None]
+    if kind == "p":
+        try:
+            n = parse_id(parts[1], upper=len(stored.chunk_ids))
+            chunk_id = stored.chunk_ids[n - 1] if n >= 1 else None
+        except (ValueError, IndexError):
+            chunk_id = None
+        passage = services.retriever.section(chunk_id) if chunk_id else None
+        if passage is None:
+            await query.answer(t("stale_button", lang), show_alert=True)
+            return
+        await query.answer()
+        await send_html(query.message, render.passage_html(passage, n, lang), None, reply=False)
+        return
+    if not passages:
+        await query.answer(t("stale_button", lang), show_alert=True)
+        return
+    await query.answer()
+    await send_html(query.message, render.more_html(passages, lang), None, reply=False)
+
+
+async def inline_query(update: Update, context: CoachContext) -> None:
+    """@bot QUESTION in any chat: passages a rep can drop into the conversation."""
+    query = update.inline_query
+    text = (query.query or "").strip()[:MAX_QUESTION_CHARS]
+    if not text:
+        await query.answer([], cache_time=5)
+        return
+    lang = context.lang(update)
+    result = await context.services.run(context.services.retriever.search, text, 5, user=query.from_user.id)
+    articles = []
+    for n, p in enumerate(result.passages, 1):
+        snippet = render.in_script(p.text.replace("\n", " "), lang)[:100]
+        articles.append(InlineQueryResultArticle(
+            id=hashlib.sha1(f"{p.chunk_id}".encode()).hexdigest()[:32],
+            title=render.cite(p, lang)[:64],
+            description=snippet,
+            input_message_content=InputTextMessageContent(
+                render.split_message(render.passage_html(p, n, lang), 4000)[0], parse_mode=ParseMode.HTML),
+        ))
+    await query.answer(articles, cache_time=30)

@@ -16,8 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-from bot.kb.bench import percentile
-from bot.kb.evaluate import load_questions
+from bot.tools.bench_kb import percentile
+from bot.tools.eval_kb import load_questions
 from tests.faults.harness import BotAPI, BotProcess, token
 
 

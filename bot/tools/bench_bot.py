@@ -11,16 +11,16 @@ import psutil
 from rich.console import Console
 
 from bot.config import Settings
-from bot.kb.bench import percentile
-from bot.kb.evaluate import load_questions
 from bot.services import Services
 from bot.telegram.app import build_application
-from bot.telegram.fakeapi import FakeBotAPI, message
+from bot.tools.bench_kb import percentile
+from bot.tools.eval_kb import load_questions
+from bot.tools.fakeapi import FakeBotAPI, message
 
 
 async def _run(settings: Settings, console: Console, users: int, per_user: int) -> dict:
     api = FakeBotAPI()
-    services = Services.create(settings)
+    services = Services.open(settings)
     app = build_application(services, request=api, get_updates_request=api)
     await app.initialize()
     questions = [q.q for q in load_questions("kb")]

@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.console import Console
 
 from bot.config import Settings
-from bot.kb.evaluate import DEFAULT_RAW_DIR, load_questions
+from bot.tools.eval_kb import DEFAULT_RAW_DIR, load_questions
 
 
 def percentile(values: list[float], p: float) -> float:

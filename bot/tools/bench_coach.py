@@ -10,17 +10,17 @@ from pathlib import Path
 from rich.console import Console
 
 from bot.config import Settings
-from bot.kb.bench import percentile
+from bot.tools.bench_kb import percentile
 
 
 def bench_roleplay(settings: Settings, console: Console) -> dict:
     """Every pair in eval/roleplay played through the Coach (judge, store write, study lookup, chart)."""
     from bot.coach.chart import scorecard_png
-    from bot.coach.evaluate import load_pairs
     from bot.coach.judge import Judge
     from bot.coach.service import Coach
     from bot.kb.service import open_retriever
     from bot.store import Store
+    from bot.tools.eval_coach import load_pairs
 
     retriever = open_retriever(settings)
     with tempfile.TemporaryDirectory() as tmp:
