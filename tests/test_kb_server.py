@@ -292,3 +292,32 @@ def test_bench_refuses_a_wrong_chroma_url_in_one_line(monkeypatch, tmp_path):
     assert result.exit_code == 2
     assert result.output.startswith("✗ --chroma-url='127.0.0.1:8000': not a Chroma server URL")
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_switching_a_data_dir_to_a_server_and_back_keeps_the_embedded_index_and_its_uploads(server, tmp_path):
+    from bot.kb.service import as_upload, knowledge_base, open_retriever, sync_bundled
+    from tests.conftest import make_settings
+
+    knowledge = tmp_path / "knowledge"
+    knowledge.mkdir()
+    (knowledge / "visit.md").write_text("# 拜访准备\n\n拜访客户之前，先查清客户的采购流程和决策人。准备三个开放式问题。\n")
+    embedded = make_settings(tmp_path / "data", knowledge_dir=knowledge)
+    local = knowledge_base(embedded)
+    sync_bundled(embedded, local)
+    local.ingest(documents=[as_upload(NEW)])  # an admin's upload: only in the embedded index
+    before = local.current_path()
+
+    served = make_settings(tmp_path / "data", knowledge_dir=knowledge, chroma_url=server)
+    on_server = open_retriever(served)  # the same data dir, now in server mode: fetches the server's generation
+    assert _titles(on_server, "拜访客户前要准备什么")[0] == "拜访准备"
+    assert "upload:price" not in on_server.kb.documents()
+    assert not on_server.kb.dir.is_relative_to(before)
+
+    back = open_retriever(embedded)
+    assert back.kb.current_path() == before
+    assert (before / "manifest.json").is_file()
+    assert "upload:price" in back.kb.documents()
+    assert _titles(back, "客户压价怎么办")[0] == "价格谈判"
+    again = open_retriever(served)  # and once more to the server: its cache is still there, nothing lost either
+    assert _titles(again, "拜访客户前要准备什么")[0] == "拜访准备"
+    assert local.current_path() == before

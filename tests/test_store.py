@@ -76,6 +76,34 @@ def test_a_game_keeps_each_line_once_and_edits_replace_it(store_location):
     assert store.update_game(gid + 1, lambda state: state.clear()) is None  # no such game
 
 
+def test_each_bot_sharing_a_database_lists_only_its_own_games(store_location):
+    one, other = Store(store_location, bot_id=111), Store(store_location, bot_id=222)
+    mine = one.create_game(BIG_CHAT, {"status": "running", "players": {}})
+    theirs = other.create_game(BIG_CHAT, {"status": "running", "players": {}})  # one group, two bots
+    assert one.games(("running", "voting")) == [(mine, {"status": "running", "players": {}})]
+    assert other.games(("running", "voting")) == [(theirs, {"status": "running", "players": {}})]
+    assert one.open_game(BIG_CHAT)[0] == mine
+    assert other.open_game(BIG_CHAT)[0] == theirs
+    one.close()
+    other.close()
+
+
+def test_games_stored_before_they_were_keyed_by_bot_are_bot_0s_after_the_upgrade(store_location):
+    store = Store(store_location)
+    store.db.execute("DROP INDEX games_by_bot")  # the games table as revision 0002 left it
+    store.db.execute("ALTER TABLE games DROP COLUMN bot_id")
+    store.db.execute("UPDATE alembic_version SET version_num = '0002'")
+    store.db.execute("INSERT INTO games (chat_id, status, state, created, updated) "
+                     "VALUES (?, 'running', '{\"status\": \"running\"}', 1.0, 1.0)", (BIG_CHAT,))
+    store.close()
+    upgraded, other = Store(store_location), Store(store_location, bot_id=222)
+    assert migrate.revision(upgraded.db) == migrate.head()
+    assert [state for _, state in upgraded.games(("running",))] == [{"status": "running"}]
+    assert other.games(("running",)) == []
+    upgraded.close()
+    other.close()
+
+
 def test_a_change_that_fails_saves_nothing(store_location):
     store = Store(store_location)
     gid = store.create_game(1, {"status": "lobby", "players": {}})

@@ -233,3 +233,37 @@ async def test_game_permissions_and_edges(running):
 ])
 def test_a_refused_game_request_tells_the_user_why(request_, error, text):
     assert game_module.refusal(request_, error, "zh-CN") == text
+
+
+def test_at_start_each_bot_sharing_a_database_restores_only_its_own_games(store_location):
+    """Two bots (two tokens) on one database, a game running in a group of each: each bot's start-up
+    schedules the reminders and the end of its own game, none of the other's."""
+    from types import SimpleNamespace
+
+    from bot.coach.game import GameBook
+    from bot.store import Store
+
+    class Queue:
+        def __init__(self):
+            self.names = set()
+
+        def run_once(self, callback, when, name=None, data=None):
+            self.names.add(name)
+
+        def get_jobs_by_name(self, name):
+            return []
+
+    stores, apps, ids = [Store(store_location, bot_id=111), Store(store_location, bot_id=222)], [], []
+    for chat_id, store in zip((GROUP, GROUP - 1), stores, strict=True):
+        book = GameBook(store, minutes=30, reminders=(10, 5))
+        game_id, _ = book.create(chat_id, TRAINER, "renewal-late-delivery-price")
+        book.update(game_id, lambda g: (g.join(A1, "甲", "A"), g.join(B1, "乙", "B"), g.start(1000.0)))
+        services = SimpleNamespace(games=book, clock=lambda: 1000.0, settings=SimpleNamespace(game_vote_minutes=5))
+        apps.append(SimpleNamespace(bot_data={"services": services}, job_queue=Queue()))
+        ids.append(game_id)
+    for app in apps:
+        game_module.restore(app)
+    assert apps[0].job_queue.names == {f"{game_module.JOB_PREFIX}{ids[0]}"}
+    assert apps[1].job_queue.names == {f"{game_module.JOB_PREFIX}{ids[1]}"}
+    for store in stores:
+        store.close()

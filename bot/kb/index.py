@@ -13,8 +13,9 @@ An ingest builds a new generation beside the live one and only then points CURRE
 crash or Ctrl-C at any moment leaves the previous generation complete and in use.
 
 With a Chroma server (`server=URL`) the vectors, the passages and the pointer live on the server instead
-(`bot.kb.server`); the directory then caches, per generation, what each bot derives from the passages
-(docs, chunks, the BM25 indexes), so several bots on several machines share one knowledge base.
+(`bot.kb.server`); the directory's ``server-cache/<host>-<port>/`` then caches, per generation, what each bot derives from the
+passages (docs, chunks, the BM25 indexes), so several bots on several machines share one knowledge base,
+and the embedded generations beside it stay untouched for a switch back.
 """
 
 from __future__ import annotations
@@ -186,7 +187,10 @@ class KnowledgeBase:
 
     def __init__(self, directory: Path, embedder: Embedder, *, max_file_bytes: int | None = None,
                  server: str | None = None) -> None:
-        self.dir = Path(directory)
+        # With a server, the generations fetched from it are cached in a folder of their own: the embedded
+        # index in `directory` (and its uploads) survives a switch to server mode and back.
+        self.root = Path(directory)
+        self.dir = self.root / srv.cache_folder(server) if server else self.root
         self.embedder = embedder
         self.max_file_bytes = max_file_bytes
         self.server = server
@@ -491,7 +495,8 @@ class KnowledgeBase:
         import hashlib
 
         hashes = [hashlib.sha256(t.encode()).hexdigest() for t in texts]
-        cache = EmbeddingCache(self.dir / "embeddings.sqlite")
+        self.root.mkdir(parents=True, exist_ok=True)
+        cache = EmbeddingCache(self.root / "embeddings.sqlite")  # keyed by model and text: both modes share it
         try:
             found = cache.get(self.embedder.name, sorted(set(hashes)))
             todo = sorted({h: t for h, t in zip(hashes, texts, strict=True) if h not in found}.items())

@@ -24,6 +24,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -55,6 +56,19 @@ def client(url: str):
     parts = urlsplit(url)
     return chromadb.HttpClient(host=parts.hostname, port=parts.port, ssl=parts.scheme == "https",
                                settings=ChromaSettings(anonymized_telemetry=False))
+
+
+def cache_folder(url: str) -> str:
+    """The folder, inside a knowledge-base directory, caching what a bot fetched from the server at `url`.
+
+    Not the directory itself: it also holds the embedded index (the generations of the same data dir
+    before SALESCOACH_CHROMA_URL was set), which fetching a server generation would otherwise collect
+    as garbage. One folder per server (host-port), so switching between servers, or back to embedded,
+    loses nothing.
+    """
+    parts = urlsplit(url)
+    host = re.sub(r"[^A-Za-z0-9._-]", "_", parts.hostname or "server")
+    return f"server-cache/{host}-{parts.port or (443 if parts.scheme == 'https' else 80)}"
 
 
 def collection_name(generation: str, kind: str) -> str:

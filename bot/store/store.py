@@ -294,9 +294,10 @@ class Store:
     def create_game(self, chat_id: int, state: dict) -> int:
         now = self.clock()
         with self._lock:
-            cur = self.db.execute("INSERT INTO games (chat_id, status, state, created, updated) VALUES (?, ?, ?, ?, ?) "
-                                  "RETURNING game_id",
-                                  (chat_id, state["status"], json.dumps(state, ensure_ascii=False), now, now))
+            cur = self.db.execute("INSERT INTO games (bot_id, chat_id, status, state, created, updated) "
+                                  "VALUES (?, ?, ?, ?, ?, ?) RETURNING game_id",
+                                  (self.bot_id, chat_id, state["status"], json.dumps(state, ensure_ascii=False),
+                                   now, now))
             return int(cur.fetchone()[0])
 
     def update_game(self, game_id: int, change: Callable[[dict], T]) -> tuple[dict, T] | None:
@@ -323,17 +324,19 @@ class Store:
         return (row[0], json.loads(row[1])) if row else None
 
     def open_game(self, chat_id: int) -> tuple[int, dict] | None:
-        """The chat's game that has not ended, if any."""
+        """The chat's game of this bot that has not ended, if any (a group may hold two bots, each its game)."""
         with self._lock:
-            row = self.db.execute("SELECT game_id, state FROM games WHERE chat_id = ? AND status != 'ended' "
-                                  "ORDER BY game_id DESC LIMIT 1", (chat_id,)).fetchone()
+            row = self.db.execute("SELECT game_id, state FROM games WHERE bot_id = ? AND chat_id = ? "
+                                  "AND status != 'ended' ORDER BY game_id DESC LIMIT 1",
+                                  (self.bot_id, chat_id)).fetchone()
         return (row[0], json.loads(row[1])) if row else None
 
     def games(self, statuses: tuple[str, ...]) -> list[tuple[int, dict]]:
+        """This bot's games in one of `statuses`: another bot sharing the database restores its own."""
         marks = ",".join("?" * len(statuses))
         with self._lock:
-            rows = self.db.execute(f"SELECT game_id, state FROM games WHERE status IN ({marks}) ORDER BY game_id",
-                                   statuses).fetchall()
+            rows = self.db.execute(f"SELECT game_id, state FROM games WHERE bot_id = ? AND status IN ({marks}) "
+                                   "ORDER BY game_id", (self.bot_id, *statuses)).fetchall()
         return [(r[0], json.loads(r[1])) for r in rows]
 
     def add_game_message(self, game_id: int, user_id: int, name: str, team: str, text: str,
