@@ -43,12 +43,12 @@ def test_move_recogniser_and_judge_figures(real_settings, capsys):
     """The recogniser on its blind held-out corpus, the judge on labelled single turns, simulated sessions."""
     from bot.coach.judge import Judge
     from bot.coach.moves import MODEL_FILE, Head
-    from bot.coach.movetrain import heldout_authors, measure
+    from bot.coach.movetrain import measure
     from bot.coach.scenario import load_scenarios
     from bot.tools.eval_coach import judge_single_turns, judge_splits, simulate
 
     head = Head.load(MODEL_FILE)
-    held = {a: measure(head, "heldout", author=a) for a in heldout_authors()}
+    held = measure(head, "heldout")
     scenarios, judge = load_scenarios(), Judge()
     turns = {split: s for split in judge_splits() if (s := judge_single_turns(scenarios, judge, split))}
     sim = simulate(scenarios, judge, sessions=120)

@@ -274,20 +274,18 @@ def run_moves_eval(settings, console):
     from rich.table import Table
 
     from bot.coach.moves import MODEL_FILE, Head, load_catalogue
-    from bot.coach.movetrain import heldout_authors, measure
+    from bot.coach.movetrain import measure
 
     head = Head.load(MODEL_FILE)
     cache = settings.data_dir / "cache" / "move-vectors.npz"
     console.print(f"move recogniser: trained on {head.meta.get('sentences')} sentences by authors "
                   f"{', '.join(head.meta.get('authors', []))}; out-of-fold macro-F1 {head.meta.get('oof_macro_f1')}")
-    authors = heldout_authors()
-    if not authors:
+    results = measure(head, "heldout", cache_path=cache)
+    if not results:
         console.print("no held-out corpus in eval/moves/heldout")
         return None
     catalogue = load_catalogue()
-    results = {}
-    for author in authors:
-        results[author] = scores = measure(head, "heldout", cache_path=cache, author=author)
+    for author, scores in results.items():
         table = Table(title=f"move recogniser, held-out author {author} (written after the freeze)")
         for col in ("move", "kind", "n", "precision", "recall", "F1"):
             table.add_column(col)
