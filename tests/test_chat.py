@@ -118,12 +118,15 @@ def test_roleplay_from_the_list_to_the_scorecard(services, clock):
     [tip] = roleplay.hint(services, ME).replies
     assert tip.text.startswith("💡 提示")
     assert "**依据**：《" in tip.text  # bold marked for the faces to render
+    assert ".txt" not in tip.text  # cited by title, never by the seed files the article was written from
 
     clock.t += 60
     ended = roleplay.end(services, ME)
     card, chart = ended.replies
     assert "总分：" in card.text
     assert "✅ 达成 真诚道歉并承担责任（20 分）" in card.text
+    assert "📚 建议阅读：\n[1] 《" in card.text
+    assert ".txt" not in card.text
     assert card.part == "card"
     assert card.actions
     assert isinstance(card.actions[0], RpBrief)

@@ -38,6 +38,7 @@ from bot.coach.service import (
     UnknownScenario,
     idle_too_long,
 )
+from bot.kb.answer import cite
 
 if TYPE_CHECKING:
     from bot.services import Services
@@ -101,7 +102,8 @@ def hint(services: Services, who: Caller) -> Outcome:
     text = t("rp_hint", lang, title=h.criterion.title, tip=h.criterion.tip)
     if h.passage:
         p = h.passage
-        text += f"\n\n**{t('rp_hint_source', lang)}**：《{p['title']}》({p['source']})\n{p['text']}"
+        where = cite(p["title"], p["source"], p.get("doc_id", ""))
+        text += f"\n\n**{t('rp_hint_source', lang)}**：{where}\n{p['text']}"
     return Outcome([_say(text, lang)])
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from bot.chat.i18n import level_name, outcome_name, t
+from bot.kb.answer import cite
 
 if TYPE_CHECKING:
     from bot.coach.roleplay import Scorecard
@@ -54,7 +55,8 @@ def scorecard_text(card: Scorecard, lang: str) -> str:
         lines += ["", t("rpv_feedback", lang), card.feedback]
     if card.study:
         lines += ["", t("rpv_study", lang)]
-        lines += [f"[{n}] 《{s['title']}》（{s['source']}）：{s['text']}" for n, s in enumerate(card.study, 1)]
+        lines += [f"[{n}] {cite(s['title'], s['source'], s.get('doc_id', ''))}：{s['text']}"
+                  for n, s in enumerate(card.study, 1)]
     if card.next_practice:
         nxt = card.next_practice
         lines += ["", t("rpv_next", lang, title=nxt["title"], level=level_name(nxt["difficulty"], lang),

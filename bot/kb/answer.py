@@ -264,9 +264,15 @@ def plain_markdown(text: str) -> str:
 
 def citation(p: Passage) -> str:
     """What a rep recognises: the article's title (an upload's own title or file name) and the section."""
-    where = f"《{p.title}》· {p.section}" if p.section else f"《{p.title}》"
-    if p.doc_id.startswith("upload:") and p.source and p.source not in p.title:
-        where += f"（{p.source}）"  # an admin's upload: its file name too, as the admin knows it
+    return cite(p.title, p.source, p.doc_id, p.section)
+
+
+def cite(title: str, source: str, doc_id: str, section: str = "") -> str:
+    """`citation` from a passage's fields (a role-play hint or reading list keeps them as a dict): never the
+    seed file names a bundled article was written from, which are provenance for maintainers."""
+    where = f"《{title}》· {section}" if section else f"《{title}》"
+    if doc_id.startswith("upload:") and source and source not in title:
+        where += f"（{source}）"  # an admin's upload: its file name too, as the admin knows it
     return where
 
 
