@@ -7,6 +7,7 @@ from bot.coach.freetext import default_grader
 from bot.coach.judge import match_form
 from bot.coach.self_study import ExamLocked, SelfStudy
 from bot.coach.study import (
+    _pick,
     Question,
     form_faults,
     generate_questions,
@@ -42,7 +43,10 @@ def test_question_generation_is_deterministic_and_covers_every_module():
     a, b = generate_questions(path, articles), generate_questions(path, articles)
     assert a == b
     assert {q.module for q in a} == {m.id for m in path.modules}
-    assert {q.kind for q in a} == {"member", "odd", "missing", "name", "next", "order"}
+    # "missing" is a template too, but every blank it could make today is given away by its form (the items
+    # shown all start with 产品) and so dropped; the rest must each ask something
+    assert {"member", "odd", "name", "next", "order"} <= {q.kind for q in a} <= {"member", "odd", "missing", "name",
+                                                                                 "next", "order"}
     assert len({q.id for q in a}) == len(a)
 
 
@@ -52,7 +56,8 @@ def test_every_question_passes_a_trainers_checks():
     duplicate options, no trivia. The figures are what `salescoach eval --only quiz` prints."""
     report = quality_report(KNOWLEDGE)
     assert report.faults == {}
-    assert report.passed == report.questions >= 100  # questions with a tell are dropped, not asked
+    # questions with a tell are dropped, not asked (93 since the second blind review took out the unfair kinds)
+    assert report.passed == report.questions >= 90
     path = load_path()
     assert report.articles == sum(len(m.lessons) for m in path.modules)  # every lesson can be examined
 
@@ -91,6 +96,22 @@ def test_the_issues_bad_questions_are_gone():
     assert is_trivia("美国的一份商业研究报告显示")
     assert is_trivia("《一对一企业》")
     assert not is_trivia("先道歉")
+
+
+def test_the_second_reviewers_unfair_questions_are_gone():
+    """A second blind review: a wrong option that names the other list (产品 in a question on service value), a
+    list whose order is arbitrary asked in order, purposes against strategies that serve them, a confuser left
+    out for options of another form (频繁营销规划 is the only 「…规划」)."""
+    qs = question_bank(KNOWLEDGE)
+    for q in qs:
+        if q.kind in ("member", "odd") and "服务方面的功能价值" in q.prompt:
+            wrong = [o for i, o in enumerate(q.options) if i != q.answer] if q.kind == "member" else [q.options[q.answer]]
+            assert not [o for o in wrong if "产品" in o], (q.prompt, q.options)
+    sources = {q.source for q in qs if q.kind in ("next", "order")}
+    assert ("old-customers-leaky-bucket", "吸引新客户的成本是保持老客户的5倍") not in sources
+    assert not [q for q in qs if q.kind in ("member", "odd") and "顾客关系营销" in q.prompt]
+    assert set(_pick("q", ["付款方式", "俱乐部营销规划", "交货时间", "顾客化营销规划"], 2, ["频繁营销规划"],
+                     like="频繁营销规划")) == {"俱乐部营销规划", "顾客化营销规划"}
 
 
 def test_every_generated_question_is_answerable_from_the_article_it_cites():

@@ -374,16 +374,35 @@ def family_pool(lst: ResolvedList, lists: list[ResolvedList]) -> list[str]:
     if not lst.spec.family:
         return []
     pool: list[str] = []
+    mine = _bigrams(lst.spec.topic)
     for other in lists:
         if other is not lst and other.spec.family == lst.spec.family:
-            pool += [c for c in other.choices if not any(_overlaps(c, mine) for mine in lst.choices)]
+            # A word that names the other list and not this one (产品 beside 服务方面的功能价值) marks its item as
+            # wrong without any knowledge of the material: such an item is no distractor.
+            marks = {w for w in _bigrams(other.spec.topic) - mine - _GENERIC_STEM if not _FUNCTION.intersection(w)}
+            pool += [c for c in other.choices if not any(_overlaps(c, m) for m in lst.choices)
+                     and not marks & _bigrams(c)]
     return pool
 
 
-def _pick(qid: str, pool: list[str], n: int, avoid: list[str], salt: int = 0) -> list[str]:
-    """n of pool (a fixed draw per question and salt), none repeating or overlapping each other or ``avoid``."""
+def _likeness(a: str, b: str) -> int:
+    """How alike two options look (same last or first character, similar length): a trainer's confuser looks
+    like the right answer (频繁营销规划 beside 俱乐部营销规划), so form alone cannot tell them apart."""
+    fa, fb = match_form(a), match_form(b)
+    if not fa or not fb:
+        return 0
+    return 2 * (fa[-1] == fb[-1]) + (fa[0] == fb[0]) + (abs(len(fa) - len(fb)) <= max(2, len(fa) // 3))
+
+
+def _pick(qid: str, pool: list[str], n: int, avoid: list[str], salt: int = 0, like: str | None = None) -> list[str]:
+    """n of pool (a fixed draw per question and salt), none repeating or overlapping each other or ``avoid``;
+    with ``like`` (the right answer) the candidates that look most like it come first."""
     out: list[str] = []
-    for cand in sorted(dict.fromkeys(pool), key=lambda c: stable_hash(qid, c, *([str(salt)] if salt else []))):
+
+    def rank(c: str) -> tuple[int, int]:
+        return -(_likeness(c, like) if like else 0), stable_hash(qid, c, *([str(salt)] if salt else []))
+
+    for cand in sorted(dict.fromkeys(pool), key=rank):
         if any(_overlaps(cand, x) for x in [*avoid, *out]):
             continue
         out.append(cand)
@@ -421,12 +440,12 @@ def list_questions(lst: ResolvedList, lists: list[ResolvedList]) -> list[Questio
         for k, item in enumerate(choices):  # which one belongs
             qid = f"member:{key}:{k}"
             out.append(_fair(lambda salt, qid=qid, item=item: _question(
-                qid, "member", lst, f"下面哪一项属于{spec.topic}？", item, _pick(qid, partners, 3, [item], salt), whole)))
+                qid, "member", lst, f"下面哪一项属于{spec.topic}？", item, _pick(qid, partners, 3, [item], salt, like=item), whole)))
     if partners:
         for j, odd in enumerate(sorted(partners, key=lambda c: stable_hash(key, "odd", c))[:ODD_QUESTIONS]):
             qid = f"odd:{key}:{j}"  # which one does not belong
             out.append(_fair(lambda salt, qid=qid, odd=odd: _question(
-                qid, "odd", lst, f"下面哪一项不属于{spec.topic}？", odd, _pick(qid, choices, 3, [odd], salt), whole)))
+                qid, "odd", lst, f"下面哪一项不属于{spec.topic}？", odd, _pick(qid, choices, 3, [odd], salt, like=odd), whole)))
     if len(partners) >= 2 and len(choices) <= 8 and all(len(c) <= 20 for c in choices):
         k = stable_hash(key, "missing") % len(choices)
         qid = f"missing:{key}"
@@ -435,7 +454,7 @@ def list_questions(lst: ResolvedList, lists: list[ResolvedList]) -> list[Questio
         listed = sep.join("____" if j == k else c for j, c in enumerate(choices))
         out.append(_fair(lambda salt: _question(
             qid, "missing", lst, f"课文列出的{spec.topic}有：{listed}。空着的是哪一{spec.unit}？", choices[k],
-            _pick(qid, partners, 3, [choices[k], *shown], salt), whole, shown)))
+            _pick(qid, partners, 3, [choices[k], *shown], salt, like=choices[k]), whole, shown)))
     if lst.named:
         names = [n for n, _ in lst.named]
         for k, (name, desc) in enumerate(lst.named):
@@ -444,7 +463,7 @@ def list_questions(lst: ResolvedList, lists: list[ResolvedList]) -> list[Questio
             if is_trivia(desc) or any(_overlaps(n, desc) for n in names):
                 continue  # "您好。" is no question; a description that names its item gives it away
             out.append(_fair(lambda salt, qid=qid, name=name, desc=desc, prompt=prompt: _question(
-                qid, "name", lst, prompt, name, _pick(qid, [n for n in names if n != name], 3, [name, desc], salt),
+                qid, "name", lst, prompt, name, _pick(qid, [n for n in names if n != name], 3, [name, desc], salt, like=name),
                 f"{name}：{desc}", (desc,))))
     steps = choices
     flow = " → ".join(steps)
