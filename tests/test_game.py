@@ -154,12 +154,40 @@ def test_cash_across_a_message_adds_up_and_free_extras_are_read_in_their_wording
     split_cash = "罚款万一真罚了，我们承担一半25万；工期管理费再补30万。"  # 55万 in two sentences, the limit is 50万
     all_labour = "拆装人工和吊篮全部我们来，你们一分不出。"  # only half the labour may be given free
     late = "出事后售后第4天才到现场，这是我们的错。"  # a fact about the past, not a delivery promise
-    wanted = "二期投标我们免费帮你们做一面1:1样板墙。"  # what the account hopes for: not a favour, not a free extra
-    d = debrief(game, scene, load_guide(), _said((11, split_cash), (12, all_labour), (11, late), (12, wanted)))
+    # What the account hopes for is no private favour, but team A's brief forbids giving anything extra free:
+    # offered free it is a breach, traded against the year's volume it is good business.
+    wanted = "二期投标我们免费帮你们做一面1:1样板墙。"
+    traded = "框架协议签下来的话，二期投标的1:1样板墙我们来做。"
+    d = debrief(game, scene, load_guide(), _said((11, split_cash), (12, all_labour), (11, late), (12, wanted),
+                                                 (11, traded)))
     flagged = {b.quote: b.keys for b in d.breaches}
     assert [q for q, keys in flagged.items() if "compensation" in keys] == ["工期管理费再补30万。"]  # one offer, listed once
     assert any("free_service" in keys for q, keys in flagged.items() if q in all_labour), flagged
-    assert not any(q in late or q in wanted for q in flagged), flagged
+    assert flagged.get(wanted) == ["free_service"], flagged
+    assert not any(q in late or q in traded for q in flagged), flagged
+
+
+def test_terms_read_as_a_trainer_reads_them():
+    """Totals and caps are what an offer comes to, a grace period adds to the terms, money handed back under
+    another name is a hidden cut, and English offers count too (a blind set's misses)."""
+    assert offered_terms("管理费我们再承担20万，一共40万") == {"compensation": 40}
+    assert offered_terms("拆装人工承担一半，约35万，这笔算在现金赔偿里；其他部分加起来，现金总额不超过50万。") == {"compensation": 50}
+    assert offered_terms("色差板全部免费重做，运费我们承担，这块成本约100万。") == {}
+    assert offered_terms("那这样，合同写75天，到期后你们晚付半个月我们也不催") == {"payment_days": 90}
+    assert offered_terms("那就按90天走吧，我们回去再想办法") == {"payment_days": 90}
+    assert offered_terms("那就2%，不能再多了") == {"discount": 2}
+    assert offered_terms("那我们再多让0.5%，一共2%") == {"discount": 2}
+    assert offered_terms("Don't worry about the penalty, 50万 we cover it all") == {"compensation": 50}
+    assert offered_terms("省下的材料比单价多降两三个点还实在") == {}
+    game, scene = _started("new-director-supplier-review")
+    hidden = "全年锁量完成的话，年底按0.5%以“技术服务费”的名义返给天衡"
+    english = "OK, and for the Apr–Jul peak we can also send one engineer on site full time, no charge"
+    fair = "如果份额给到55%、全年锁量，单价我们降1.5%。"
+    d = debrief(game, scene, load_guide(), _said((11, hidden), (12, english), (11, fair)))
+    flagged = {b.quote: b.keys for b in d.breaches}
+    assert "free_service" in flagged.get(hidden, []), flagged
+    assert flagged.get(english), flagged
+    assert fair not in flagged, flagged
 
 
 def test_a_free_service_the_brief_allows_is_no_price_cut_in_the_debrief():

@@ -365,11 +365,16 @@ class KeyAccountGame:
 # whatever else it also does: 「私下请您吃个饭」 is a gift, not the strategy 个人联系.
 CREDITED = {"apology": "道歉、认错", "own_fault": "道歉、认错", "open_question": "发现需要的提问",
             "value_figures": "价值论据", "total_cost": "价值论据", "quality_evidence": "价值论据",
-            "relationship_value": "价值论据", "conditional_concession": "有条件的让步"}
+            "relationship_value": "价值论据", "service_commitment": "价值论据", "corrective_plan": "价值论据",
+            "tailored_solution": "价值论据", "conditional_concession": "有条件的让步"}
 """Good moves the debrief credits by name, grouped as a trainer reads them."""
 SPOILS = 0.6
+SPOILS_MESSAGE = frozenset({"argue_pressure", "badmouth_competitor", "blame_customer", "gift_favour", "pleading"})
+"""Mistakes that turn a whole message (「他们今年接了多少单您问过没？到时候真交不出来……」 is pressure, not a discovery
+question); any other mistake (a vague 「我们回去按流程走」) spoils only its own sentence, not the question after it."""
 """A mistake read this surely in a message takes the credit from the good moves beside it (below this, the
 recogniser's recall-first thresholds would spoil honest messages: 「很抱歉……」 reads blame_outside at 0.4)."""
+OWNED_OUT = frozenset({"blame_outside", "blame_customer"})
 SURE_ENOUGH = {"overpromise": 0.8}
 """A red line the recogniser reads less surely than this is not held against the player (nor is the move kept).
 「有问题随时打电话给我」 reads as overpromise at 0.70, 「降5%没问题，账期90天也可以」 at 0.95: an accusation in front of
@@ -377,8 +382,9 @@ the group needs more than the recogniser's own threshold. Set on those examples,
 
 _NUM = r"(\d+(?:\.\d+)?|[一二两三四五六七八九十]+)"
 _CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_PCT = re.compile(r"(?:降|让|便宜|优惠|下调|下浮|少收|减|最多|给到)[^，。\d%]{0,4}" + _NUM + r"\s*(?:%|％|个点|个百分点)")
-_NOT_PRICE = re.compile(r"损耗|准时|合格|份额|毛利|成本|利润|涨|增长|市场")
+_PCT = re.compile(r"(?:降|让|便宜|优惠|下调|下浮|少收|减|最多|给到|一共|总共|合计|加起来|总计|累计|返)[^，。\d%]{0,4}" + _NUM
+                  + r"\s*(?:%|％|个点|个百分点)")
+_NOT_PRICE = re.compile(r"损耗|准时|合格|份额|毛利|成本|利润|涨|增长|市场|省下|能省|省了|省的")
 """Percentages that are not a price cut (「损耗从6%降到3.5%」 is a value argument)."""
 _DISCOUNT_RATE = re.compile(r"([八九])([一二三四五六七八九])?折")  # 九五折 = 5% off
 _DAYS = re.compile(_NUM + r"\s*天")
@@ -386,7 +392,7 @@ _WAN = re.compile(_NUM + r"\s*万")
 _REFUSE = re.compile(r"不能|不可能|做不到|办不到|没法|没办法|无法|不行|不了|不答应|给不起|超出|超过了?权限|不会")
 _NOT_OURS = re.compile(r"您说|你说|你们说|您要|你们要|要求|远东|佳成|科睿|对手|他们|对方")
 _CLAUSES = re.compile(r"[，,；;：:。！？!?]")
-_ACCEPT = re.compile(r"没问题|可以|行|好的|成交|同意|答应|认了|认|给你们|给您|我签|签字|就这么定|写进")
+_ACCEPT = re.compile(r"没问题|可以|行|好的|成交|同意|答应|认了|认|给你们|给您|我签|签字|就这么定|写进|那就|就按")
 _SAME_PCT = re.compile(_NUM + r"\s*(?:%|％|个点)\s*就\s*" + _NUM + r"\s*(?:%|％|个点)")  # 「3%就3%」
 _BARE_PCT = re.compile(_NUM + r"\s*(?:%|％|个点)")
 _PRICE_WORDS = re.compile(r"降价|单价|价格|价钱|便宜|打折|折扣|[八九][一二三四五六七八九]?折|让利|优惠|返点|让价|降[\d一二两三四五六七八九十]")
@@ -394,7 +400,14 @@ _PRICE_WORDS = re.compile(r"降价|单价|价格|价钱|便宜|打折|折扣|[�
 _FREE = re.compile(r"免费|免了|全包|包了|不收钱|不收费|不要钱|不用你们出|不让你们出|你们不用出|"
                    r"(?:钱|费用?)(?:全|都|全都|也|全部)?我们(?:来)?(?:出|承担|包)|我们(?:来)?出钱|全部我们(?:来|出|承担|包)|"
                    r"(?:费|钱)[^，。；]{0,3}(?:都|也|全)?不收|一分(?:钱)?(?:都|也)?不(?:用)?(?:出|掏|收)|"
-                   r"白送|送给你们|送你们|算我们的")
+                   r"不收(?:你们|您)?一分钱|白送|送给你们|送你们|算我们的|"
+                   r"no charge|free of charge|for free|on us|on the house|won'?t charge|at our cost")
+_TOTAL = re.compile(r"一共|总共|合计|加起来|总额|总计|累计|不超过|最多|封顶|上限|in total|total")
+"""A figure after these is what the whole offer comes to (or its cap), not one more amount to add up."""
+_DISGUISED = re.compile(r"以.{0,10}(?:名义|名目)|换个名(?:义|目)|走.{0,4}(?:费用|服务费|支持费)|(?:技术|项目|服务)(?:支持|服务)?费.{0,6}返")
+"""Money handed back under another name (「以技术支持费的名义返给你们5万」): a hidden price cut, whatever the sum."""
+_GRACE = re.compile(r"(?:晚付|晚点付|迟付|宽限|不催|缓|延后|推迟).{0,8}?(?:" + _NUM + r"\s*天|(半)个月|" + _NUM + r"\s*个月)")
+"""Time to pay beyond the contract's terms (「到期后晚付半个月我们也不催」): it adds to them."""
 
 
 def _number(token: str) -> float:
@@ -420,8 +433,10 @@ def offered_terms(sentence: str) -> dict[str, float]:
 
     text = to_simplified(sentence)
     # 「损失我们全赔，180万我们认」: the amount is a clause away from what it pays for.
-    about_compensation = re.search(r"赔|补偿|承担|损失|罚款|现金|打款|扛|认了|再补|补给|补贴", text)
+    about_compensation = re.search(r"赔|补偿|承担|损失|罚款|现金|打款|扛|认了|再补|补给|补贴|cover|compensat|penalt|pay for",
+                                   text)
     amounts: list[float] = []
+    totals: list[float] = []  # 「一共40万」「现金总额不超过50万」: what the offer comes to, not one more amount
     for clause in _CLAUSES.split(text):
         if not clause or _REFUSE.search(clause) or _NOT_OURS.search(clause):
             continue
@@ -439,13 +454,25 @@ def offered_terms(sentence: str) -> dict[str, float]:
         if re.search(r"账期|付款|回款|结算|再付|才付|付清|付钱|打款", clause):
             for m in _DAYS.finditer(clause):
                 keep("payment_days", _number(m.group(1)))
-        elif _ACCEPT.search(clause) or re.search(r"给你们|给您", clause):
+        elif _ACCEPT.search(clause) or re.search(r"给你们|给您|合同", clause):
             for m in _DAYS.finditer(clause):  # 「90天没问题」: a month or more is payment terms, not a delivery time
                 if 30 <= _number(m.group(1)) <= 365:
                     keep("payment_days", _number(m.group(1)))
-        if about_compensation:
-            amounts += [_number(m.group(1)) for m in _WAN.finditer(clause)]
-    if amounts:  # 「现金给30万，罚款再承担一半，25万」: what one message offers adds up
+        cost_only = re.search(r"成本|货值|价值|省了|省下", clause) and not re.search(r"赔|补偿|现金|罚款|承担|扛", clause)
+        if about_compensation and not cost_only:  # 「这块成本约100万」 says what the remake costs us, not cash to them
+            found = [_number(m.group(1)) for m in _WAN.finditer(clause)]
+            (totals if _TOTAL.search(clause) else amounts).extend(found)
+    grace = _GRACE.search(text)
+    if grace:  # 「合同写75天，到期后晚付半个月我们也不催」: the terms are 75 days and the grace on top
+        g = grace.groups()
+        extra = _number(g[0]) if g[0] else 15.0 if g[1] else 30.0 * _number(g[2])
+        base = out.get("payment_days") or max((_number(m.group(1)) for m in _DAYS.finditer(text)
+                                               if 30 <= _number(m.group(1)) <= 365), default=0.0)
+        if base:
+            out["payment_days"] = base + extra
+    if totals:
+        keep("compensation", max(totals))
+    elif amounts:  # 「现金给30万，罚款再承担一半，25万」: what one message offers adds up
         amounts = list(dict.fromkeys(amounts))
         top = max(amounts)
         parts = sum(amounts) - top
@@ -516,9 +543,14 @@ def _read(messages: list[dict], recogniser: MoveRecogniser) -> list[Said]:
             if not s:
                 continue
             moves: dict[str, float] = {}
+            whole = next((u.moves for u in turn.sentences if u.text == s), {})
             for unit in turn.sentences:  # a long sentence is also read by clauses: they belong to it
                 if unit.text in s:
                     for k, p in unit.moves.items():
+                        # A clause read out of its sentence can blame where the sentence owns the failure
+                        # (「…项目部还被罚款，这个我们认」 alone reads as blaming the carrier): the sentence wins.
+                        if unit.text != s and k in OWNED_OUT and "own_fault" in whole:
+                            continue
                         if p >= SURE_ENOUGH.get(k, 0.0):
                             moves[k] = max(moves.get(k, 0.0), p)
             out.append(Said(s, m["name"], m["user_id"], moves, i))
@@ -565,9 +597,12 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
     beyond = [label for label, cues in mandate.beyond_authority.items()
               if any(cue_matches(c, match_form(o)) for c in cues for o in offers)]
     free = [c for c, allowed in _free_offers(said.text, mandate) if not allowed]
-    if free and not delight:
+    if free:  # what the account hopes for (its delight need) too: the brief says trade it, never give it away
         allowed = "、".join(mandate.free_services) or "无"
         reasons.append(f"免费给了底线以外的东西（可以免费给的只有：{allowed}）")
+        keys.append("free_service")
+    if _DISGUISED.search(to_simplified(said.text)) and re.search(r"返|给|补|退|打", to_simplified(said.text)):
+        reasons.append("变相让利：以别的名义把钱返给客户（账外的让利，公司查账就是违规）")
         keys.append("free_service")
     if beyond:
         reasons += [f"超出权限：{label}" for label in beyond]
@@ -626,9 +661,9 @@ def debrief(game: KeyAccountGame, scene: Scene, guide: DebriefGuide, messages: l
     seen = set()
     # A message that makes a mistake earns no credit for the good move beside it: 「他们今年接了多少单您问过没？
     # 到时候真交不出来……」 is pressure, not a discovery question.
-    spoilt = {s.index for s in said if any(catalogue.kind(m) == "mistake" and p >= SPOILS for m, p in s.moves.items())}
+    spoilt = {s.index for s in said if any(m in SPOILS_MESSAGE and p >= SPOILS for m, p in s.moves.items())}
     for s in clean:
-        if s.index in spoilt:
+        if s.index in spoilt or any(catalogue.kind(m) == "mistake" and p >= SPOILS for m, p in s.moves.items()):
             continue
         for move in s.moves:
             if move in CREDITED and (s.text, CREDITED[move]) not in seen:

@@ -379,9 +379,13 @@ def score_debriefs(directory: Path) -> DebriefScores:
             for i in where(b.quote):
                 flagged.setdefault(i, set()).update(b.keys)
         credited: dict[int, set[str]] = {}
+        praised_breach: set[int] = set()  # a breach's own sentence among the credits
+        breach_quotes = {b.quote for b in d.breaches}
         for group, f in d.credits:
             for i in where(f.quote or ""):
                 credited.setdefault(i, set()).add(group)
+                if f.quote in breach_quotes:
+                    praised_breach.add(i)
         expected = data.get("expected") or {}
         labelled = {b["msg"]: b["kind"] for b in expected.get("breaches") or []}
         s.games += 1
@@ -392,7 +396,10 @@ def score_debriefs(directory: Path) -> DebriefScores:
                 s.kind_right += bool(flagged[i] & BREACH_KEYS[kind])
             else:
                 s.missed.append(f"{path.stem} #{i} {kind}: {messages[i]['text']}")
-            if i in credited:
+            # Credit for another sentence of the message (the value argument before 「样板墙我们免费做」) is not
+            # a breach praised: the breach itself is listed as one; praising its own sentence, or crediting a
+            # message whose breach went unflagged, is.
+            if i in praised_breach or (i in credited and i not in flagged):
                 s.breach_credited += 1
         for i in set(flagged) - set(labelled):
             s.false_breaches += 1
