@@ -179,6 +179,26 @@ def test_scorecard_has_evidence_advice_and_a_next_practice(scenarios, judge):
     assert nxt["difficulty"] in ("easy", "normal")
 
 
+def test_the_scorecards_next_practice_and_assignment_note_read_in_the_readers_language(scenarios, judge):
+    """The domain hands the face facts, not Chinese sentences: an English reader reads English around the
+    scenario's own (Chinese) titles; a scorecard stored before keeps its sentence."""
+    from bot.chat.roleplay_views import scorecard_text
+
+    card = play(scenarios["late-delivery-complaint"], judge, ["对不起，这次是我们的责任。", "您别激动，才晚了一天。"])
+    card.next_practice = suggest_next(card, scenarios)
+    card.assignment_note = {"turns": 2, "min": 3}
+    weakest = card.weakest[0].title
+    en, zh = scorecard_text(card, "en"), scorecard_text(card, "zh-CN")
+    assert f"your weakest criterion was 「{weakest}」" in en
+    assert "This attempt had 2 turns, so it does not count toward your trainer's assignment" in en
+    assert "最弱" not in en and "不计入" not in en
+    assert f"你最弱的一项是「{weakest}」" in zh and "这次只进行了 2 轮" in zh
+    card.next_practice = {**card.next_practice, "why": None, "reason": "旧的理由"}
+    card.assignment_note = "旧的说明"
+    old = scorecard_text(card, "en")
+    assert "旧的理由" in old and "📌 旧的说明" in old
+
+
 def test_bad_scenario_files_are_rejected_with_the_reason(tmp_path):
     data = yaml.safe_load((SCENARIOS_DIR / "late-delivery-complaint.yaml").read_text(encoding="utf-8"))
     cases = {

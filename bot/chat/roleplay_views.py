@@ -41,8 +41,8 @@ def brief_text(scenario: Scenario, level: str, lang: str) -> str:
 def scorecard_text(card: Scorecard, lang: str) -> str:
     lines = [f"📊 {card.title}{_paren(level_name(card.difficulty, lang), lang)}",
              t("rpv_total", lang, total=card.total, outcome=outcome_name(card.outcome, lang)), ""]
-    if card.assignment_note:
-        lines[2:2] = [f"📌 {card.assignment_note}"]
+    if note := card.assignment_note:
+        lines[2:2] = [f"📌 {t('rpv_assignment_short', lang, **note) if isinstance(note, dict) else note}"]
     for c in card.criteria:
         where = t("rpv_evidence", lang, evidence=c.evidence, turn=c.turn) if c.evidence else ""
         lines.append(f"{t('rpv_' + c.status, lang)} {c.title}{t('rpv_weight', lang, weight=c.weight)}{where}")
@@ -59,6 +59,8 @@ def scorecard_text(card: Scorecard, lang: str) -> str:
                   for n, s in enumerate(card.study, 1)]
     if card.next_practice:
         nxt = card.next_practice
+        why = nxt.get("why")  # scorecards stored before it was a key carry the Chinese sentence as "reason"
+        reason = t(f"rpv_why_{why}", lang, title=nxt.get("weakest", "")) if why else nxt.get("reason", "")
         lines += ["", t("rpv_next", lang, title=nxt["title"], level=level_name(nxt["difficulty"], lang),
-                       reason=nxt["reason"])]
+                       reason=reason)]
     return "\n".join(lines)

@@ -42,6 +42,15 @@ ROLEPLAY: dict[str, dict[str, str]] = {
     "rpv_study": {"zh-CN": "📚 建议阅读：", "zh-TW": "📚 建議閱讀：", "en": "📚 Suggested reading:"},
     "rpv_next": {"zh-CN": "🎯 下一次练习：{title}（{level}）——{reason}", "zh-TW": "🎯 下一次練習：{title}（{level}）——{reason}",
                  "en": "🎯 Next practice: {title} ({level}): {reason}"},
+    "rpv_why_weakest": {"zh-CN": "你最弱的一项是「{title}」", "zh-TW": "你最弱的一項是「{title}」",
+                        "en": "your weakest criterion was 「{title}」"},
+    "rpv_why_all_met": {"zh-CN": "全部达标：换一个场景，或提高难度。", "zh-TW": "全部達標：換一個場景，或提高難度。",
+                        "en": "every criterion met: try another scenario, or a harder level."},
+    "rpv_assignment_short": {
+        "zh-CN": "这次只进行了 {turns} 轮，不计入培训师布置的这个练习：至少 {min} 轮，或者一直练到客户表态，才算完成。",
+        "zh-TW": "這次只進行了 {turns} 輪，不計入培訓師布置的這個練習：至少 {min} 輪，或者一直練到客戶表態，才算完成。",
+        "en": "This attempt had {turns} turns, so it does not count toward your trainer's assignment: it takes at "
+              "least {min} turns, or playing on until the customer decides."},
 }
 
 CHARTS: dict[str, dict[str, str]] = {

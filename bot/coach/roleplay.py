@@ -70,7 +70,9 @@ class Scorecard:
     transcript: list[dict]
     study: list[dict] = field(default_factory=list)  # filled by the Coach from the knowledge base
     next_practice: dict | None = None
-    assignment_note: str | None = None  # why this attempt does not complete the rep's assignment
+    # Why this attempt does not complete the rep's assignment: {"turns": n, "min": m} (a face words it); a str on
+    # scorecards stored before it was structured.
+    assignment_note: dict | str | None = None
     feedback: str | None = None  # written by an LLM when one is configured
     raw: float = 0.0  # credit minus penalties before the 0-100 clamp: ranks two attempts that both show 0
 
@@ -397,8 +399,7 @@ def suggest_next(card: Scorecard, scenarios: dict[str, Scenario]) -> dict:
     if not card.weakest:
         others = [s for s in scenarios if s != card.scenario] or [card.scenario]
         return {"scenario": others[0], "title": scenarios[others[0]].title if others[0] in scenarios else others[0],
-                "difficulty": LEVELS[min(level + 1, 2)], "criterion": None,
-                "reason": "全部达标：换一个场景，或提高难度。"}
+                "difficulty": LEVELS[min(level + 1, 2)], "criterion": None, "why": "all_met"}
     weakest = card.weakest[0]
     skill = scenarios[card.scenario].criterion(weakest.id).skill if card.scenario in scenarios else None
 
@@ -412,5 +413,6 @@ def suggest_next(card: Scorecard, scenarios: dict[str, Scenario]) -> dict:
         level = min(level + 1, 2)
     elif card.total < 40:
         level = max(level - 1, 0)
+    # Why, as a key and its facts: the face words it in the reader's language (rpv_why_*).
     return {"scenario": target.id, "title": target.title, "difficulty": LEVELS[level], "criterion": weakest.id,
-            "reason": f"你最弱的一项是「{weakest.title}」"}
+            "why": "weakest", "weakest": weakest.title}

@@ -210,8 +210,7 @@ class Coach:
         assigned = [a for a in self.store.assignments(user_id=stored.user_id, open_only=True)
                     if a["scenario"] == card.scenario]
         if assigned and not attempted:
-            card.assignment_note = (f"这次只进行了 {session.turns} 轮，不计入培训师布置的这个练习：至少 {MIN_ASSIGNED_TURNS} "
-                                    "轮，或者一直练到客户表态，才算完成。")
+            card.assignment_note = {"turns": session.turns, "min": MIN_ASSIGNED_TURNS}
         self.store.end_roleplay(stored.session_id, session.state, card.total, card.outcome, card.to_json())
         for a in assigned if attempted else []:
             self.store.mark_assignment(a["assignment_id"], done_session=stored.session_id)
