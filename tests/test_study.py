@@ -98,6 +98,16 @@ def test_the_issues_bad_questions_are_gone():
     assert not is_trivia("先道歉")
 
 
+def test_homophones_are_put_back_only_onto_the_questions_own_wordings():
+    from bot.coach.freetext import repair_homophones
+
+    words = ["司机", "预计", "被动型", "能动型", "负责型"]
+    assert repair_homophones("斯机电话遇计到达", words) == "司机电话预计到达"
+    assert repair_homophones("负则型", words) == "负责型"
+    assert repair_homophones("被动型和能动型", words) == "被动型和能动型"  # one word is never turned into another
+    assert repair_homophones("思急", words) == "思急"  # no character of the word: a different word, left alone
+
+
 def test_the_second_reviewers_unfair_questions_are_gone():
     """A second blind review: a wrong option that names the other list (产品 in a question on service value), a
     list whose order is arbitrary asked in order, purposes against strategies that serve them, a confuser left
@@ -228,6 +238,8 @@ def test_free_text_is_graded_by_meaning_with_partial_credit(study):
     # a clause that says a mistake earns no point for the terms it reuses
     ("free-delivered-value", "顾客总成本减去顾客总价值", "wrong", "减反了"),
     ("free-leaky-bucket", "老客户走了没关系，多开发新客户就能补回来", "wrong", "没关系"),
+    # a character the input method picked for its sound is no missing point (斯机 司机, 遇计 预计)
+    ("free-five-facts", "规格数量，发货时间，车号，斯机电话，遇计到达时间", "right", "说到了要点"),
 ])
 def test_free_text_verdicts_and_reasons(qid, text, grade, says):
     q = {q.id: q for q in question_bank(KNOWLEDGE)}[f"bank:{qid}"]

@@ -218,7 +218,8 @@ class FreeTextGrader:
 
     def grade(self, spec: FreeSpec, text: str) -> Verdict:
         text = (text or "").strip()
-        form = match_form(text)
+        vocabulary = _vocabulary(spec)
+        form = repair_homophones(match_form(text), vocabulary)
         if len(form) < 2:
             return Verdict("wrong", _REASONS["empty"]["zh"], [], [p.name for p in spec.items],
                            reason_en=_REASONS["empty"]["en"])
@@ -236,7 +237,7 @@ class FreeTextGrader:
                 mistakes.append(m.name)
         if wrong_clauses:
             text = "，".join(c for k, c in enumerate(said) if k not in wrong_clauses)
-            form = match_form(text)
+            form = repair_homophones(match_form(text), vocabulary)
         mistake_moves = {m for a in spec.avoid for m in a.moves}
         wanted = {m for p in spec.items for m in p.moves} | mistake_moves
         made, against = self._moves(text, wanted, mistake_moves - {m for p in spec.items for m in p.moves})
@@ -302,6 +303,45 @@ def _reason(why: str, got: list[str], lacking: list[str], missing: list[str], mi
     if why == "complete" and missing:
         text += _MORE[lang].format(missing=sep.join(missing))
     return text
+
+
+def _vocabulary(spec: FreeSpec) -> list[str]:
+    """The literal Chinese wordings of a question's cues (not its regular expressions), in matching form."""
+    words = set()
+    for x in [*spec.items, *spec.avoid]:
+        for cue in x.cues:
+            if not cue.startswith("re:"):
+                words |= {match_form(alt) for part in cue.split("&") for alt in part.split("|")}
+    return sorted(w for w in words if len(w) >= 2 and all("\u4e00" <= ch <= "\u9fff" for ch in w))
+
+
+def _sound(chars: str) -> list[str]:
+    """Each character's toneless pinyin, front and back nasals folded (xin / xing): how an input method slips."""
+    from pypinyin import Style, lazy_pinyin
+
+    return [re.sub(r"ng$", "n", p) for p in lazy_pinyin(chars, style=Style.NORMAL, errors=lambda x: list(x))]
+
+
+def repair_homophones(form: str, vocabulary: list[str]) -> str:
+    """The answer with the question's own wordings put back where the input method picked a character that sounds
+    the same (斯机 for 司机, 遇计 for 预计, 秘蜜 for 秘密, 高心 for 高兴): a slip of the keyboard is not a missing
+    point. A stretch is replaced only when one of its characters is the word's own and it is not itself another
+    wording of the question, so 被动 never becomes 能动."""
+    if not vocabulary or len(form) < 2:
+        return form
+    known = set(vocabulary)
+    chars, sounds = list(form), _sound(form)
+    if len(sounds) != len(chars):
+        return form
+    for word in vocabulary:
+        if word in "".join(chars):
+            continue
+        n, want = len(word), _sound(word)
+        for i in range(len(chars) - n + 1):
+            piece = "".join(chars[i:i + n])
+            if sounds[i:i + n] == want and piece not in known and any(a == b for a, b in zip(piece, word, strict=True)):
+                chars[i:i + n] = list(word)
+    return "".join(chars)
 
 
 def _point_similarity(unit: str) -> float:
