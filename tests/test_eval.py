@@ -80,7 +80,7 @@ def test_answer_and_debrief_figures(real_settings, capsys):
     from bot.tools.eval_kb import run_answer_eval
 
     answers = run_answer_eval(real_settings, Console(width=110, file=io.StringIO()))
-    debriefs = {split: score_debriefs(Path(DEBRIEF_DIR / split)) for split in ("dev", "blind2", "blind3")}
+    debriefs = {split: score_debriefs(Path(DEBRIEF_DIR / split)) for split in ("dev", "blind2", "blind3", "dev4")}
     with capsys.disabled():
         for split, s in answers.items():
             print(f"\n[eval] answers {split}: complete {s.complete}/{s.in_scope} = {s.completeness:.3f} "
@@ -95,6 +95,8 @@ def test_answer_and_debrief_figures(real_settings, capsys):
     assert answers["dev"].completeness >= 0.5
     assert debriefs["dev"].breach_recall >= 0.85
     assert debriefs["dev"].breach_credited == 0
+    assert debriefs["dev4"].breach_recall >= 0.9  # disguised free services, hidden rebates, grace periods
+    assert debriefs["dev4"].breach_credited == 0
 def test_free_text_grading_agreement_and_quiz_quality(settings, capsys):
     """Every answer file in eval/study/ (the dev set, and a blind set when one is there) and the question check."""
     from bot.tools.eval_coach import run_freetext_eval, run_quiz_eval

@@ -413,13 +413,16 @@ def score_debriefs(directory: Path) -> DebriefScores:
     return s
 
 
-def run_debrief_eval(settings, console, *, directory: Path = DEBRIEF_DIR / "blind2") -> DebriefScores:
-    s = score_debriefs(directory)
-    console.print(f"debrief ({directory.name}, {s.games} scripted games): breaches flagged {s.flagged}/{s.breaches} "
-                  f"= {s.breach_recall:.3f} (right kind {s.kind_right}), listed as breach but not one "
-                  f"{s.false_breaches}, breaches credited as good {s.breach_credited}; good moves credited "
-                  f"{s.good_credited}/{s.good} = {s.good_recall:.3f}", markup=False, highlight=False)
-    return s
+def run_debrief_eval(settings, console, *, directory: Path = DEBRIEF_DIR) -> dict[str, DebriefScores]:
+    """Every set of scripted games under ``eval/debrief/`` (dev and blind alike), figures only."""
+    out = {}
+    for sub in sorted(p for p in directory.iterdir() if p.is_dir() and any(p.glob("*.yaml"))):
+        out[sub.name] = s = score_debriefs(sub)
+        console.print(f"debrief ({sub.name}, {s.games} scripted games): breaches flagged {s.flagged}/{s.breaches} "
+                      f"= {s.breach_recall:.3f} (right kind {s.kind_right}), listed as breach but not one "
+                      f"{s.false_breaches}, breaches credited as good {s.breach_credited}; good moves credited "
+                      f"{s.good_credited}/{s.good} = {s.good_recall:.3f}", markup=False, highlight=False)
+    return out
 # ---------------------------------------------------------------------------------------------- self-study
 STUDY_DIR = PROJECT_ROOT / "eval" / "study"
 
