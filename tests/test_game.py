@@ -183,11 +183,12 @@ def test_terms_read_as_a_trainer_reads_them():
     hidden = "全年锁量完成的话，年底按0.5%以“技术服务费”的名义返给天衡"
     english = "OK, and for the Apr–Jul peak we can also send one engineer on site full time, no charge"
     fair = "如果份额给到55%、全年锁量，单价我们降1.5%。"
-    d = debrief(game, scene, load_guide(), _said((11, hidden), (12, english), (11, fair)))
+    letter = "我们会以公司的名义给您发一封正式的致歉函。"  # a name, but no money going back
+    d = debrief(game, scene, load_guide(), _said((11, hidden), (12, english), (11, fair), (12, letter)))
     flagged = {b.quote: b.keys for b in d.breaches}
     assert "free_service" in flagged.get(hidden, []), flagged
     assert flagged.get(english), flagged
-    assert fair not in flagged, flagged
+    assert fair not in flagged and letter not in flagged, flagged
 
 
 def test_a_free_service_the_brief_allows_is_no_price_cut_in_the_debrief():

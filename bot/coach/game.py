@@ -406,6 +406,8 @@ _TOTAL = re.compile(r"一共|总共|合计|加起来|总额|总计|累计|不超
 """A figure after these is what the whole offer comes to (or its cap), not one more amount to add up."""
 _DISGUISED = re.compile(r"以.{0,10}(?:名义|名目)|换个名(?:义|目)|走.{0,4}(?:费用|服务费|支持费)|(?:技术|项目|服务)(?:支持|服务)?费.{0,6}返")
 """Money handed back under another name (「以技术支持费的名义返给你们5万」): a hidden price cut, whatever the sum."""
+_MONEY_BACK = re.compile(r"返|退款|退还|补贴|打款|钱|" + _NUM + r"\s*(?:万|%|％|个点|块)")
+"""...as long as money goes back: 「以公司的名义给您发一封致歉函」 is no rebate."""
 _GRACE = re.compile(r"(?:晚付|晚点付|迟付|宽限|不催|缓|延后|推迟).{0,8}?(?:" + _NUM + r"\s*天|(半)个月|" + _NUM + r"\s*个月)")
 """Time to pay beyond the contract's terms (「到期后晚付半个月我们也不催」): it adds to them."""
 
@@ -601,7 +603,7 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
         allowed = "、".join(mandate.free_services) or "无"
         reasons.append(f"免费给了底线以外的东西（可以免费给的只有：{allowed}）")
         keys.append("free_service")
-    if _DISGUISED.search(to_simplified(said.text)) and re.search(r"返|给|补|退|打", to_simplified(said.text)):
+    if _DISGUISED.search(to_simplified(said.text)) and _MONEY_BACK.search(to_simplified(said.text)):
         reasons.append("变相让利：以别的名义把钱返给客户（账外的让利，公司查账就是违规）")
         keys.append("free_service")
     if beyond:

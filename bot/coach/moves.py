@@ -53,6 +53,9 @@ class Move(BaseModel):
     title: str
     title_en: str
     definition: str
+    excludes: list[str] = Field(default_factory=list, description=(
+        "Moves one sentence cannot make together with this one, by their definitions (a cut traded for a "
+        "condition is not a cut given for nothing): when both are read, the likelier stays."))
 
 
 class MoveCatalogue(BaseModel):
@@ -75,6 +78,9 @@ def load_catalogue(path: Path = MOVES_FILE) -> MoveCatalogue:
     catalogue = MoveCatalogue.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
     if len(set(catalogue.ids)) != len(catalogue.ids):
         raise ValueError(f"{path.name}: move ids must be unique")
+    unknown = {x for m in catalogue.moves for x in m.excludes} - set(catalogue.ids)
+    if unknown:
+        raise ValueError(f"{path.name}: excludes names unknown moves {sorted(unknown)}")
     return catalogue
 
 
@@ -223,6 +229,7 @@ class MoveRecogniser:
         if unknown:
             raise ValueError(f"the recogniser knows moves the catalogue lacks: {', '.join(sorted(unknown))}; "
                              "run `salescoach moves train`")
+        self._excludes = {m.id: m.excludes for m in self.catalogue.moves if m.excludes}
 
     def recognise(self, turn: str) -> TurnMoves:
         parts = units(turn)
@@ -233,6 +240,10 @@ class MoveRecogniser:
         out = []
         for i, (text, row) in enumerate(zip(parts, probs, strict=True)):
             hits = {self.head.labels[j]: round(float(row[j]), 4) for j in np.flatnonzero(row >= self.head.thresholds)}
+            for move, rivals in self._excludes.items():
+                for rival in rivals:
+                    if move in hits and rival in hits:  # both cannot be true of one sentence: the likelier stays
+                        del hits[move if hits[move] < hits[rival] else rival]
             out.append(SentenceMoves(text, hits, dense[i]))
         return TurnMoves(out)
 
