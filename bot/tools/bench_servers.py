@@ -101,7 +101,9 @@ async def _drive(settings: Settings, users: list[int], go: Path) -> dict:
     from bot.tools.fakeapi import WatchedBotAPI, button, message
 
     api = WatchedBotAPI()
+    started = time.perf_counter()
     services = Services.open(settings)
+    opened = time.perf_counter()
     app = build_application(services, request=api, get_updates_request=api)
     finished: dict[int, asyncio.Event] = {}
     handle = app.process_update
@@ -125,6 +127,7 @@ async def _drive(settings: Settings, users: list[int], go: Path) -> dict:
     await app.update_queue.put(warm_up)
     async with asyncio.timeout(READY_TIMEOUT):
         await api.reply(0, WARM_UP_USER)
+    log.warning("up: services opened in %.1f s, warmed up in %.1f s", opened - started, time.perf_counter() - opened)
     go.with_name(go.name + ".ready").touch()
     await asyncio.to_thread(_wait_for, go)  # all bots start their users together
 
@@ -277,6 +280,7 @@ def _stop(proc: subprocess.Popen) -> None:
 class Report:
     bots: int
     users: int
+    schema: str = ""  # the PostgreSQL schema it ran in (dropped when the run returns)
     start_s: float = 0.0
     ingest_s: float = 0.0
     wall_s: float = 0.0
@@ -369,6 +373,7 @@ def run(settings: Settings, *, bots: int = 4, users: int = 25, database_url: str
         tmp = Path(tmp_name)
         with contextlib.ExitStack() as stack:
             url = stack.enter_context(postgres_schema(base))
+            report.schema = url.rsplit("application_name=", 1)[1].split("&", 1)[0]
             chroma = chroma_url or stack.enter_context(chroma_server(tmp))
             models = settings.models_dir if settings.models_dir.is_dir() else tmp / "models"
             models.mkdir(parents=True, exist_ok=True)
