@@ -23,7 +23,7 @@ def test_two_bots_on_shared_servers_answer_every_message_and_lose_nothing(tmp_pa
     admin_connection().close()  # no PostgreSQL: a skip saying why (a failure under CI=true)
     out = io.StringIO()
     report = run(make_settings(tmp_path / "data"), bots=2, users=3, database_url=POSTGRES,
-                 console=Console(file=out, width=120))
+                 console=Console(file=out, width=120), warm=False)
     print_report(report, Console(file=out, width=120))
 
     assert report.ok, out.getvalue()

@@ -27,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -95,7 +96,7 @@ class _Errors(logging.Handler):
         self.records.append(record.getMessage()[:200])
 
 
-async def _drive(settings: Settings, users: list[int], go: Path) -> dict:
+async def _drive(settings: Settings, users: list[int], go: Path, *, warm: bool = True) -> dict:
     from bot.services import Services
     from bot.telegram.app import build_application
     from bot.tools.fakeapi import WatchedBotAPI, button, message
@@ -120,9 +121,13 @@ async def _drive(settings: Settings, users: list[int], go: Path) -> dict:
     await app.initialize()
     await app.post_init(app)
     await app.start()
-    # Measured as a bot that has been up a while: the judge's recogniser loaded (a bot does it in the
-    # background at start, which a rep's first turn would otherwise wait for) and one question answered.
-    await asyncio.to_thread(services.coach.judge.warm, services.coach.scenarios())
+    # Measured as a bot that has been up a while: one question answered and, with `warm`, the judge's reference
+    # sentences embedded (~300 of them, which Services.open does in a background thread: 25 s on a busy core,
+    # which a rep's first turn would otherwise wait for and the load would share its cores with).
+    if warm:
+        for thread in threading.enumerate():
+            if thread.name == "warm-judge":
+                await asyncio.to_thread(thread.join)
     warm_up = message(app.bot, QUESTIONS[0], uid=WARM_UP_USER)
     await app.update_queue.put(warm_up)
     async with asyncio.timeout(READY_TIMEOUT):
@@ -184,12 +189,12 @@ def _wait_for(path: Path) -> None:
         time.sleep(0.02)
 
 
-def worker(folder: Path, index: int, users: int) -> None:
+def worker(folder: Path, index: int, users: int, warm: bool) -> None:
     """One bot process: its settings from the environment (the parent set the servers, token and data dir)."""
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     uids = [user_id(index, u) for u in range(users)]
-    result = asyncio.run(_drive(load_settings(), uids, folder / f"go{index}"))
+    result = asyncio.run(_drive(load_settings(), uids, folder / f"go{index}", warm=warm))
     tmp = folder / f"result{index}.json.tmp"
     tmp.write_text(json.dumps(result), encoding="utf-8")
     os.replace(tmp, folder / f"result{index}.json")
@@ -360,8 +365,11 @@ def _deadlocks(base: str) -> int:
 
 
 def run(settings: Settings, *, bots: int = 4, users: int = 25, database_url: str | None = None,
-        chroma_url: str | None = None, console: Console | None = None, run_timeout: float = 900.0) -> Report:
-    """The whole benchmark; servers it started and the schema it made are gone when it returns."""
+        chroma_url: str | None = None, console: Console | None = None, run_timeout: float = 900.0,
+        warm: bool = True) -> Report:
+    """The whole benchmark; servers it started and the schema it made are gone when it returns. `warm=False`
+    starts the users once each bot has answered one question, not waiting for its judge to warm up (a test
+    that checks what is answered and stored, not how fast)."""
     console = console or Console()
     base = database_url or settings.database_url
     if not base or not base.startswith(("postgresql://", "postgres://")):
@@ -395,7 +403,8 @@ def run(settings: Settings, *, bots: int = 4, users: int = 25, database_url: str
                 env = _bot_env(settings, tmp / f"bot{i}", url, chroma, models)
                 with open(tmp / f"bot{i}.log", "wb") as out:
                     procs.append(subprocess.Popen(
-                        [sys.executable, "-m", "bot.tools.bench_servers", "worker", str(tmp), str(i), str(users)],
+                        [sys.executable, "-m", "bot.tools.bench_servers", "worker", str(tmp), str(i), str(users),
+                         "warm" if warm else "cold"],
                         cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True))
             _wait(lambda: all((tmp / f"go{i}.ready").exists() for i in range(bots)), procs, tmp, READY_TIMEOUT,
                   report, "start")
@@ -467,4 +476,4 @@ def print_report(report: Report, console: Console) -> None:
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["worker"]:
-    worker(Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+    worker(Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5:6] != ["cold"])
