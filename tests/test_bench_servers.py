@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 
 import psycopg
+import pytest
 from rich.console import Console
 
 from bot.tools.bench_servers import print_report, run, user_script
@@ -35,3 +36,27 @@ def test_two_bots_on_shared_servers_answer_every_message_and_lose_nothing(tmp_pa
     with psycopg.connect(POSTGRES) as db:  # the schema it made is gone, with every session in it
         assert db.execute("SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = %s",
                           (report.schema,)).fetchone()[0] == 0
+
+
+@pytest.mark.parametrize(("args", "env", "said"), [
+    (["servers"], {}, "✗ SALESCOACH_DATABASE_URL (or --database-url) must name a PostgreSQL database"),
+    (["stores"], {}, "✗ SALESCOACH_DATABASE_URL (or --database-url) must name a PostgreSQL database"),
+    (["servers", "--database-url", "sqlite:///state.db"], {}, "✗ --database-url='sqlite:///state.db': not a PostgreSQL URL"),
+    (["servers"], {"SALESCOACH_DATABASE_URL": "postgresql://postgres@127.0.0.1:{port}/test"},
+     "✗ no PostgreSQL answers at postgresql://postgres@127.0.0.1:{port}/test"),
+])
+def test_a_wrong_database_setting_is_one_line_naming_it(monkeypatch, tmp_path, args, env, said):
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+    from tests.servers import closed_port
+
+    port = closed_port()
+    monkeypatch.setenv("SALESCOACH_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("SALESCOACH_DATABASE_URL", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value.format(port=port))
+    result = CliRunner().invoke(app, ["bench", *args])
+    assert result.exit_code == 2
+    assert result.output.startswith(said.format(port=port))
+    assert len(result.output.strip().splitlines()) == 1
