@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from bot.config import ConfigError, Settings, StartupError, load_settings, mask_secret
+from bot.config import ConfigError, Settings, StartupError, env_name, load_settings, mask_secret
 from bot.errors import SalescoachError, StoreError
 from bot.kb.errors import KnowledgeBaseError
 
@@ -290,22 +290,39 @@ def evaluate(
 
 @app.command()
 def bench(
-    what: Annotated[str, typer.Argument(help="queries, cold, ingest, bot, roleplay or all")] = "all",
+    what: Annotated[str, typer.Argument(
+        help="queries, cold, ingest, bot, roleplay or all; servers (bots on shared PostgreSQL and Chroma "
+             "servers) and stores (answer latency, SQLite beside PostgreSQL) run only when named")] = "all",
     chroma_url: Annotated[str | None, typer.Option(
         "--chroma-url", help="queries: search latency on this Chroma server (`chroma run`) next to the embedded "
-                             "index, question by question; the bundled knowledge base is synced into it first")] = None,
+                             "index, question by question; the bundled knowledge base is synced into it first. "
+                             "servers: use this Chroma server instead of starting one")] = None,
+    database_url: Annotated[str | None, typer.Option(
+        "--database-url", help="servers, stores: the PostgreSQL database (default SALESCOACH_DATABASE_URL); the "
+                               "benchmark makes a schema of its own in it and drops it afterwards")] = None,
+    bots: Annotated[int, typer.Option(min=1, max=32, help="servers: bot processes, each with its own token")] = 4,
+    users: Annotated[int, typer.Option(min=1, max=1000, help="servers: simulated users per bot, at once")] = 25,
 ) -> None:
     """Benchmarks: query latency, cold start, ingestion throughput, and the bot through a fake API."""
     from bot.tools import bench_kb as b
 
     settings, out = _settings(), Console()
-    if chroma_url is not None:
-        try:  # the URL checked as SALESCOACH_CHROMA_URL is
-            chroma_url = load_settings(chroma_url=chroma_url).chroma_url
+    checked = {}
+    for name, value, option in (("chroma_url", chroma_url, "--chroma-url"),
+                                ("database_url", database_url, "--database-url")):
+        if value is None:
+            continue
+        try:  # the URL checked as SALESCOACH_CHROMA_URL / SALESCOACH_DATABASE_URL is
+            checked[name] = getattr(load_settings(**{name: value}), name)
         except ConfigError as exc:
-            out.print(f"[red]✗[/red] {exc.lines[0].replace('SALESCOACH_CHROMA_URL', '--chroma-url')}",
+            out.print(f"[red]✗[/red] {exc.lines[0].replace(env_name(name), option)}",
                       highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
+    chroma_url, database_url = checked.get("chroma_url"), checked.get("database_url")
+    if what in ("servers", "stores"):
+        _bench_on_servers(what, settings, out, database_url=database_url, chroma_url=chroma_url, bots=bots,
+                          users=users)
+        return
     if what in ("bot", "all"):
         from bot.tools.bench_bot import bench_bot
 
@@ -323,6 +340,30 @@ def bench(
         bench_roleplay(settings, out)
     if what in ("ingest", "all"):
         b.bench_ingest(settings, out)
+
+
+def _bench_on_servers(what: str, settings: Settings, out: Console, *, database_url: str | None,
+                      chroma_url: str | None, bots: int, users: int) -> None:
+    from bot.tools.bench_servers import BenchError, print_report, run
+
+    database_url = database_url or settings.database_url
+    try:
+        if what == "stores":
+            if not database_url or not database_url.startswith(("postgresql://", "postgres://")):
+                raise BenchError("SALESCOACH_DATABASE_URL (or --database-url) must name a PostgreSQL database to "
+                                 "compare with SQLite; for example postgresql://postgres@127.0.0.1:5432/test")
+            from bot.tools.bench_bot import bench_stores
+
+            bench_stores(settings, out, database_url)
+            return
+        report = run(settings, bots=bots, users=users, database_url=database_url, chroma_url=chroma_url,
+                     console=out)
+    except BenchError as exc:
+        out.print(f"[red]✗[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+    print_report(report, out)
+    if not report.ok:
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -15,7 +15,34 @@ from bot.services import Services
 from bot.telegram.app import build_application
 from bot.tools.bench_kb import percentile
 from bot.tools.eval_kb import load_questions
-from bot.tools.fakeapi import FakeBotAPI, message
+from bot.tools.fakeapi import FakeBotAPI, WatchedBotAPI, message
+
+
+async def _answer_latency(app, api: FakeBotAPI | WatchedBotAPI, questions: list[str], *, journaled: bool = False) -> list[float]:
+    """Milliseconds from update in to sendMessage out, one question at a time, after a warm-up. `journaled`:
+    through the started application's update queue, which writes each update to the store's journal first
+    (as polling does), instead of straight to the handlers."""
+
+    async def answered(update) -> float:
+        api.clear()
+        t0 = time.perf_counter()
+        if not journaled:
+            await app.process_update(update)
+        else:
+            await app.update_queue.put(update)
+            async with asyncio.timeout(60):
+                await api.reply(0, update.effective_chat.id)
+        sent = [t for name, t, _ in api.times if name == "sendMessage"]
+        return (sent[0] - t0) * 1000
+
+    for q in questions[:20]:
+        await answered(message(app.bot, q, uid=1))
+    latencies = []
+    for i, q in enumerate(questions):
+        # Paced like real traffic (5 questions/s), so the flood-control limiter never holds replies.
+        await asyncio.sleep(0.2)
+        latencies.append(await answered(message(app.bot, q, uid=1000 + i)))
+    return latencies
 
 
 async def _run(settings: Settings, console: Console, users: int, per_user: int) -> dict:
@@ -27,17 +54,7 @@ async def _run(settings: Settings, console: Console, users: int, per_user: int) 
     res: dict = {}
     try:
         # 1. Latency, one question at a time after warm-up: update in → sendMessage out.
-        for q in questions[:20]:
-            await app.process_update(message(app.bot, q, uid=1))
-        latencies = []
-        for i, q in enumerate(questions):
-            # Paced like real traffic (5 questions/s), so the flood-control limiter never holds replies.
-            await asyncio.sleep(0.2)
-            api.clear()
-            t0 = time.perf_counter()
-            await app.process_update(message(app.bot, q, uid=1000 + i))
-            sent = [t for name, t, _ in api.times if name == "sendMessage"]
-            latencies.append((sent[0] - t0) * 1000)
+        latencies = await _answer_latency(app, api, questions)
         res.update(latency_n=len(latencies), p50_ms=statistics.median(latencies), p95_ms=percentile(latencies, 95))
         console.print(f"update → sendMessage: n={len(latencies)} p50={res['p50_ms']:.1f} ms p95={res['p95_ms']:.1f} ms")
 
@@ -83,9 +100,50 @@ async def _run(settings: Settings, console: Console, users: int, per_user: int) 
     return res
 
 
-def bench_bot(settings: Settings, console: Console, users: int = 20, per_user: int = 20) -> dict:
+def _with_token(settings: Settings) -> Settings:
     if settings.telegram_token is None:
         from pydantic import SecretStr
 
         settings = settings.model_copy(update={"telegram_token": SecretStr("1:benchmark")})
-    return asyncio.run(_run(settings, console, users, per_user))
+    return settings
+
+
+def bench_bot(settings: Settings, console: Console, users: int = 20, per_user: int = 20) -> dict:
+    return asyncio.run(_run(_with_token(settings), console, users, per_user))
+
+
+async def _store_latency(settings: Settings, questions: list[str]) -> list[float]:
+    api = WatchedBotAPI()
+    services = Services.open(settings)
+    app = build_application(services, request=api, get_updates_request=api)
+    await app.initialize()
+    await app.start()
+    try:
+        return await _answer_latency(app, api, questions, journaled=True)
+    finally:
+        await app.stop()
+        await app.shutdown()
+        services.close()
+
+
+def bench_stores(settings: Settings, console: Console, database_url: str, rounds: int = 2) -> dict:
+    """The answer latency above, each update journaled first as in production, with the state in SQLite (the data dir's) and in PostgreSQL (`database_url`, a
+    fresh schema made here and dropped after); everything else, the knowledge base included, is the same.
+    The two alternate, `rounds` times each, so a neighbour's load on the machine falls on both alike."""
+    from bot.tools.bench_servers import postgres_schema
+
+    settings = _with_token(settings).model_copy(update={"database_url": None})
+    questions = [q.q for q in load_questions("kb")]
+    latencies: dict[str, list[float]] = {"SQLite": [], "PostgreSQL": []}
+    with postgres_schema(database_url, prefix="bench_stores") as url:
+        for _ in range(rounds):
+            latencies["SQLite"] += asyncio.run(_store_latency(settings, questions))
+            latencies["PostgreSQL"] += asyncio.run(
+                _store_latency(settings.model_copy(update={"database_url": url}), questions))
+    res = {name: {"n": len(ms), "p50_ms": statistics.median(ms), "p95_ms": percentile(ms, 95), "max_ms": max(ms)}
+           for name, ms in latencies.items()}
+    console.print("answer latency, update → sendMessage, one question at a time (fake Bot API):")
+    for name, r in res.items():
+        console.print(f"  {name:<10} n={r['n']:<4} p50={r['p50_ms']:7.1f} ms  p95={r['p95_ms']:7.1f} ms  "
+                      f"max={r['max_ms']:7.1f} ms", highlight=False)
+    return res

@@ -4,6 +4,7 @@ time, plus helpers that build incoming updates. Nothing here touches the network
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import time
@@ -122,6 +123,45 @@ class FakeBotAPI(BaseRequest):
     def clear(self) -> None:
         self.calls.clear()
         self.times.clear()
+
+
+class WatchedBotAPI(FakeBotAPI):
+    """The fake Bot API for drivers that put updates on a running application's queue and wait, as a user
+    does, for the reply (`await api.reply(...)`), instead of awaiting the handlers."""
+
+    REPLIES = frozenset({"sendMessage", "editMessageText", "sendPhoto", "sendDocument", "sendPoll"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._arrived: asyncio.Condition | None = None
+
+    async def do_request(self, *args, **kwargs):
+        result = await super().do_request(*args, **kwargs)
+        async with self._condition():
+            self._condition().notify_all()
+        return result
+
+    def _condition(self) -> asyncio.Condition:
+        if self._arrived is None:
+            self._arrived = asyncio.Condition()
+        return self._arrived
+
+    def first_reply(self, since: int, chat_id: int, callback_id: str | None = None) -> tuple[float, dict] | None:
+        """The first reply among the calls after call number `since` (`len(api.times)` when the update went
+        in): a message to the chat, or the answer with text to the button `callback_id`; (time, params)."""
+        for name, t, params in self.times[since:]:
+            if name in self.REPLIES and int(params.get("chat_id", 0) or 0) == chat_id:
+                return t, {**params, "_method": name}
+            if (callback_id is not None and name == "answerCallbackQuery"
+                    and params.get("callback_query_id") == callback_id and params.get("text")):
+                return t, {**params, "_method": name}
+        return None
+
+    async def reply(self, since: int, chat_id: int, callback_id: str | None = None) -> tuple[float, dict]:
+        """Wait for `first_reply` (bound it with `asyncio.timeout`)."""
+        async with self._condition():
+            await self._condition().wait_for(lambda: self.first_reply(since, chat_id, callback_id))
+        return self.first_reply(since, chat_id, callback_id)  # type: ignore[return-value]
 
 
 _update_ids = itertools.count(1)
