@@ -171,6 +171,7 @@ def test_terms_read_as_a_trainer_reads_them():
     """Totals and caps are what an offer comes to, a grace period adds to the terms, money handed back under
     another name is a hidden cut, and English offers count too (a blind set's misses)."""
     assert offered_terms("管理费我们再承担20万，一共40万") == {"compensation": 40}
+    assert offered_terms("拆装人工最多承担一半35万；罚款再补20万") == {"compensation": 55}  # a cap on one item adds up
     assert offered_terms("拆装人工承担一半，约35万，这笔算在现金赔偿里；其他部分加起来，现金总额不超过50万。") == {"compensation": 50}
     assert offered_terms("色差板全部免费重做，运费我们承担，这块成本约100万。") == {}
     assert offered_terms("那这样，合同写75天，到期后你们晚付半个月我们也不催") == {"payment_days": 90}

@@ -402,8 +402,9 @@ _FREE = re.compile(r"免费|免了|全包|包了|不收钱|不收费|不要钱|�
                    r"(?:费|钱)[^，。；]{0,3}(?:都|也|全)?不收|一分(?:钱)?(?:都|也)?不(?:用)?(?:出|掏|收)|"
                    r"不收(?:你们|您)?一分钱|白送|送给你们|送你们|算我们的|"
                    r"no charge|free of charge|for free|on us|on the house|won'?t charge|at our cost")
-_TOTAL = re.compile(r"一共|总共|合计|加起来|总额|总计|累计|不超过|最多|封顶|上限|in total|total")
-"""A figure after these is what the whole offer comes to (or its cap), not one more amount to add up."""
+_TOTAL = re.compile(r"一共|总共|合计|加起来|总额|总计|累计|in total|total")
+"""A figure after these is what the whole offer comes to, not one more amount to add up (「最多35万」 caps one item:
+it still adds up with the rest)."""
 _DISGUISED = re.compile(r"以.{0,10}(?:名义|名目)|换个名(?:义|目)|走.{0,4}(?:费用|服务费|支持费)|(?:技术|项目|服务)(?:支持|服务)?费.{0,6}返")
 """Money handed back under another name (「以技术支持费的名义返给你们5万」): a hidden price cut, whatever the sum."""
 _MONEY_BACK = re.compile(r"返|退款|退还|补贴|打款|钱|" + _NUM + r"\s*(?:万|%|％|个点|块)")
