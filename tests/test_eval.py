@@ -80,7 +80,8 @@ def test_answer_and_debrief_figures(real_settings, capsys):
     from bot.tools.eval_kb import run_answer_eval
 
     answers = run_answer_eval(real_settings, Console(width=110, file=io.StringIO()))
-    debriefs = {split: score_debriefs(Path(DEBRIEF_DIR / split)) for split in ("dev", "blind2", "blind3", "dev4")}
+    debriefs = {split: score_debriefs(Path(DEBRIEF_DIR / split)) for split in ("dev", "blind2", "blind3", "dev4", "dev5",
+                                                                                 "blind4")}
     with capsys.disabled():
         for split, s in answers.items():
             print(f"\n[eval] answers {split}: complete {s.complete}/{s.in_scope} = {s.completeness:.3f} "
@@ -97,6 +98,8 @@ def test_answer_and_debrief_figures(real_settings, capsys):
     assert debriefs["dev"].breach_credited == 0
     assert debriefs["dev4"].breach_recall >= 0.9  # disguised free services, hidden rebates, grace periods
     assert debriefs["dev4"].breach_credited == 0
+    assert debriefs["dev5"].breach_recall >= 0.95  # new prices, per-ton cuts, quarterly terms, invoices put off
+    assert debriefs["dev5"].breach_credited == 0
 def test_free_text_grading_agreement_and_quiz_quality(settings, capsys):
     """Every answer file in eval/study/ (the dev set, and a blind set when one is there) and the question check."""
     from bot.tools.eval_coach import run_freetext_eval, run_quiz_eval

@@ -16,6 +16,8 @@ from bot.coach.game import (
     load_guide,
     load_scenes,
     offered_terms,
+    price_cut,
+    promised_days,
     team_brief,
 )
 from bot.coach.moves import load_catalogue
@@ -140,6 +142,51 @@ def test_offered_terms_reads_what_team_a_offers_not_what_it_refuses_or_repeats()
     assert offered_terms("合同写75天，实际到了90天再付我们也不催。") == {"payment_days": 90}
 
 
+def test_payment_terms_read_as_days_from_delivery_however_they_are_put():
+    # giving in on the customer's figure, a grace on top in plain words, an invoice put off, a quarter to settle
+    assert offered_terms("账期这个好说，90天就90天，我们财务那边我去沟通") == {"payment_days": 90}
+    assert offered_terms("合同写75天，到期以后你们晚个一个月付也没关系") == {"payment_days": 105}
+    assert offered_terms("75天写合同，另外先发货后开票，开票时间往后放一个月左右") == {"payment_days": 105}
+    assert offered_terms("付款方面我們可以彈性一點：月結改成季結，每季結完再給60天") == {"payment_days": 150}
+    # no date at all to pay by is longer than any terms; 「不催」 after a day count is that count
+    assert offered_terms("年底的话 don't worry，我们财务不会来催的，你们什么时候方便什么时候付")["payment_days"] > 365
+    assert offered_terms("合同写75天，实际到了90天再付我们也不催。") == {"payment_days": 90}
+    assert offered_terms("晚付半个月不行，75天是底线。").get("payment_days", 0) <= 75  # a grace refused adds nothing
+
+
+def test_a_new_price_or_a_cut_per_ton_is_a_cut_in_percent_of_todays_price():
+    assert price_cut("要不明年就按305走吧", 315) == pytest.approx(3.17, abs=0.01)
+    assert price_cut("前年比现在低差不多八百一吨，份额的事您评完再说", 27000) == pytest.approx(2.96, abs=0.01)
+    assert price_cut("单价按315走，不变", 315) == 0
+    assert price_cut("这批剩下7800平方米，300平先到", 315) == 0  # an area, not a price
+    assert price_cut("您说佳成每吨便宜八百，我们做不到", 27000) == 0
+
+
+def test_a_delivery_promise_is_read_in_days_unless_it_is_declined():
+    assert promised_days("行，樊经理，地标项目的补板我们保证3天到，我回去调") == 3
+    assert promised_days("标准7天，加急4天到货") == 4
+    assert promised_days("3天到货我们做不到，加急最快4天到") == 4
+    assert promised_days("第15天到现场开始安装") is None
+
+
+def test_what_the_brief_forbids_is_read_in_reps_words_and_a_declined_promise_is_none():
+    game, scene = _director_game()
+    owned = "理解。So first thing，今年三次 delay，this is on us，调度和排产都是我们的锅，sorry，给你们添麻烦了"
+    declined = "每周两天是我们能保证的，全职常驻我不能乱答应"
+    rush = "急的补板走加急，加急运费我们这边 absorb 掉，不另收"
+    jump = "這個放心，真的排不過來，我直接叫工廠把別的客戶的單子停下來先做你們的"
+    fast = "地标项目的补板我们保证3天到"
+    d = debrief(game, scene, load_guide(), _said((11, owned), (11, declined), (12, rush), (12, jump), (12, fast)))
+    flagged = {b.quote: b.reasons for b in d.breaches}
+    assert owned not in flagged
+    assert declined not in flagged
+    assert flagged[rush] == ["免费给了底线以外的东西（可以免费给的只有：工程师每周两天驻场）"]
+    assert flagged[jump] == ["超出权限：替工厂答应停掉或挤后别的客户的订单（排产不归销售定）"]
+    assert flagged[fast] == ["超出权限：承诺 3 天到货，快于公司最快能做到的 4 天"]
+    assert ("道歉、认错", "So first thing，今年三次 delay，this is on us，调度和排产都是我们的锅，sorry，给你们添麻烦了") in [
+        (g, f.quote) for g, f in d.credits]
+
+
 def _started(scene_id: str):
     """A started game of ``scene_id`` with 甲 and 丙 in team A and 乙 in team B, and its scene."""
     game = KeyAccountGame.new(-1, 2, scene_id)
@@ -189,7 +236,8 @@ def test_terms_read_as_a_trainer_reads_them():
     flagged = {b.quote: b.keys for b in d.breaches}
     assert "free_service" in flagged.get(hidden, []), flagged
     assert flagged.get(english), flagged
-    assert fair not in flagged and letter not in flagged, flagged
+    assert fair not in flagged, flagged
+    assert letter not in flagged, flagged
 
 
 def test_a_free_service_the_brief_allows_is_no_price_cut_in_the_debrief():

@@ -7,8 +7,8 @@ from bot.coach.freetext import default_grader
 from bot.coach.judge import match_form
 from bot.coach.self_study import ExamLocked, SelfStudy
 from bot.coach.study import (
-    _pick,
     Question,
+    _pick,
     form_faults,
     generate_questions,
     is_trivia,

@@ -107,6 +107,11 @@ class Mandate(_Strict):
     red_lines: list[RedLine] = Field(min_length=1)
     beyond_authority: dict[str, list[str]] = Field(default_factory=dict, description=(
         "Offers team A has no authority to make: what the trainer reads -> judge cues ('A|B', 'A&B', 're:...')."))
+    unit_price: float | None = Field(None, gt=0, description=(
+        "Today's unit price in 元 (per 吨 or per 平方米, as the brief's figures imply it): a new price offered "
+        "(「按305走」) or a cut per unit (「每吨低八百」) is read as a cut in percent against it."))
+    fastest_days: int | None = Field(None, gt=0, description=(
+        "The fastest delivery team A can promise, in days: a promise of less (「保证3天到」) is beyond its authority."))
 
 
 class TeamA(_Strict):
@@ -380,8 +385,8 @@ SURE_ENOUGH = {"overpromise": 0.8}
 「有问题随时打电话给我」 reads as overpromise at 0.70, 「降5%没问题，账期90天也可以」 at 0.95: an accusation in front of
 the group needs more than the recogniser's own threshold. Set on those examples, not calibrated on a corpus."""
 
-_NUM = r"(\d+(?:\.\d+)?|[一二两三四五六七八九十]+)"
-_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_NUM = r"(\d+(?:\.\d+)?|[一二两三四五六七八九十百]+)"
+_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}  # 九五折
 _PCT = re.compile(r"(?:降|让|便宜|优惠|下调|下浮|少收|减|最多|给到|一共|总共|合计|加起来|总计|累计|返)[^，。\d%]{0,4}" + _NUM
                   + r"\s*(?:%|％|个点|个百分点)")
 _NOT_PRICE = re.compile(r"损耗|准时|合格|份额|毛利|成本|利润|涨|增长|市场|省下|能省|省了|省的")
@@ -390,6 +395,10 @@ _DISCOUNT_RATE = re.compile(r"([八九])([一二三四五六七八九])?折")  #
 _DAYS = re.compile(_NUM + r"\s*天")
 _WAN = re.compile(_NUM + r"\s*万")
 _REFUSE = re.compile(r"不能|不可能|做不到|办不到|没法|没办法|无法|不行|不了|不答应|给不起|超出|超过了?权限|不会")
+_CANNOT = re.compile(r"做不到|办不到|保证不了|(?:不能|不敢|没法|无法|不会)(?:乱|随便|轻易)?(?:答应|保证|承诺|打包票|拍胸脯)|"
+                     r"不(?:往|写进?)合同|can'?t (?:promise|guarantee)|won'?t promise")
+"""A promise named to decline it: not a promise. Narrower than _REFUSE, whose 不会 is the overpromise itself
+(「保证以后不会再晚」)."""
 _NOT_OURS = re.compile(r"您说|你说|你们说|您要|你们要|要求|远东|佳成|科睿|对手|他们|对方")
 _CLAUSES = re.compile(r"[，,；;：:。！？!?]")
 _ACCEPT = re.compile(r"没问题|可以|行|好的|成交|同意|答应|认了|认|给你们|给您|我签|签字|就这么定|写进|那就|就按")
@@ -401,7 +410,8 @@ _FREE = re.compile(r"免费|免了|全包|包了|不收钱|不收费|不要钱|�
                    r"(?:钱|费用?)(?:全|都|全都|也|全部)?我们(?:来)?(?:出|承担|包)|我们(?:来)?出钱|全部我们(?:来|出|承担|包)|"
                    r"(?:费|钱)[^，。；]{0,3}(?:都|也|全)?不收|一分(?:钱)?(?:都|也)?不(?:用)?(?:出|掏|收)|"
                    r"不收(?:你们|您)?一分钱|白送|送给你们|送你们|算我们的|"
-                   r"no charge|free of charge|for free|on us|on the house|won'?t charge|at our cost")
+                   r"不另(?:外)?收|不额外收|不再收|absorb|no charge|free of charge|for free|(?<!is )(?<!'s )on us\b|"
+                   r"on the house|won'?t charge|at our cost")
 _TOTAL = re.compile(r"一共|总共|合计|加起来|总额|总计|累计|in total|total")
 """A figure after these is what the whole offer comes to, not one more amount to add up (「最多35万」 caps one item:
 it still adds up with the rest)."""
@@ -409,19 +419,31 @@ _DISGUISED = re.compile(r"以.{0,10}(?:名义|名目)|换个名(?:义|目)|走.{
 """Money handed back under another name (「以技术支持费的名义返给你们5万」): a hidden price cut, whatever the sum."""
 _MONEY_BACK = re.compile(r"返|退款|退还|补贴|打款|钱|" + _NUM + r"\s*(?:万|%|％|个点|块)")
 """...as long as money goes back: 「以公司的名义给您发一封致歉函」 is no rebate."""
-_GRACE = re.compile(r"(?:晚付|晚点付|迟付|宽限|不催|缓|延后|推迟).{0,8}?(?:" + _NUM + r"\s*天|(半)个月|" + _NUM + r"\s*个月)")
-"""Time to pay beyond the contract's terms (「到期后晚付半个月我们也不催」): it adds to them."""
+_DURATION = r"(?:" + _NUM + r"\s*天|(半)个月|" + _NUM + r"\s*个月|(一)个季度)"
+_SOME_TIME = r"(?:\d+|[一二两三四五六七八九十百半])\s*(?:天|个月|个季度)"
+_GRACE = re.compile(r"(?:晚付|晚点付|迟付|宽限|不催|缓|延后|推迟|往后(?:放|推|挪|延)|(?:晚|迟)[个点]?(?=" + _SOME_TIME
+                    + r"\s*(?:再|才)?付))[^，。；]{0,8}?" + _DURATION)
+"""Time to pay beyond the contract's terms (「到期后晚付半个月我们也不催」「晚个一个月付也没关系」「开票时间往后放一个月」):
+it adds to them."""
+_OPEN_ENDED = re.compile(r"什么时候方便什么时候(?:付|给|结)|(?:随时|有钱了?再|慢慢)(?:付|给|结)|不急着?(?:付|要|收)")
+_NO_CHASE = re.compile(r"不会?(?:来|去)?催")
+"""No date at all to pay by (「我们财务不会来催的，你们什么时候方便什么时候付」): longer than any terms a brief allows.
+「不催」 alone is open-ended only where no day count says until when (「到了90天再付我们也不催」 is 90 days)."""
+_CYCLE = {"季结": 90.0, "按季度结": 90.0, "季度结": 90.0, "月结": 30.0, "按月结": 30.0}
+"""Settling by the quarter or the month first: the days counted after the settlement come on top of it
+(「月结改成季结，每季结完再给60天」 is up to 150 days from delivery)."""
+_SAME_DAYS = re.compile(_NUM + r"\s*天\s*就\s*" + _NUM + r"\s*天")  # 「90天就90天」: giving in on the customer's figure
 
 
 def _number(token: str) -> float:
     if token[0].isdigit():
         return float(token)
-    if token.startswith("十"):
-        return 10 + _CN_DIGITS.get(token[1:], 0)
-    if "十" in token:
-        tens, _, ones = token.partition("十")
-        return _CN_DIGITS.get(tens, 1) * 10 + _CN_DIGITS.get(ones, 0)
-    return _CN_DIGITS.get(token, 0)
+    import cn2an  # Chinese numerals (一百二十, 两, 十五)
+
+    try:
+        return float(cn2an.cn2an(token, "smart"))
+    except ValueError:
+        return 0.0
 
 
 def offered_terms(sentence: str) -> dict[str, float]:
@@ -465,14 +487,26 @@ def offered_terms(sentence: str) -> dict[str, float]:
         if about_compensation and not cost_only:  # 「这块成本约100万」 says what the remake costs us, not cash to them
             found = [_number(m.group(1)) for m in _WAN.finditer(clause)]
             (totals if _TOTAL.search(clause) else amounts).extend(found)
+    payment_talk = re.search(r"账期|付款|回款|结算|结账|再付|才付|付清|付钱|打款|开票|月结|季结|payment|pay", text)
+    if payment_talk:
+        for m in _SAME_DAYS.finditer(text):
+            keep("payment_days", _number(m.group(1)))
+    base = out.get("payment_days") or max((_number(m.group(1)) for m in _DAYS.finditer(text)
+                                           if 30 <= _number(m.group(1)) <= 365), default=0.0)
+    after = text.split("改成", 1)[-1]  # 「月结改成季结」: what the terms become is what counts
+    cycle = 90.0 if re.search(r"季结|季度结|按季", after) else 30.0 if re.search(r"月结|按月结", after) else 0.0
+    if cycle and payment_talk:
+        out["payment_days"] = base + cycle
     grace = _GRACE.search(text)
-    if grace:  # 「合同写75天，到期后晚付半个月我们也不催」: the terms are 75 days and the grace on top
-        g = grace.groups()
-        extra = _number(g[0]) if g[0] else 15.0 if g[1] else 30.0 * _number(g[2])
-        base = out.get("payment_days") or max((_number(m.group(1)) for m in _DAYS.finditer(text)
-                                               if 30 <= _number(m.group(1)) <= 365), default=0.0)
+    if grace and not _REFUSE.search(text[max(0, grace.start() - 6):grace.end() + 4]):  # 「晚付半个月不行」
+        # 「合同写75天，到期后晚付半个月我们也不催」: the terms are 75 days and the grace on top
+        days, half, months, quarter = grace.groups()
+        extra = _number(days) if days else 15.0 if half else 30.0 * _number(months) if months else 90.0
+        base = out.get("payment_days") or base
         if base:
             out["payment_days"] = base + extra
+    elif (_OPEN_ENDED.search(text) or (_NO_CHASE.search(text) and not base)) and re.search(r"付|结|账|催", text):
+        out["payment_days"] = 999.0  # no date to pay by
     if totals:
         keep("compensation", max(totals))
     elif amounts:  # 「现金给30万，罚款再承担一半，25万」: what one message offers adds up
@@ -482,6 +516,45 @@ def offered_terms(sentence: str) -> dict[str, float]:
         # 「一半35万；吊篮再补15万。现金就是这50万」: a figure that is the sum of the others is their total
         keep("compensation", top if len(amounts) > 2 and abs(parts - top) < 1e-6 else sum(amounts))
     return out
+
+
+_PROMISED = re.compile(r"(?<![第前后\d])" + _NUM + r"\s*天(?:之内|以内|内)?\s*(?:就|一定|肯定|保证|准|能|可以)*\s*"
+                       r"(?:到货|交货|送到|交付|发到|到(?![现场岗位期底时手]))")
+"""A delivery in so many days (「保证3天到」「5天内交货」); a clause that declines it (「3天做不到」) promises nothing."""
+
+
+def promised_days(sentence: str) -> float | None:
+    """The fastest delivery a sentence promises, in days, or None."""
+    found = [_number(m.group(1)) for clause in _CLAUSES.split(to_simplified(sentence))
+             if clause and not _REFUSE.search(clause) and not _CANNOT.search(clause) and not _NOT_OURS.search(clause)
+             for m in _PROMISED.finditer(clause)]
+    return min(found) if found else None
+
+
+_PER_UNIT = r"(?:元|块)?\s*(?:一|每|/|／)\s*(?:吨|平方米|平米|平|㎡)"
+_NEW_PRICE = re.compile(r"(?:按|单价|价格?|报价|算|做到|给到)\D{0,4}?" + _NUM + r"\s*(?:元|块)?\s*(?:" + _PER_UNIT
+                        + r")?\s*(?:走|算|结|来|给|签|成交|的价)|" + _NUM + r"\s*" + _PER_UNIT)
+_CUT_PER_UNIT = re.compile(r"(?:低|降|便宜|少|让|优惠|减)[^，。；\d一二两三四五六七八九十百]{0,6}" + _NUM + r"\s*" + _PER_UNIT
+                           + r"|(?:每|一)(?:吨|平方米|平米|平)\s*(?:低|降|便宜|少|让|优惠|减)[^，。；\d一二两三四五六七八九十百]{0,4}" + _NUM)
+
+
+def price_cut(sentence: str, unit_price: float) -> float:
+    """The cut, in percent of ``unit_price``, that a sentence gives as a new price (「要不明年就按305走吧」 against
+    315) or as so much less per unit (「比现在低差不多八百一吨」); 0 when it gives none. A figure far from today's
+    price is no price (a quantity, a date)."""
+    best = 0.0
+    for clause in _CLAUSES.split(to_simplified(sentence)):
+        if not clause or _REFUSE.search(clause) or _NOT_OURS.search(clause) or _NOT_PRICE.search(clause):
+            continue
+        for m in _NEW_PRICE.finditer(clause):
+            value = _number(m.group(1) or m.group(2))
+            if 0.7 * unit_price <= value < unit_price:
+                best = max(best, (unit_price - value) / unit_price * 100)
+        for m in _CUT_PER_UNIT.finditer(clause):
+            value = _number(m.group(1) or m.group(2))
+            if 0 < value < 0.3 * unit_price:
+                best = max(best, value / unit_price * 100)
+    return round(best, 2)
 
 
 @dataclass
@@ -587,6 +660,10 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
     if message_cash > terms.get("compensation", 0) and _WAN.search(to_simplified(said.text)):
         terms["compensation"] = message_cash
     delight = any(cue_matches(c, match_form(said.text)) for c in wanted)
+    if mandate.unit_price:
+        cut = price_cut(said.text, mandate.unit_price)
+        if cut > terms.get("discount", 0):
+            terms["discount"] = cut
     if terms.get("discount", 0) > mandate.max_discount_pct:
         reasons.append(f"降价 {terms['discount']:g}%，超过底线 {mandate.max_discount_pct:g}%")
         keys.append("discount")
@@ -607,6 +684,9 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
     if _DISGUISED.search(to_simplified(said.text)) and _MONEY_BACK.search(to_simplified(said.text)):
         reasons.append("变相让利：以别的名义把钱返给客户（账外的让利，公司查账就是违规）")
         keys.append("free_service")
+    days = promised_days(said.text)
+    if mandate.fastest_days and days is not None and days < mandate.fastest_days and not beyond:
+        beyond.append(f"承诺 {days:g} 天到货，快于公司最快能做到的 {mandate.fastest_days} 天")
     if beyond:
         reasons += [f"超出权限：{label}" for label in beyond]
         keys.append("overpromise")
@@ -615,6 +695,8 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
             continue
         if move == "unconditional_discount" and _REFUSE.search(to_simplified(said.text)):
             continue  # 「5%不行。」 talks about a cut to refuse it
+        if move == "overpromise" and _CANNOT.search(to_simplified(said.text)):
+            continue  # 「5天全线保证我们现在做不到」 declines the promise it names
         if move == "gift_favour" and delight:
             continue  # 「二期投标帮你们做一面样板墙」 is what the account hopes for, not a private favour
         if move in said.moves and not (move == "unconditional_discount" and "discount" in keys):
