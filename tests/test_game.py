@@ -154,6 +154,15 @@ def test_payment_terms_read_as_days_from_delivery_however_they_are_put():
     assert offered_terms("晚付半个月不行，75天是底线。").get("payment_days", 0) <= 75  # a grace refused adds nothing
 
 
+def test_hong_kong_and_english_wordings_read_like_mandarin():
+    # Cantonese: 日 for days, 唔得 refuses, 遲一個月 puts the invoice off; an English day count; a span's larger end
+    assert offered_terms("90日唔得。帳期照寫60日，發票我哋遲一個月先開") == {"payment_days": 90}
+    assert promised_days("丁經理，地標項目嘅急貨我哋3日送到工地，冇問題") == 3
+    assert offered_terms("90 days OK，no problem，财务那边我来handle") == {"payment_days": 90}
+    assert offered_terms("账期我签字给到75天。到期以后晚个二三十天我们这边也不会追着催") == {"payment_days": 105}
+    assert offered_terms("180万in principle我们认，具体怎么付后面finance再对") == {"compensation": 180}
+
+
 def test_a_new_price_or_a_cut_per_ton_is_a_cut_in_percent_of_todays_price():
     assert price_cut("要不明年就按305走吧", 315) == pytest.approx(3.17, abs=0.01)
     assert price_cut("前年比现在低差不多八百一吨，份额的事您评完再说", 27000) == pytest.approx(2.96, abs=0.01)
@@ -183,6 +192,9 @@ def test_what_the_brief_forbids_is_read_in_reps_words_and_a_declined_promise_is_
     assert flagged[rush] == ["免费给了底线以外的东西（可以免费给的只有：工程师每周两天驻场）"]
     assert flagged[jump] == ["超出权限：替工厂答应停掉或挤后别的客户的订单（排产不归销售定）"]
     assert flagged[fast] == ["超出权限：承诺 3 天到货，快于公司最快能做到的 4 天"]
+    for free in ("仓库租金、管理、盘点都我们出，天衡不用承担任何费用", "加急4天no problem，and加急运费for天衡we waive掉"):
+        alone = debrief(game, scene, load_guide(), _said((12, free)))
+        assert [b.reasons for b in alone.breaches] == [["免费给了底线以外的东西（可以免费给的只有：工程师每周两天驻场）"]]
     assert ("道歉、认错", "So first thing，今年三次 delay，this is on us，调度和排产都是我们的锅，sorry，给你们添麻烦了") in [
         (g, f.quote) for g, f in d.credits]
 

@@ -401,7 +401,7 @@ _CANNOT = re.compile(r"做不到|办不到|保证不了|(?:不能|不敢|没法|
 (「保证以后不会再晚」)."""
 _NOT_OURS = re.compile(r"您说|你说|你们说|您要|你们要|要求|远东|佳成|科睿|对手|他们|对方")
 _CLAUSES = re.compile(r"[，,；;：:。！？!?]")
-_ACCEPT = re.compile(r"没问题|可以|行|好的|成交|同意|答应|认了|认|给你们|给您|我签|签字|就这么定|写进|那就|就按")
+_ACCEPT = re.compile(r"(?i:\bok\b|no problem|\bdeal\b)|没问题|可以|行|好的|成交|同意|答应|认了|认|给你们|给您|我签|签字|就这么定|写进|那就|就按")
 _SAME_PCT = re.compile(_NUM + r"\s*(?:%|％|个点)\s*就\s*" + _NUM + r"\s*(?:%|％|个点)")  # 「3%就3%」
 _BARE_PCT = re.compile(_NUM + r"\s*(?:%|％|个点)")
 _PRICE_WORDS = re.compile(r"降价|单价|价格|价钱|便宜|打折|折扣|[八九][一二三四五六七八九]?折|让利|优惠|返点|让价|降[\d一二两三四五六七八九十]")
@@ -410,7 +410,8 @@ _FREE = re.compile(r"免费|免了|全包|包了|不收钱|不收费|不要钱|�
                    r"(?:钱|费用?)(?:全|都|全都|也|全部)?我们(?:来)?(?:出|承担|包)|我们(?:来)?出钱|全部我们(?:来|出|承担|包)|"
                    r"(?:费|钱)[^，。；]{0,3}(?:都|也|全)?不收|一分(?:钱)?(?:都|也)?不(?:用)?(?:出|掏|收)|"
                    r"不收(?:你们|您)?一分钱|白送|送给你们|送你们|算我们的|"
-                   r"不另(?:外)?收|不额外收|不再收|absorb|no charge|free of charge|for free|(?<!is )(?<!'s )on us\b|"
+                   r"(?:都|全|全部|全都)我们(?:来)?(?:出|承担|包)|不用(?:你们|您)?(?:承担|出|付|掏)任何(?:费用|钱)|"
+                   r"不另(?:外)?收|不额外收|不再收|absorb|waive|no charge|free of charge|for free|(?<!is )(?<!'s )on us\b|"
                    r"on the house|won'?t charge|at our cost")
 _TOTAL = re.compile(r"一共|总共|合计|加起来|总额|总计|累计|in total|total")
 """A figure after these is what the whole offer comes to, not one more amount to add up (「最多35万」 caps one item:
@@ -420,9 +421,9 @@ _DISGUISED = re.compile(r"以.{0,10}(?:名义|名目)|换个名(?:义|目)|走.{
 _MONEY_BACK = re.compile(r"返|退款|退还|补贴|打款|钱|" + _NUM + r"\s*(?:万|%|％|个点|块)")
 """...as long as money goes back: 「以公司的名义给您发一封致歉函」 is no rebate."""
 _DURATION = r"(?:" + _NUM + r"\s*天|(半)个月|" + _NUM + r"\s*个月|(一)个季度)"
-_SOME_TIME = r"(?:\d+|[一二两三四五六七八九十百半])\s*(?:天|个月|个季度)"
+_SOME_TIME = r"(?:\d+|[一二两三四五六七八九十百半]+)\s*(?:天|个月|个季度)"
 _GRACE = re.compile(r"(?:晚付|晚点付|迟付|宽限|不催|缓|延后|推迟|往后(?:放|推|挪|延)|(?:晚|迟)[个点]?(?=" + _SOME_TIME
-                    + r"\s*(?:再|才)?付))[^，。；]{0,8}?" + _DURATION)
+                    + r"))[^，。；]{0,8}?" + _DURATION)
 """Time to pay beyond the contract's terms (「到期后晚付半个月我们也不催」「晚个一个月付也没关系」「开票时间往后放一个月」):
 it adds to them."""
 _OPEN_ENDED = re.compile(r"什么时候方便什么时候(?:付|给|结)|(?:随时|有钱了?再|慢慢)(?:付|给|结)|不急着?(?:付|要|收)")
@@ -435,15 +436,34 @@ _CYCLE = {"季结": 90.0, "按季度结": 90.0, "季度结": 90.0, "月结": 30.
 _SAME_DAYS = re.compile(_NUM + r"\s*天\s*就\s*" + _NUM + r"\s*天")  # 「90天就90天」: giving in on the customer's figure
 
 
+_CANTONESE = [(re.compile(a), b) for a, b in (
+    (r"唔得", "不行"), (r"帐期", "账期"), (r"[嗰𠮶]", "那"), (r"我哋", "我们"), (r"你哋", "你们"), (r"佢哋", "他们"), (r"唔使", "不用"), (r"唔该", "谢谢"), (r"唔", "不"),
+    (r"嘅", "的"), (r"咗", "了"), (r"俾", "给"), (r"今日", "今天"), (r"听日", "明天"), (r"冇", "没有"), (r"喺", "在"),
+    (r"啲", "些"), (r"倾", "谈"), (r"睇", "看"), (r"一蚊", "一分钱"), (r"(?<=[签做讲])埋", ""),
+    (r"落(?=\d|[一二两三四五六七八九十])", "降"), (r"(?<=[\d一二两三四五六七八九十])\s*日(?!期|子|常)", "天"),
+    (r"(?<=\d)\s*days?\b", "天"), (r"(?<=\d)\s*weeks?\b", "周"))]
+"""Cantonese words a Hong Kong player writes (「業主嗰50萬罰款我哋全部負責」「3日送到工地」「今日簽埋賠償協議」) as the
+Mandarin the readings below know, after the script is folded; an English day count too (「90 days OK」)."""
+
+
+def _plain(text: str) -> str:
+    text = to_simplified(text)
+    for pattern, mandarin in _CANTONESE:
+        text = pattern.sub(mandarin, text)
+    return text
+
+
 def _number(token: str) -> float:
     if token[0].isdigit():
         return float(token)
     import cn2an  # Chinese numerals (一百二十, 两, 十五)
 
-    try:
-        return float(cn2an.cn2an(token, "smart"))
-    except ValueError:
-        return 0.0
+    while token:
+        try:
+            return float(cn2an.cn2an(token, "smart"))
+        except ValueError:
+            token = token[1:]  # 「二三十天」, a span: its larger end
+    return 0.0
 
 
 def offered_terms(sentence: str) -> dict[str, float]:
@@ -456,9 +476,10 @@ def offered_terms(sentence: str) -> dict[str, float]:
     def keep(key: str, value: float) -> None:
         out[key] = max(out.get(key, 0.0), value)
 
-    text = to_simplified(sentence)
+    text = _plain(sentence)
     # 「损失我们全赔，180万我们认」: the amount is a clause away from what it pays for.
-    about_compensation = re.search(r"赔|补偿|承担|损失|罚款|现金|打款|扛|认了|再补|补给|补贴|cover|compensat|penalt|pay for",
+    about_compensation = re.search(r"赔|补偿|承担|损失|罚款|现金|打款|扛|认了|我们认|认下|再补|补给|补贴|cover|compensat|"
+                                   r"penalt|pay for",
                                    text)
     amounts: list[float] = []
     totals: list[float] = []  # 「一共40万」「现金总额不超过50万」: what the offer comes to, not one more amount
@@ -491,8 +512,8 @@ def offered_terms(sentence: str) -> dict[str, float]:
     if payment_talk:
         for m in _SAME_DAYS.finditer(text):
             keep("payment_days", _number(m.group(1)))
-    base = out.get("payment_days") or max((_number(m.group(1)) for m in _DAYS.finditer(text)
-                                           if 30 <= _number(m.group(1)) <= 365), default=0.0)
+    base = out.get("payment_days") or max((_number(m.group(1)) for c in _CLAUSES.split(text) if not _REFUSE.search(c)
+                                           for m in _DAYS.finditer(c) if 30 <= _number(m.group(1)) <= 365), default=0.0)
     after = text.split("改成", 1)[-1]  # 「月结改成季结」: what the terms become is what counts
     cycle = 90.0 if re.search(r"季结|季度结|按季", after) else 30.0 if re.search(r"月结|按月结", after) else 0.0
     if cycle and payment_talk:
@@ -525,7 +546,7 @@ _PROMISED = re.compile(r"(?<![第前后\d])" + _NUM + r"\s*天(?:之内|以内|�
 
 def promised_days(sentence: str) -> float | None:
     """The fastest delivery a sentence promises, in days, or None."""
-    found = [_number(m.group(1)) for clause in _CLAUSES.split(to_simplified(sentence))
+    found = [_number(m.group(1)) for clause in _CLAUSES.split(_plain(sentence))
              if clause and not _REFUSE.search(clause) and not _CANNOT.search(clause) and not _NOT_OURS.search(clause)
              for m in _PROMISED.finditer(clause)]
     return min(found) if found else None
@@ -543,7 +564,7 @@ def price_cut(sentence: str, unit_price: float) -> float:
     315) or as so much less per unit (「比现在低差不多八百一吨」); 0 when it gives none. A figure far from today's
     price is no price (a quantity, a date)."""
     best = 0.0
-    for clause in _CLAUSES.split(to_simplified(sentence)):
+    for clause in _CLAUSES.split(_plain(sentence)):
         if not clause or _REFUSE.search(clause) or _NOT_OURS.search(clause) or _NOT_PRICE.search(clause):
             continue
         for m in _NEW_PRICE.finditer(clause):
@@ -636,7 +657,7 @@ def _read(messages: list[dict], recogniser: MoveRecogniser) -> list[Said]:
 def _free_offers(text: str, mandate: Mandate) -> list[tuple[str, bool]]:
     """The clauses of a sentence that give something free, each with whether the brief allows it (its cues may
     name the service a clause earlier: 「工程师每周两天驻场，不收钱」)."""
-    clauses = [c for c in _CLAUSES.split(to_simplified(text)) if c]
+    clauses = [c for c in _CLAUSES.split(_plain(text)) if c]
     return [(c, any(cue_matches(cue, match_form("".join(clauses[max(0, i - 1):i + 1]))) for cue in mandate.free_allowed))
             for i, c in enumerate(clauses) if _FREE.search(c) and not _REFUSE.search(c) and not _NOT_OURS.search(c)]
 
@@ -645,7 +666,7 @@ def _free_within_brief(text: str, mandate: Mandate, wanted: list[str]) -> bool:
     """A sentence whose only give is what the brief allows free (「色差板免费重做，运费我们承担」) or what the account
     hopes for: a service, not a price cut, though the recogniser reads 免费 as unconditional_discount (0.9)."""
     offers = _free_offers(text, mandate)
-    if not offers or "discount" in offered_terms(text) or _PRICE_WORDS.search(to_simplified(text)):
+    if not offers or "discount" in offered_terms(text) or _PRICE_WORDS.search(_plain(text)):
         return False
     return all(allowed for _, allowed in offers) or any(cue_matches(c, match_form(text)) for c in wanted)
 
@@ -657,7 +678,7 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
     (the brief's delight need): offering that is good business, not a free extra or a private favour."""
     reasons, keys = [], []
     terms = offered_terms(said.text)
-    if message_cash > terms.get("compensation", 0) and _WAN.search(to_simplified(said.text)):
+    if message_cash > terms.get("compensation", 0) and _WAN.search(_plain(said.text)):
         terms["compensation"] = message_cash
     delight = any(cue_matches(c, match_form(said.text)) for c in wanted)
     if mandate.unit_price:
@@ -673,7 +694,7 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
     if mandate.max_compensation_wan is not None and terms.get("compensation", 0) > mandate.max_compensation_wan:
         reasons.append(f"赔偿 {terms['compensation']:g} 万元，超过底线 {mandate.max_compensation_wan:g} 万元")
         keys.append("compensation")
-    offers = [c for c in _CLAUSES.split(to_simplified(said.text)) if c and not _REFUSE.search(c)]
+    offers = [c for c in _CLAUSES.split(_plain(said.text)) if c and not _REFUSE.search(c)]
     beyond = [label for label, cues in mandate.beyond_authority.items()
               if any(cue_matches(c, match_form(o)) for c in cues for o in offers)]
     free = [c for c, allowed in _free_offers(said.text, mandate) if not allowed]
@@ -681,7 +702,7 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
         allowed = "、".join(mandate.free_services) or "无"
         reasons.append(f"免费给了底线以外的东西（可以免费给的只有：{allowed}）")
         keys.append("free_service")
-    if _DISGUISED.search(to_simplified(said.text)) and _MONEY_BACK.search(to_simplified(said.text)):
+    if _DISGUISED.search(_plain(said.text)) and _MONEY_BACK.search(_plain(said.text)):
         reasons.append("变相让利：以别的名义把钱返给客户（账外的让利，公司查账就是违规）")
         keys.append("free_service")
     days = promised_days(said.text)
@@ -693,9 +714,9 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
     for move in mandate.red_lines:
         if move == "overpromise" and beyond:
             continue
-        if move == "unconditional_discount" and _REFUSE.search(to_simplified(said.text)):
+        if move == "unconditional_discount" and _REFUSE.search(_plain(said.text)):
             continue  # 「5%不行。」 talks about a cut to refuse it
-        if move == "overpromise" and _CANNOT.search(to_simplified(said.text)):
+        if move == "overpromise" and _CANNOT.search(_plain(said.text)):
             continue  # 「5天全线保证我们现在做不到」 declines the promise it names
         if move == "gift_favour" and delight:
             continue  # 「二期投标帮你们做一面样板墙」 is what the account hopes for, not a private favour
@@ -726,7 +747,7 @@ def debrief(game: KeyAccountGame, scene: Scene, guide: DebriefGuide, messages: l
             del s.moves["unconditional_discount"]  # neither a red line nor a price cut to advise against
     cash = {i: offered_terms(messages[i]["text"]).get("compensation", 0.0) for i in {s.index for s in said}}
     # A message's cash is one offer: held against the last sentence that names an amount, listed once.
-    last_amount = {s.index: k for k, s in enumerate(said) if _WAN.search(to_simplified(s.text))}
+    last_amount = {s.index: k for k, s in enumerate(said) if _WAN.search(_plain(s.text))}
     for k, s in enumerate(said):
         whole = cash[s.index] if last_amount.get(s.index) == k else 0.0
         if b := _breach(s, scene.team_a.mandate, catalogue, message_cash=whole, wanted=wanted):
