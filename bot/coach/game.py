@@ -386,7 +386,7 @@ SURE_ENOUGH = {"overpromise": 0.8}
 the group needs more than the recogniser's own threshold. Set on those examples, not calibrated on a corpus."""
 
 _NUM = r"(\d+(?:\.\d+)?|[一二两三四五六七八九十百]+)"
-_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}  # 九五折
+_CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}  # 九五折 (_DISCOUNT_RATE)
 _PCT = re.compile(r"(?:降|让|便宜|优惠|下调|下浮|少收|减|最多|给到|一共|总共|合计|加起来|总计|累计|返)[^，。\d%]{0,4}" + _NUM
                   + r"\s*(?:%|％|个点|个百分点)")
 _NOT_PRICE = re.compile(r"损耗|准时|合格|份额|毛利|成本|利润|涨|增长|市场|省下|能省|省了|省的")
@@ -430,14 +430,12 @@ _OPEN_ENDED = re.compile(r"什么时候方便什么时候(?:付|给|结)|(?:随�
 _NO_CHASE = re.compile(r"不会?(?:来|去)?催")
 """No date at all to pay by (「我们财务不会来催的，你们什么时候方便什么时候付」): longer than any terms a brief allows.
 「不催」 alone is open-ended only where no day count says until when (「到了90天再付我们也不催」 is 90 days)."""
-_CYCLE = {"季结": 90.0, "按季度结": 90.0, "季度结": 90.0, "月结": 30.0, "按月结": 30.0}
-"""Settling by the quarter or the month first: the days counted after the settlement come on top of it
-(「月结改成季结，每季结完再给60天」 is up to 150 days from delivery)."""
 _SAME_DAYS = re.compile(_NUM + r"\s*天\s*就\s*" + _NUM + r"\s*天")  # 「90天就90天」: giving in on the customer's figure
 
 
 _CANTONESE = [(re.compile(a), b) for a, b in (
-    (r"唔得", "不行"), (r"帐期", "账期"), (r"[嗰𠮶]", "那"), (r"我哋", "我们"), (r"你哋", "你们"), (r"佢哋", "他们"), (r"唔使", "不用"), (r"唔该", "谢谢"), (r"唔", "不"),
+    (r"唔得", "不行"), (r"帐期", "账期"), (r"[嗰𠮶]", "那"), (r"我哋", "我们"), (r"你哋", "你们"), (r"佢哋", "他们"),
+    (r"唔使", "不用"), (r"唔该", "谢谢"), (r"唔", "不"),
     (r"嘅", "的"), (r"咗", "了"), (r"俾", "给"), (r"今日", "今天"), (r"听日", "明天"), (r"冇", "没有"), (r"喺", "在"),
     (r"啲", "些"), (r"倾", "谈"), (r"睇", "看"), (r"一蚊", "一分钱"), (r"(?<=[签做讲])埋", ""),
     (r"落(?=\d|[一二两三四五六七八九十])", "降"), (r"(?<=[\d一二两三四五六七八九十])\s*日(?!期|子|常)", "天"),
@@ -514,7 +512,9 @@ def offered_terms(sentence: str) -> dict[str, float]:
             keep("payment_days", _number(m.group(1)))
     base = out.get("payment_days") or max((_number(m.group(1)) for c in _CLAUSES.split(text) if not _REFUSE.search(c)
                                            for m in _DAYS.finditer(c) if 30 <= _number(m.group(1)) <= 365), default=0.0)
-    after = text.split("改成", 1)[-1]  # 「月结改成季结」: what the terms become is what counts
+    # Settling by the quarter or the month first: the days counted after the settlement come on top of it
+    # (「月结改成季结，每季结完再给60天」 is up to 150 days from delivery); after 改成 is what the terms become.
+    after = text.split("改成", 1)[-1]
     cycle = 90.0 if re.search(r"季结|季度结|按季", after) else 30.0 if re.search(r"月结|按月结", after) else 0.0
     if cycle and payment_talk:
         out["payment_days"] = base + cycle
