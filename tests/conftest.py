@@ -92,4 +92,3 @@ def store_location(request, tmp_path: Path):
     from tests.servers import postgres_schema
 
     yield from postgres_schema()
-

@@ -677,8 +677,9 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
     「罚款我们承担一半25万；工期管理费再补30万」); ``wanted``: cues of what the account hopes for beyond its demands
     (the brief's delight need): offering that is good business, not a free extra or a private favour."""
     reasons, keys = [], []
+    plain = _plain(said.text)
     terms = offered_terms(said.text)
-    if message_cash > terms.get("compensation", 0) and _WAN.search(_plain(said.text)):
+    if message_cash > terms.get("compensation", 0) and _WAN.search(plain):
         terms["compensation"] = message_cash
     delight = any(cue_matches(c, match_form(said.text)) for c in wanted)
     if mandate.unit_price:
@@ -694,7 +695,7 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
     if mandate.max_compensation_wan is not None and terms.get("compensation", 0) > mandate.max_compensation_wan:
         reasons.append(f"赔偿 {terms['compensation']:g} 万元，超过底线 {mandate.max_compensation_wan:g} 万元")
         keys.append("compensation")
-    offers = [c for c in _CLAUSES.split(_plain(said.text)) if c and not _REFUSE.search(c)]
+    offers = [c for c in _CLAUSES.split(plain) if c and not _REFUSE.search(c)]
     beyond = [label for label, cues in mandate.beyond_authority.items()
               if any(cue_matches(c, match_form(o)) for c in cues for o in offers)]
     free = [c for c, allowed in _free_offers(said.text, mandate) if not allowed]
@@ -702,7 +703,7 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
         allowed = "、".join(mandate.free_services) or "无"
         reasons.append(f"免费给了底线以外的东西（可以免费给的只有：{allowed}）")
         keys.append("free_service")
-    if _DISGUISED.search(_plain(said.text)) and _MONEY_BACK.search(_plain(said.text)):
+    if _DISGUISED.search(plain) and _MONEY_BACK.search(plain):
         reasons.append("变相让利：以别的名义把钱返给客户（账外的让利，公司查账就是违规）")
         keys.append("free_service")
     days = promised_days(said.text)
@@ -714,9 +715,9 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
     for move in mandate.red_lines:
         if move == "overpromise" and beyond:
             continue
-        if move == "unconditional_discount" and _REFUSE.search(_plain(said.text)):
+        if move == "unconditional_discount" and _REFUSE.search(plain):
             continue  # 「5%不行。」 talks about a cut to refuse it
-        if move == "overpromise" and _CANNOT.search(_plain(said.text)):
+        if move == "overpromise" and _CANNOT.search(plain):
             continue  # 「5天全线保证我们现在做不到」 declines the promise it names
         if move == "gift_favour" and delight:
             continue  # 「二期投标帮你们做一面样板墙」 is what the account hopes for, not a private favour
