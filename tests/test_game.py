@@ -199,6 +199,16 @@ def test_what_the_brief_forbids_is_read_in_reps_words_and_a_declined_promise_is_
         (g, f.quote) for g, f in d.credits]
 
 
+def test_owning_the_failure_and_then_blaming_the_driver_is_still_a_blame_shift():
+    game = KeyAccountGame.new(-1, 2, "quality-incident-recovery")
+    for uid, name, team in ((11, "甲", "A"), (13, "乙", "B")):
+        game.join(uid, name, team)
+    game.start(0)
+    shift = "真的很抱歉，是我们的问题，不过主要是司机路上车坏了"
+    d = debrief(game, load_scenes()["quality-incident-recovery"], load_guide(), _said((11, shift)))
+    assert [(b.quote, b.reasons) for b in d.breaches] == [(shift, ["红线：把原因推给外部"])]
+
+
 def _started(scene_id: str):
     """A started game of ``scene_id`` with 甲 and 丙 in team A and 乙 in team B, and its scene."""
     game = KeyAccountGame.new(-1, 2, scene_id)
