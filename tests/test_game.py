@@ -399,3 +399,16 @@ def test_team_a_reads_its_red_lines_and_what_it_may_give_free():
     brief = team_brief(load_scenes()["renewal-late-delivery-price"], "A")
     assert "• 红线：贬低竞争对手、超出权限或能力的承诺、不换条件的降价、送礼或私人好处。" in brief
     assert "不能免费给任何额外的东西" in brief
+
+
+def test_a_cut_traded_withdrawn_or_a_price_list_is_no_red_line_but_a_waived_condition_is():
+    game, scene = _started("renewal-late-delivery-price")
+    traded = "这个可以谈。If 你们把账期缩到45天，单价我们降1%，每吨290，this is a fair trade"
+    locked = "锁1800吨的话，单价最多就是1%，这是我们底线了。"
+    withdrawn = "我补充一下，刚才的0.8%不算数。"
+    price_list = "明白了，补板和运费我们回去出一份书面价目表。"
+    waived = "只要明年主供给我们，单价降1%，量您按项目实际下单就行，不用锁。"
+    msgs = _said(*[(11, t) for t in (traded, locked, withdrawn, price_list, waived)])
+    d = debrief(game, scene, load_guide(), msgs)
+    assert [b.quote for b in d.breaches] == [waived]
+    assert d.breaches[0].reasons == ["红线：无条件降价或跟价"]

@@ -399,6 +399,17 @@ _CANNOT = re.compile(r"做不到|办不到|保证不了|(?:不能|不敢|没法|
                      r"不(?:往|写进?)合同|can'?t (?:promise|guarantee)|won'?t promise")
 """A promise named to decline it: not a promise. Narrower than _REFUSE, whose 不会 is the overpromise itself
 (「保证以后不会再晚」)."""
+_CONDITION = re.compile(r"(?i)如果|假如|假设|要是|只要|的话|前提是|条件是|满足.{0,6}(?:条|一个|之一)|换(?:来|取)|作为交换|"
+                        r"\bif\b|\bas long as\b|\bprovided\b|\bin exchange\b|\bin return\b|\bon condition\b")
+"""A cut tied to something the account gives (「锁1800吨的话，单价降1%」, "If 你们把账期缩到45天…"): a trade, not a
+cut for nothing, whatever the recogniser's reading of a code-switched sentence."""
+_WAIVED = re.compile(r"(?i)不用锁|不锁|不用.{0,4}(?:承诺|保证|签)|不要求|不强求|不设门槛|没有门槛|没门槛|"
+                     r"no (?:commitment|strings)|don'?t (?:have|need) to commit")
+"""A condition waived in the same breath (「只要明年主供给我们，单价降2%，量…不用锁」): the cut is given for nothing."""
+_WITHDRAWN = re.compile(r"不算数|不作数|收回|撤回|作废")
+_GIVES = re.compile(r"%|％|个点|折|[元块]|降|让|便宜|优惠|返|免|包了|不收|送|跟价|按.{0,4}\d")
+"""What a price cut says it gives: a figure, a cut, something free. 「补板和运费我们回去出一份书面价目表」 names a
+price list, not a cut."""
 _NOT_OURS = re.compile(r"您说|你说|你们说|您要|你们要|要求|远东|佳成|科睿|对手|他们|对方")
 _CLAUSES = re.compile(r"[，,；;：:。！？!?]")
 _ACCEPT = re.compile(r"(?i:\bok\b|no problem|\bdeal\b)|没问题|可以|行|好的|成交|同意|答应|认了|认|给你们|给您|我签|签字|就这么定|写进|那就|就按")
@@ -715,8 +726,10 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
     for move in mandate.red_lines:
         if move == "overpromise" and beyond:
             continue
-        if move == "unconditional_discount" and _REFUSE.search(plain):
-            continue  # 「5%不行。」 talks about a cut to refuse it
+        if move == "unconditional_discount" and (_REFUSE.search(plain) or _WITHDRAWN.search(plain)
+                                                 or (_CONDITION.search(plain) and not _WAIVED.search(plain))
+                                                 or not _GIVES.search(plain)):
+            continue  # 「5%不行。」 refuses a cut, 「刚才的0.8%不算数」 takes one back, 「锁量的话降1%」 trades one
         if move == "overpromise" and _CANNOT.search(plain):
             continue  # 「5天全线保证我们现在做不到」 declines the promise it names
         if move == "gift_favour" and delight:
