@@ -203,3 +203,22 @@ def test_an_llm_customer_is_told_what_the_rep_did_but_not_the_hidden_facts(tmp_p
     assert reply.turn.mistakes == ["blame-carrier"]  # ... the offline judge scores it
     assert "把原因推给外部" in seen[0]  # the move the recogniser read is in the prompt
     assert not any(f.says in seen[0] for f in scenarios["late-delivery-complaint"].hidden.facts)
+
+
+def test_an_unreadable_vector_cache_is_rebuilt_not_a_traceback(tmp_path, monkeypatch):
+    from bot.coach import movetrain
+
+    class Fake:
+        @staticmethod
+        def vectors(texts):
+            return np.ones((len(texts), movetrain.DENSE), np.float32)
+
+    monkeypatch.setattr(movetrain, "_E5", Fake)
+    path = tmp_path / "cache" / "move-vectors.npz"
+    path.parent.mkdir()
+    path.write_bytes(b"PK\x03\x04 half a zip file, the run was killed mid-write")
+    cache = movetrain.VectorCache(path)
+    assert cache.vecs == {}
+    assert cache.get(["您好", "对不起"]).shape == (2, movetrain.DENSE)
+    assert sorted(p.name for p in path.parent.iterdir()) == ["move-vectors.npz"]  # written whole, no leftovers
+    assert len(movetrain.VectorCache(path).vecs) == 2

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,8 +76,11 @@ class VectorCache:
         self.path = path
         self.vecs: dict[str, np.ndarray] = {}
         if path and path.exists():
-            with np.load(path) as z:
-                self.vecs = dict(zip([str(k) for k in z["keys"]], z["vecs"], strict=True))
+            try:
+                with np.load(path) as z:
+                    self.vecs = dict(zip([str(k) for k in z["keys"]], z["vecs"], strict=True))
+            except (OSError, ValueError, zipfile.BadZipFile) as exc:  # a cache, not data: rebuild it
+                log.warning("ignoring the unreadable vector cache %s (%s); re-embedding", path, exc)
 
     @staticmethod
     def key(text: str) -> str:
@@ -90,7 +95,10 @@ class VectorCache:
             if self.path:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 keys = list(self.vecs)
-                np.savez(self.path, keys=np.array(keys), vecs=np.stack([self.vecs[k] for k in keys]))
+                # Written beside and moved into place: a run killed mid-write leaves the old cache whole.
+                tmp = self.path.with_name(self.path.stem + f".{os.getpid()}.tmp.npz")
+                np.savez(tmp, keys=np.array(keys), vecs=np.stack([self.vecs[k] for k in keys]))
+                os.replace(tmp, self.path)
         return np.stack([self.vecs[self.key(t)] for t in texts]) if texts else np.zeros((0, DENSE), np.float32)
 
 
