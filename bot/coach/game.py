@@ -455,7 +455,9 @@ _CANTONESE = [(re.compile(a), b) for a, b in (
 Mandarin the readings below know, after the script is folded; an English day count too (「90 days OK」)."""
 
 
+@functools.lru_cache(maxsize=2048)
 def _plain(text: str) -> str:
+    """The sentence in simplified Mandarin, read once: a debrief asks for it from every rule that reads terms."""
     text = to_simplified(text)
     for pattern, mandarin in _CANTONESE:
         text = pattern.sub(mandarin, text)
