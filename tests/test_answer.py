@@ -170,13 +170,53 @@ def test_an_english_question_gets_an_english_lead_then_the_chinese_passage(units
 
 
 def test_an_english_question_gets_the_article_at_a_glance(units_kb):
-    """An English reader gets the article's English summary and every section by its heading and items, not
-    one section of Chinese prose picked by a lexical match that English cannot make."""
+    """A question the article's sections answer about equally well, in English: the article's English summary
+    and every section by its heading and items."""
     body = Answerer(units_kb).answer("How should we plan our service before, during and after the sale?").body
     assert body.startswith("Service before, during and after the sale.")
     for line in ("1. 售前服务策略：广告宣传、提供咨询", "2. 售中服务策略：主动传递信息、满足客户要求",
                  "3. 售后服务策略：包装送货、主动回访"):
         assert line in body
+
+
+def test_an_english_question_finds_its_section_by_the_english_gloss_and_reads_it_first(tmp_path):
+    """The articles gloss each section in English (front matter ``sections_en``): an English question meets the
+    section in its own words, gets that section whole, and the gloss as its English lead."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "service.md").write_text("""---
+id: service
+title: 售前、售中、售后服务策略
+source: seed.txt
+summary_en: Service before, during and after the sale.
+sections_en:
+  "售前服务策略": "Before the sale, advertising builds the image and consultation deepens what the buyer knows."
+  "售中服务策略": "During the sale, pass on information that helps the decision and meet the buyer's requests."
+  "售后服务策略": "After the sale, package and deliver for convenience and make follow-up calls so buyers feel they belong."
+---
+## 售前服务策略
+售前服务吸引客户注意。
+1. 广告宣传：树立形象。
+2. 提供咨询：加深认识。
+
+## 售中服务策略
+售中服务决定交易能否成功。
+1. 主动传递信息：帮助决策。
+2. 满足客户要求：提高满意度。
+
+## 售后服务策略
+售后服务提高忠诚度。
+1. 包装送货：方便客户。
+2. 主动回访：增强归属感。
+""", encoding="utf-8")
+    kb = KnowledgeBase(tmp_path / "kb", CountingEmbedder())
+    kb.ingest([docs])
+    answer = Answerer(Retriever(kb), relevance=None).answer("Should I make follow-up calls once the goods are delivered?")
+    assert answer.body.startswith("After the sale, package and deliver for convenience and make follow-up calls")
+    assert "our material is in chinese" in answer.body.lower()
+    assert "1. 包装送货：方便客户。\n2. 主动回访：增强归属感。" in answer.text
+    assert "广告宣传" not in answer.text
+    assert "主动传递信息" not in answer.text
 
 
 class Refuse:

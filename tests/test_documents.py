@@ -92,6 +92,8 @@ def test_pdf_is_read():
         ("broken.pdf", b"%PDF-1.4 garbage", "PDF"),
         ("binary.txt", bytes(range(128, 256)) * 8, "not a text file"),
         ("chrome.txt", "下载 相关 举报\n第1页 / 共13页\n".encode(), "no readable text"),
+        ("glosses.md", "---\nsections_en: [one, two]\n---\n## 要点\n发货时告诉客户车号和司机电话。\n".encode(),
+         "'sections_en' must map each heading to an English sentence"),
     ],
 )
 def test_bad_files_get_a_one_line_reason(name, data, reason):

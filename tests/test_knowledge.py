@@ -16,7 +16,7 @@ from .conftest import SEEDS
 KNOWLEDGE = PROJECT_ROOT / "knowledge"
 ARTICLES = sorted(p for p in KNOWLEDGE.glob("*.md") if p.name.lower() != "readme.md")
 TOPICS = {"value", "relationship", "key-account", "complaints", "one-to-one", "consultative", "game"}
-KEYS = {"id", "title", "topic", "tags", "source", "summary_en"}
+KEYS = {"id", "title", "topic", "tags", "source", "summary_en", "sections_en"}
 
 
 def test_there_are_enough_articles():
@@ -35,6 +35,13 @@ def test_article_front_matter(path):
         assert all((SEEDS / s.strip()).is_file() for s in str(meta["source"]).split(","))
     assert re.search(r"[A-Za-z]{3,}", meta["summary_en"])
     assert len(re.findall(r"[\u4e00-\u9fff]", body)) >= 200
+    # Every section has its English gloss (an English question meets it in its own language), and only those.
+    headings = re.findall(r"^## (.+?)\s*$", body, flags=re.M)
+    opening = re.split(r"^## ", re.sub(r"^# .*$", "", body, count=1, flags=re.M), maxsplit=1, flags=re.M)[0]
+    assert set(meta["sections_en"]) == set(headings) | ({""} if opening.strip() else set())
+    for gloss in meta["sections_en"].values():
+        assert len(gloss.split()) >= 8, gloss
+        assert not re.search(r"[\u4e00-\u9fff]", gloss), gloss
 
 
 def _han(text: str) -> str:

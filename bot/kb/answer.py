@@ -14,6 +14,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 
+from bot.kb.index import section_gloss
 from bot.kb.relevance import default_relevance
 from bot.kb.retrieve import Passage, Retriever
 from bot.kb.text import is_english
@@ -93,7 +94,9 @@ def _choose_units(question: str, passages: list[Passage], gen) -> list[Unit]:
     run = series(secs)
     near = [x for s2, x, _ in ranked if x.doc_id == sec.doc_id and s2 >= COMPANION * score]
     wants_all = ("list" in kinds or "compare" in kinds or count or (not sec.heading and len(sec.text) < 160)
-                 or sum(1 for x in near if x in run) >= 2)
+                 or sum(1 for x in near if x in run) >= 2
+                 # "How do I…" met by the section that introduces the article's run: the run is the how.
+                 or ("how" in kinds and run and sec.index < run[0].index and len(sec.items) < 2))
     if run and wants_all and (sec in run or not sec.heading or sec.index < run[0].index or count == len(run)) \
             and len(sec.items) < 2:
         # The article at a glance when it fits a phone (the run and whatever else the article lists, such as
@@ -108,7 +111,7 @@ def _choose_units(question: str, passages: list[Passage], gen) -> list[Unit]:
     same = [s2 for s2, x, _ in ranked if x.doc_id == sec.doc_id and not is_commentary(x)]
     own_list = ("list" in kinds or count) and len(sec.items) >= 2  # a list question that found its list
     flat = len(same) >= 3 and same[2] >= FLAT * score
-    if (flat or is_english(question)) and not own_list and not named_siblings(question, sec, secs):
+    if flat and not own_list and not named_siblings(question, sec, secs):
         whole = digest(secs, gen.docs[sec.doc_id].title)
         if whole is not None:
             return [Unit(sec.doc_id, gen.docs[sec.doc_id].title, [whole], score, [p.chunk_id])]
@@ -242,12 +245,17 @@ def _cited_first(passages: list[Passage], units: list[Unit]) -> list[Passage]:
 
 
 def _english_lead(units: list[Unit], gen) -> str:
-    """For an English question: the cited article's English summary, and a word that the material is Chinese."""
+    """For an English question: what the chosen sections say, in the article's own English glosses (the
+    article's English summary when the answer is the article at a glance), and that the material is Chinese."""
     for unit in units:
         doc = gen.docs.get(unit.doc_id)
-        summary = (doc.meta.get("summary_en") or "").strip() if doc else ""
-        if summary:
-            return f"{summary} (Our material is in Chinese; the passage it rests on follows.)"
+        if doc is None:
+            continue
+        own = article_sections(doc)  # parsed once per version: a section shown as it is, not a digest of many
+        glosses = [section_gloss(doc.meta, s.heading) for s in unit.sections if any(s is x for x in own)]
+        lead = " ".join(g for g in glosses[:2] if g) or str(doc.meta.get("summary_en") or "").strip()
+        if lead:
+            return f"{lead} (Our material is in Chinese; the passage it rests on follows.)"
     return "Our material is in Chinese; the passage that answers follows." if units else ""
 
 

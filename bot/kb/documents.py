@@ -282,6 +282,10 @@ def parse_markdown(raw: str) -> tuple[dict, str]:
     if "tags" in meta and not (isinstance(meta["tags"], list)
                                and all(not isinstance(t, list | dict) for t in meta["tags"])):
         raise UnreadableDocument("front matter field 'tags' must be a list of words")
+    glosses = meta.get("sections_en")
+    if glosses is not None and not (isinstance(glosses, dict) and all(
+            isinstance(k, str | None) and isinstance(v, str) for k, v in glosses.items())):
+        raise UnreadableDocument("front matter field 'sections_en' must map each heading to an English sentence")
     return meta, raw[m.end() :]
 
 
@@ -339,7 +343,7 @@ def load_bytes(name: str, data: bytes, *, max_bytes: int | None = None) -> Docum
         raise UnreadableDocument("no readable text in the file (scanned images or only boilerplate?)")
     stem = Path(name).stem
     doc_id = str(meta.get("id") or stem)
-    keep = {k: meta[k] for k in ("topic", "tags", "summary_en") if k in meta}
+    keep = {k: meta[k] for k in ("topic", "tags", "summary_en", "sections_en") if k in meta}
     source = str(meta.get("source") or Path(name).name)
     return Document(doc_id=doc_id, title=(title or stem).strip(), source=source, text=text, meta=keep)
 

@@ -94,22 +94,33 @@ def _digest(items: list[str]) -> str:
     return hashlib.sha256("\0".join(items).encode()).hexdigest()[:16]
 
 
-def sentence_units(chunk: Chunk) -> list[str]:
-    """Overlapping windows of UNIT_SENTENCES sentences (list items count as sentences), titled.
+def section_gloss(doc_meta: dict, section: str) -> str:
+    """The article's English gloss of one section (front matter ``sections_en``; the opening is ``""``)."""
+    glosses = doc_meta.get("sections_en") or {}
+    return str(glosses.get(section) or glosses.get(None if section == "" else section) or "").strip()
+
+
+def sentence_units(chunk: Chunk, doc_meta: dict | None = None) -> list[str]:
+    """Overlapping windows of UNIT_SENTENCES sentences (list items count as sentences), titled, and the
+    section's English gloss as one more window.
 
     A passage's vector averages everything in it; a question about one fact in it matches that
-    fact's window much better. Retrieval scores a passage by both (see Retriever._dense).
+    fact's window much better. Retrieval scores a passage by both (see Retriever._dense). An English
+    question meets the Chinese windows only across languages; the gloss says the same in its language.
     """
     sentences = [s for line in chunk.text.splitlines() for s in split_sentences(line)]
     if len(sentences) <= 1:
         return []
     windows = ["".join(sentences[i : i + UNIT_SENTENCES]) for i in range(len(sentences) - UNIT_SENTENCES + 1)]
-    return [normalize(f"{chunk.title}：{w}", lower=False) for w in windows]
+    gloss = section_gloss(doc_meta or {}, chunk.section)
+    return [normalize(f"{chunk.title}：{w}", lower=False) for w in windows] + (
+        [normalize(f"{chunk.title}: {gloss}", lower=False)] if gloss else [])
 
 
 def index_text(chunk: Chunk, doc_meta: dict) -> str:
-    """What the retrievers see for a passage: title, section, text and the English summary."""
-    parts = [chunk.title, chunk.section, chunk.text]
+    """What the retrievers see for a passage: title, section, text, the section's English gloss and the
+    article's English summary."""
+    parts = [chunk.title, chunk.section, chunk.text, section_gloss(doc_meta, chunk.section)]
     if doc_meta.get("tags"):
         parts.append(" ".join(map(str, doc_meta["tags"])))
     if doc_meta.get("summary_en"):
@@ -420,7 +431,7 @@ class KnowledgeBase:
             owner: list[int] = []
             for doc in docs:
                 for chunk in chunk_document(doc):
-                    for unit in sentence_units(chunk):
+                    for unit in sentence_units(chunk, doc.meta):
                         units.append(unit)
                         owner.append(len(chunks))
                     chunks.append(chunk)
