@@ -234,24 +234,3 @@ def test_log_lines_and_tracebacks_never_carry_the_token(env, caplog):
     assert "InvalidToken" in text
     assert f"{token.split(':')[0]}:…" in text
     assert SECRET not in text
-
-
-def test_encoder_threads_are_bound_to_cores_only_when_they_span_every_core(monkeypatch):
-    """Bound, a query's OpenMP team is not moved mid-query (the 200-800 ms stalls); on a machine with more cores
-    than the team (several bots), binding would pile every bot onto the first cores, so nothing is bound."""
-    from bot.kb import embed
-
-    for cores, omp, bound in ((2, None, "true"), (8, None, None), (2, "1", None), (1, None, None)):
-        monkeypatch.delenv("OMP_PROC_BIND", raising=False)
-        monkeypatch.setattr(embed.os, "cpu_count", lambda cores=cores: cores)
-        if omp is None:
-            monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-        else:
-            monkeypatch.setenv("OMP_NUM_THREADS", omp)
-        embed.bind_threads()
-        assert embed.os.environ.get("OMP_PROC_BIND") == bound, (cores, omp)
-    monkeypatch.setenv("OMP_PROC_BIND", "false")  # an operator's own setting stays
-    monkeypatch.setattr(embed.os, "cpu_count", lambda: 2)
-    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    embed.bind_threads()
-    assert embed.os.environ["OMP_PROC_BIND"] == "false"

