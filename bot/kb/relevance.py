@@ -83,7 +83,8 @@ def default_relevance(embedder_name: str) -> Relevance | None:
 
 # ----------------------------------------------------------------------------- training (sklearn, offline)
 TRAIN_SETS = ("scope-train*.yaml", "dev.yaml")  # never a blind*.yaml (nor dev2.yaml, kept to measure on)
-MAX_FALSE_ABSTAIN = 0.02  # the threshold keeps out-of-fold false abstentions at or under this
+MIN_ABSTAIN = 0.96  # the threshold declines at least this share of out-of-scope questions, out of fold
+# (the target is 95%; a point of margin), and within that answers as many in-scope questions as it can.
 
 
 @dataclass
@@ -125,9 +126,11 @@ def train(retriever, directory: Path, *, out: Path | None = DATA_FILE, c: float 
     oof = np.zeros(len(y))
     for train_idx, test_idx in StratifiedKFold(5, shuffle=True, random_state=0).split(z, y):
         oof[test_idx] = fit(z[train_idx], y[train_idx]).predict_proba(z[test_idx])[:, 1]
-    # The highest threshold that still answers all but MAX_FALSE_ABSTAIN of the in-scope questions.
-    inside = np.sort(oof[y == 1])
-    threshold = float(inside[int(np.floor(MAX_FALSE_ABSTAIN * len(inside)))]) - 1e-6
+    # The lowest threshold that still declines MIN_ABSTAIN of the out-of-scope questions: a rep asking in scope
+    # is declined as rarely as the out-of-scope target allows (at 2% false abstention out of fold, blind3 read
+    # 3.9%: its in-scope questions are harder than the training ones).
+    outside = np.sort(oof[y == 0])
+    threshold = float(outside[min(len(outside) - 1, int(np.ceil(MIN_ABSTAIN * len(outside))) - 1)]) + 1e-6
     model = fit(z, y)
     rel = Relevance(model.coef_[0].astype(np.float32), float(model.intercept_[0]), mean.astype(np.float32),
                     scale.astype(np.float32), threshold, retriever.kb.embedder.name)
