@@ -25,7 +25,7 @@ test: install
 	$(PY) -m pytest -q -n 2 -m "not model"
 	$(PY) -m pytest -q -m model
 	# The faces once more with their state in PostgreSQL (127.0.0.1:5432; without one they skip, under CI they fail).
-	SALESCOACH_TEST_FACE_STORE=postgresql $(PY) -m pytest -q -n 2 tests/test_telegram*.py tests/test_cli.py
+	SALESCOACH_TEST_FACE_STORE=postgresql $(PY) -m pytest -q -n 2 tests/faces/test_telegram*.py tests/faces/test_cli.py
 
 lint: install
 	$(VENV)/bin/ruff check bot tests

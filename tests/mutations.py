@@ -33,9 +33,9 @@ MUTATIONS = [  # (what, file, the code, what it becomes)
     ("history timestamps replaced by ??", "bot/chat/i18n.py",
      "    return datetime.fromtimestamp(ts, ZoneInfo(services.settings.timezone)).strftime(fmt)", '    return "??"'),
 ]
-TESTS = ["tests/test_telegram.py", "tests/test_telegram_english.py", "tests/test_telegram_replies.py",
-         "tests/test_telegram_study.py", "tests/test_telegram_roleplay.py", "tests/test_chat.py", "tests/test_study.py",
-         "tests/test_i18n.py", "tests/test_telegram_hostile.py"]
+TESTS = ["tests/faces/test_telegram.py", "tests/faces/test_telegram_english.py", "tests/faces/test_telegram_replies.py",
+         "tests/faces/test_telegram_study.py", "tests/faces/test_telegram_roleplay.py", "tests/faces/test_chat.py", "tests/coach/test_study.py",
+         "tests/faces/test_i18n.py", "tests/faces/test_telegram_hostile.py"]
 
 
 def main() -> int:

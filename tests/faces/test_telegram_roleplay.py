@@ -4,18 +4,18 @@ import pytest
 
 from bot.tools.fakeapi import button, message
 
-from .test_telegram import FakeClock, Running, _buttons, bot_settings  # noqa: F401  (fixture)
+from .helpers import FakeClock, Running, keyboard
 
 
 @pytest.fixture
-async def running(bot_settings):  # noqa: F811
+async def running(bot_settings):
     r = await Running(bot_settings).start()
     yield r
     await r.stop()
 
 
 @pytest.fixture
-async def clocked(bot_settings):  # noqa: F811
+async def clocked(bot_settings):
     """The bot on a clock the test moves."""
     r = await Running(bot_settings, clock=FakeClock()).start()
     yield r
@@ -23,7 +23,7 @@ async def clocked(bot_settings):  # noqa: F811
 
 
 def _button_data(params, label_start: str) -> str:
-    return next(d for t, d in _buttons(params) if t.startswith(label_start))
+    return next(d for t, d in keyboard(params) if t.startswith(label_start))
 
 
 async def _open_late_delivery(running, level="普通", title="第三次延误"):

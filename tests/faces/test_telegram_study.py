@@ -4,7 +4,7 @@ import pytest
 
 from bot.tools.fakeapi import button, message
 
-from .test_telegram_game import GameRunning
+from .helpers import GameRunning
 
 UID = 42
 

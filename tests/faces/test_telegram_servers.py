@@ -5,10 +5,10 @@ Two bots with their own tokens and data dirs share what a user did and what an a
 import pytest
 
 from bot.tools.fakeapi import button, document, message
+from tests.conftest import make_settings
 from tests.servers import chroma_server, postgres_schema
 
-from .conftest import make_settings
-from .test_telegram import Running, _buttons
+from .helpers import Running, keyboard
 
 QUOTE = "新品报价规范\n\n给大客户报新品价格时，先讲清总成本和交货保障，再谈单价，报价单有效期为十五天。".encode()
 
@@ -46,7 +46,7 @@ async def test_an_answer_its_rating_a_language_and_a_role_play_turn_survive_a_re
     bot = await _bot(tmp_path, "data", "123:ABC", **mode).start()
     try:
         await bot.send(message(bot.bot, "顾客让渡价值怎么算？"))
-        buttons = dict(_buttons(bot.api.sent()[0]))
+        buttons = dict(keyboard(bot.api.sent()[0]))
         await bot.send(button(bot.bot, buttons["👍"]))
         await bot.send(button(bot.bot, "lang:zh-TW"))
         await bot.send(button(bot.bot, "rp:go:late-delivery-complaint:normal", uid=43))

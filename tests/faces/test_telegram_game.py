@@ -1,8 +1,6 @@
 """The key-account game in a group through the fake Bot API: a trainer, four players, a fake clock that the test
 moves (the production job queue schedules the reminders and the end; the test runs them when their time comes)."""
 
-import asyncio
-import time
 
 import pytest
 from telegram.ext import JobQueue
@@ -21,23 +19,7 @@ from bot.coach.game import (
 from bot.telegram import game as game_module
 from bot.tools.fakeapi import button, message
 
-from .test_telegram import FakeClock, Running
-
-GROUP = -100
-TRAINER, A1, A2, B1, B2, OUTSIDER = 2, 11, 12, 13, 14, 50
-
-
-class GameRunning(Running):
-    """With the job queue running, as in production, so the game clock really ticks."""
-
-    async def start(self):
-        await super().start()
-        await self.app.job_queue.start()
-        return self
-
-    async def stop(self):
-        await self.app.job_queue.stop(wait=False)
-        await super().stop()
+from .helpers import A1, A2, B1, B2, GROUP, OUTSIDER, TRAINER, FakeClock, GameRunning, group, to
 
 
 @pytest.fixture
@@ -74,23 +56,6 @@ async def advance(running, seconds: float) -> None:
         job.schedule_removal()
         await job.run(running.app)
     running.clock.t = target
-
-
-def group(bot, text, uid):
-    return message(bot, text, uid=uid, chat_id=GROUP, chat_type="group")
-
-
-def to(api, chat_id):
-    return [p["text"] for name, p in api.calls if name == "sendMessage" and int(p["chat_id"]) == chat_id]
-
-
-async def wait_for(predicate, seconds=20.0):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError("timed out")
 
 
 async def test_key_account_game_end_to_end(running):

@@ -15,8 +15,7 @@ from bot.kb import documents, extract
 from bot.kb.documents import load_bytes
 from bot.kb.errors import UnreadableDocument
 from bot.kb.extract import ReadLimits, read_document
-
-from .bombs import alias_bomb_markdown, docx_with_paragraphs
+from tests.bombs import alias_bomb_markdown, docx_with_paragraphs
 
 
 def _reason(name: str, data: bytes) -> str:

@@ -15,9 +15,8 @@ import pytest
 from rich.console import Console
 
 from bot.tools.bench_servers import print_report, run, user_script
+from tests.conftest import make_settings
 from tests.servers import POSTGRES, admin_connection
-
-from .conftest import make_settings
 
 
 def test_two_bots_on_shared_servers_answer_every_message_and_lose_nothing(tmp_path):

@@ -13,8 +13,7 @@ from telegram.ext import JobQueue
 from bot.telegram import trainer as trainer_module
 from bot.tools.fakeapi import button, message
 
-from .test_telegram import FakeClock
-from .test_telegram_game import GROUP, TRAINER, GameRunning, group, to, wait_for
+from .helpers import GROUP, TRAINER, FakeClock, GameRunning, group, to, wait_for
 
 REP1, REP2, REP3 = 21, 22, 23
 

@@ -11,7 +11,7 @@ import pytest
 
 from bot.tools.fakeapi import button, message
 
-from .test_telegram import Running
+from .helpers import Running
 
 ADMIN = 1
 
@@ -108,7 +108,7 @@ async def test_an_update_cut_off_three_times_is_dropped_and_its_sender_told_whic
 # --------------------------------------------------------------------------- game buttons in context
 @pytest.fixture
 async def game(face_settings):
-    from .test_telegram_game import GameRunning
+    from .helpers import GameRunning
 
     settings = face_settings(telegram_token="123:ABC", trainer_ids=[TRAINER], game_minutes=5, game_vote_minutes=5)
     r = await GameRunning(settings).start()
@@ -128,7 +128,7 @@ def _alerts(api) -> list[str]:
 
 
 async def _open_lobby(r) -> int:
-    from .test_telegram_game import group
+    from .helpers import group
 
     await r.send(group(r.bot, "/game", TRAINER))
     game_id, _ = r.services.games.open(GROUP)
@@ -149,7 +149,7 @@ async def _start_game(r) -> int:
 async def test_a_game_button_from_another_chat_cannot_join_read_the_brief_or_vote(game, where):
     from bot.tools.fakeapi import button
 
-    from .test_telegram_game import to
+    from .helpers import to
 
     game_id = await _open_lobby(game)
     await game.send(button(game.bot, f"g:{game_id}:join:B", uid=OUTSIDER, chat_id=where))
@@ -163,7 +163,7 @@ async def test_a_game_button_from_another_chat_cannot_join_read_the_brief_or_vot
     await game.send(button(game.bot, f"g:{game_id}:start", uid=TRAINER, chat_id=GROUP))
     assert not any("你们是 B 组" in text for text in to(game.api, OUTSIDER))
 
-    from .test_telegram_game import group
+    from .helpers import group
 
     await game.send(group(game.bot, "/endgame", TRAINER))  # time is up: team B votes
     assert game.services.games.get(game_id).status == "voting"
@@ -205,7 +205,7 @@ async def test_a_join_during_the_lobby_post_is_not_erased(game, monkeypatch):
 
     from bot.tools.fakeapi import button
 
-    from .test_telegram_game import group
+    from .helpers import group
 
     posted, release = asyncio.Event(), asyncio.Event()
     real = game.api.do_request
@@ -234,7 +234,7 @@ async def test_a_join_during_the_lobby_post_is_not_erased(game, monkeypatch):
 async def test_an_edited_game_line_replaces_the_line_instead_of_adding_one(game):
     from bot.tools.fakeapi import edited
 
-    from .test_telegram_game import group
+    from .helpers import group
 
     game_id = await _start_game(game)
     game.api.clear()
@@ -249,7 +249,7 @@ async def test_an_edited_game_line_replaces_the_line_instead_of_adding_one(game)
 async def test_an_edited_command_is_not_run_again(game):
     from bot.tools.fakeapi import edited
 
-    from .test_telegram_game import group
+    from .helpers import group
 
     game_id = await _start_game(game)
     await game.send(edited(game.bot, group(game.bot, "好的", TRAINER), "/endgame"))
@@ -272,7 +272,7 @@ async def test_an_edited_message_in_a_role_play_is_not_a_new_turn(running):
 
 # --------------------------------------------------------------------------- trainer and exam input
 async def test_assign_with_an_unknown_level_names_the_valid_ones(game):
-    from .test_telegram_game import group, to
+    from .helpers import group, to
 
     await game.send(group(game.bot, "大家好", A1))
     await game.send(group(game.bot, "/assign price-objection insane", TRAINER))
@@ -284,7 +284,7 @@ async def test_assign_with_an_unknown_level_names_the_valid_ones(game):
 async def test_exam_in_a_group_is_taken_privately_through_a_deep_link(game):
     from bot.tools.fakeapi import button
 
-    from .test_telegram_game import group, to
+    from .helpers import group, to
 
     await game.send(group(game.bot, "/exam", A1))
     [post] = [p for p in game.api.sent() if int(p["chat_id"]) == GROUP]

@@ -10,8 +10,7 @@ from bot.config import PROJECT_ROOT
 from bot.kb.documents import parse_markdown
 from bot.kb.text import PINYIN_ANNOTATION, to_simplified
 from bot.tools.eval_kb import load_questions
-
-from .conftest import SEEDS
+from tests.conftest import SEEDS
 
 KNOWLEDGE = PROJECT_ROOT / "knowledge"
 ARTICLES = sorted(p for p in KNOWLEDGE.glob("*.md") if p.name.lower() != "readme.md")

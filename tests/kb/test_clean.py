@@ -1,7 +1,6 @@
 from bot.kb.clean import clean_text
 from bot.kb.text import normalize, tokenize
-
-from .conftest import SEEDS
+from tests.conftest import SEEDS
 
 
 def test_pinyin_annotations_are_removed_and_script_is_kept():

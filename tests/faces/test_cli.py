@@ -215,7 +215,7 @@ def test_terminal_history_shows_when_each_role_play_was_played(face_settings):
 
 def test_the_terminal_in_english_shows_no_chinese_outside_the_content(face_settings):
     """After /lang en, every command of the terminal answers in English; only the content (passages,
-    scenarios, questions) is Chinese, as in the Telegram face (tests/test_telegram_english.py)."""
+    scenarios, questions) is Chinese, as in the Telegram face (tests/faces/test_telegram_english.py)."""
     from .test_telegram_english import chinese_outside_content, content
 
     out = io.StringIO()

@@ -10,7 +10,7 @@ import pytest
 from bot.chat.i18n import LANG_NAMES
 from bot.tools.fakeapi import button, message
 
-from .test_telegram_game import GameRunning
+from .helpers import GameRunning
 
 REP, REP2, TRAINER, ADMIN, GROUP = 42, 43, 2, 1, -100
 CJK_RUN = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]+")

@@ -2,60 +2,14 @@
 
 import json
 import re
-import time
 
 import pytest
 
 from bot.services import Services
-from bot.telegram.app import build_application
 from bot.telegram.render import split_message
 from bot.tools.fakeapi import FakeBotAPI, button, inline, message
 
-
-@pytest.fixture
-def bot_settings(face_settings):
-    return face_settings(telegram_token="123:ABC", admin_ids=[1], trainer_ids=[2])
-
-
-class FakeClock:
-    """Wall time as the test sets it: handed to `Running(clock=)`, it is the bot's one clock (handlers, store,
-    self-study), so a test moves time on with `clock.t += seconds` instead of sleeping or editing rows."""
-
-    def __init__(self, start: float | None = None) -> None:
-        self.t = time.time() if start is None else start
-
-    def __call__(self) -> float:
-        return self.t
-
-
-class Running:
-    """An initialised Application and its fake API; `restart()` simulates a bot restart (same clock)."""
-
-    def __init__(self, settings, clock=time.time):
-        self.settings, self.clock = settings, clock
-        self.api = FakeBotAPI()
-
-    async def start(self):
-        self.services = Services.open(self.settings, clock=self.clock)
-        self.app = build_application(self.services, request=self.api, get_updates_request=self.api)
-        await self.app.initialize()
-        await self.app.post_init(self.app)
-        return self
-
-    async def stop(self):
-        await self.app.shutdown()
-        await self.app.post_shutdown(self.app)
-
-    async def restart(self):
-        await self.stop()
-        return await self.start()
-
-    async def send(self, update):
-        await self.app.process_update(update)
-
-    @property
-    def bot(self):
-        return self.app.bot
+from .helpers import Running, keyboard
 
 
 @pytest.fixture
@@ -65,18 +19,12 @@ async def running(bot_settings):
     await r.stop()
 
 
-def _buttons(params) -> list[tuple[str, str]]:
-    markup = params.get("reply_markup")
-    markup = json.loads(markup) if isinstance(markup, str) else markup
-    return [(b["text"], b["callback_data"]) for row in markup["inline_keyboard"] for b in row]
-
-
 async def test_start_sets_command_menus_and_offers_languages(running):
     assert tuple({n for n, _ in running.api.calls if n == "setMyCommands"}) == ("setMyCommands", )
     await running.send(message(running.bot, "/start"))
     [sent] = running.api.sent()
     assert "销售教练" in sent["text"]
-    assert [t for t, _ in _buttons(sent)] == ["简体中文", "繁體中文", "English"]
+    assert [t for t, _ in keyboard(sent)] == ["简体中文", "繁體中文", "English"]
 
 
 def _menus(api) -> dict[tuple, dict[str, str]]:
@@ -131,14 +79,14 @@ async def test_private_question_gets_a_cited_answer_with_buttons(running):
     assert sent["parse_mode"] == "HTML"
     assert "<b>来源</b>" in sent["text"]
     assert re.search(r"\[\d\] ", sent["text"])
-    labels = [t for t, _ in _buttons(sent)]
+    labels = [t for t, _ in keyboard(sent)]
     assert labels[-3:] == ["🔎 更多结果", "👍", "👎"]
     assert labels[0].startswith("📄 原文 [")
 
 
 async def test_buttons_show_passage_more_results_and_store_ratings(running):
     await running.send(message(running.bot, "顾客让渡价值怎么算？"))
-    buttons = dict((t, d) for t, d in _buttons(running.api.sent()[0]))
+    buttons = dict((t, d) for t, d in keyboard(running.api.sent()[0]))
     running.api.clear()
     passage_data = next(d for t, d in buttons.items() if t.startswith("📄"))
     await running.send(button(running.bot, passage_data))
@@ -223,7 +171,7 @@ async def test_a_handler_failure_is_logged_and_the_user_gets_an_apology(running,
 
 async def test_answer_buttons_still_work_after_a_restart(running):
     await running.send(message(running.bot, "客户一直催货怎么办？"))
-    more = dict(_buttons(running.api.sent()[0]))["🔎 更多结果"]
+    more = dict(keyboard(running.api.sent()[0]))["🔎 更多结果"]
     await running.restart()
     await running.send(button(running.bot, more))
     assert running.api.texts()[-1].startswith("<b>更多相关资料：</b>")
@@ -389,7 +337,7 @@ async def test_an_out_of_scope_question_is_declined_with_buttons_to_the_closest_
     [sent] = running.api.sent()
     assert sent["text"].startswith("知识库里没有这方面的内容")
     assert "来源" not in sent["text"]  # nothing is cited for a question the base does not answer
-    buttons = _buttons(sent)
+    buttons = keyboard(sent)
     assert buttons
     assert all(t.startswith("📄 ") for t, _ in buttons)
     running.api.clear()

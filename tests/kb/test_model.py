@@ -76,8 +76,7 @@ def test_sentencepiece_tokenizer_gives_the_hf_tokenizers_ids_on_all_our_text(mod
     from tokenizers import Tokenizer
 
     from bot.config import PROJECT_ROOT
-
-    from .conftest import SEEDS
+    from tests.conftest import SEEDS
 
     model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
     assert type(model.tokenizer).__name__ == "SentencePieceBackend"

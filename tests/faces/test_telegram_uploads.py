@@ -12,9 +12,9 @@ import pytest
 from bot.kb import extract
 from bot.kb.extract import ReadLimits
 from bot.tools.fakeapi import document, message
+from tests.bombs import alias_bomb_markdown, docx_with_paragraphs
 
-from .bombs import alias_bomb_markdown, docx_with_paragraphs
-from .test_telegram import Running
+from .helpers import Running
 
 
 @pytest.fixture
