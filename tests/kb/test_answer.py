@@ -76,6 +76,29 @@ def test_no_passages_gives_a_helpful_not_found(tmp_path):
 LONG_ITEM = "这一条要展开讲清楚背景、做法和常见的坑，" * 6
 
 
+SERVICE = """---
+id: service
+title: 售前、售中、售后服务策略
+source: seed.txt
+summary_en: Service before, during and after the sale.
+---
+## 售前服务策略
+售前服务吸引客户注意。
+1. 广告宣传：树立形象。
+2. 提供咨询：加深认识。
+
+## 售中服务策略
+售中服务决定交易能否成功。
+1. 主动传递信息：帮助决策。
+2. 满足客户要求：提高满意度。
+
+## 售后服务策略
+售后服务提高忠诚度。
+1. 包装送货：方便客户。
+2. 主动回访：增强归属感。
+"""
+
+
 @pytest.fixture
 def units_kb(tmp_path):
     docs = tmp_path / "docs"
@@ -104,27 +127,7 @@ summary_en: Four factors that shape how satisfied a customer is - product knowle
 ## 因素四：满意度比较
 客户会拿我们和对手比，要提醒客户我们好在哪里。
 """, encoding="utf-8")
-    (docs / "service.md").write_text("""---
-id: service
-title: 售前、售中、售后服务策略
-source: seed.txt
-summary_en: Service before, during and after the sale.
----
-## 售前服务策略
-售前服务吸引客户注意。
-1. 广告宣传：树立形象。
-2. 提供咨询：加深认识。
-
-## 售中服务策略
-售中服务决定交易能否成功。
-1. 主动传递信息：帮助决策。
-2. 满足客户要求：提高满意度。
-
-## 售后服务策略
-售后服务提高忠诚度。
-1. 包装送货：方便客户。
-2. 主动回访：增强归属感。
-""", encoding="utf-8")
+    (docs / "service.md").write_text(SERVICE, encoding="utf-8")
     kb = KnowledgeBase(tmp_path / "kb", CountingEmbedder())
     kb.ingest([docs])
     return Retriever(kb)
@@ -184,31 +187,13 @@ def test_an_english_question_finds_its_section_by_the_english_gloss_and_reads_it
     section in its own words, gets that section whole, and the gloss as its English lead."""
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "service.md").write_text("""---
-id: service
-title: 售前、售中、售后服务策略
-source: seed.txt
+    (docs / "service.md").write_text(SERVICE.replace("summary_en: Service before, during and after the sale.\n", """\
 summary_en: Service before, during and after the sale.
 sections_en:
   "售前服务策略": "Before the sale, advertising builds the image and consultation deepens what the buyer knows."
   "售中服务策略": "During the sale, pass on information that helps the decision and meet the buyer's requests."
   "售后服务策略": "After the sale, package and deliver for convenience and make follow-up calls so buyers feel they belong."
----
-## 售前服务策略
-售前服务吸引客户注意。
-1. 广告宣传：树立形象。
-2. 提供咨询：加深认识。
-
-## 售中服务策略
-售中服务决定交易能否成功。
-1. 主动传递信息：帮助决策。
-2. 满足客户要求：提高满意度。
-
-## 售后服务策略
-售后服务提高忠诚度。
-1. 包装送货：方便客户。
-2. 主动回访：增强归属感。
-""", encoding="utf-8")
+"""), encoding="utf-8")
     kb = KnowledgeBase(tmp_path / "kb", CountingEmbedder())
     kb.ingest([docs])
     answer = Answerer(Retriever(kb), relevance=None).answer("Should I make follow-up calls once the goods are delivered?")
