@@ -193,6 +193,9 @@ class Generation:
         return self._positions.get(chunk_id)
 
 
+STALE_SERVER_CACHE_DAYS = 30  # a cache of a server not in use this long is removed when a bot opens another
+
+
 class KnowledgeBase:
     """Create, update and open a knowledge-base directory."""
 
@@ -206,6 +209,24 @@ class KnowledgeBase:
         self.max_file_bytes = max_file_bytes
         self.server = server
         self._chroma = None
+        if server:
+            self._forget_old_servers()
+
+    def _forget_old_servers(self, max_age_days: float = STALE_SERVER_CACHE_DAYS) -> None:
+        """Caches of other servers untouched this long are removed: what a bot derived from a server it no
+        longer uses (moved, renamed). A newer one stays, so switching back and forth costs nothing."""
+        folders = self.root / "server-cache"
+        if not folders.is_dir():
+            return
+        cutoff = time.time() - max_age_days * 86400
+        for p in folders.iterdir():
+            try:
+                stale = p != self.dir and p.is_dir() and p.stat().st_mtime < cutoff
+            except OSError:
+                continue
+            if stale:
+                log.info("removing the cache of a server not used for %d days: %s", max_age_days, p.name)
+                shutil.rmtree(p, ignore_errors=True)
 
     def _server(self):
         if self._chroma is None:

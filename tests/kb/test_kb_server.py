@@ -321,3 +321,21 @@ def test_switching_a_data_dir_to_a_server_and_back_keeps_the_embedded_index_and_
     again = open_retriever(served)  # and once more to the server: its cache is still there, nothing lost either
     assert _titles(again, "拜访客户前要准备什么")[0] == "拜访准备"
     assert local.current_path() == before
+
+
+def test_the_cache_of_a_server_not_used_for_a_month_is_removed_and_a_recent_one_kept(tmp_path):
+    import os
+    import time
+
+    caches = tmp_path / "kb" / "server-cache"
+    old, recent = caches / "old-host-8000", caches / "other-host-8000"
+    current = tmp_path / "kb" / srv.cache_folder("http://chroma.internal:8000")
+    for folder in (old, recent, current):
+        (folder / "gen-1").mkdir(parents=True)
+    month_ago = time.time() - 31 * 86400
+    os.utime(old, (month_ago, month_ago))
+    os.utime(current, (month_ago, month_ago))  # the server in use: kept whatever its age
+    KnowledgeBase(tmp_path / "kb", FakeEmbedder(), server="http://chroma.internal:8000")
+    assert not old.exists()
+    assert (recent / "gen-1").is_dir()
+    assert (current / "gen-1").is_dir()
