@@ -230,6 +230,9 @@ class MoveRecogniser:
             raise ValueError(f"the recogniser knows moves the catalogue lacks: {', '.join(sorted(unknown))}; "
                              "run `salescoach moves train`")
         self._excludes = {m.id: m.excludes for m in self.catalogue.moves if m.excludes}
+        # A move's own threshold in sentences making another move (set out of fold by `moves train`).
+        self._conditional = {m: (r["given"], float(r["threshold"])) for m, r in
+                             (head.meta.get("conditional") or {}).items() if m in head.labels}
 
     def recognise(self, turn: str) -> TurnMoves:
         parts = units(turn)
@@ -240,6 +243,9 @@ class MoveRecogniser:
         out = []
         for i, (text, row) in enumerate(zip(parts, probs, strict=True)):
             hits = {self.head.labels[j]: round(float(row[j]), 4) for j in np.flatnonzero(row >= self.head.thresholds)}
+            for move, (given, threshold) in self._conditional.items():
+                if move in hits and given in hits and hits[move] < threshold:
+                    del hits[move]
             for move, rivals in self._excludes.items():
                 for rival in rivals:
                     if move in hits and rival in hits:  # both cannot be true of one sentence: the likelier stays

@@ -171,6 +171,58 @@ def choose_thresholds(probs: np.ndarray, y: np.ndarray, labels: list[str], catal
     return out
 
 
+CONDITIONAL = (("blame_outside", "own_fault"),)
+"""(move, given): the move gets a threshold of its own in sentences that make the given move. A sentence that
+owns the failure names the carrier to clear it (「跟物流没关系，责任在我们这边」), which reads like blaming it."""
+
+
+def _best_threshold(p: np.ndarray, truth: np.ndarray, beta: float, floor: float) -> float:
+    grid = np.arange(0.10, 0.991, 0.025)
+    best, best_t = -1.0, floor
+    for t in grid[grid >= floor - 1e-9]:
+        pred = p >= t
+        tp = float((pred & truth).sum())
+        fp = float((pred & ~truth).sum())
+        fn = float((~pred & truth).sum())
+        if tp == 0:
+            f = 0.0
+        else:
+            prec, rec = tp / (tp + fp), tp / (tp + fn)
+            f = (1 + beta**2) * prec * rec / (beta**2 * prec + rec)
+        if f > best + 1e-9:
+            best, best_t = f, float(t)
+    return best_t
+
+
+def choose_conditional(probs: np.ndarray, y: np.ndarray, thresholds: np.ndarray, labels: list[str],
+                       catalogue: MoveCatalogue) -> dict[str, dict]:
+    """For each (move, given) in CONDITIONAL: the move's threshold in the out-of-fold sentences read as making
+    the given move, by the same F-score as its own threshold and never below it."""
+    out = {}
+    for move, given in CONDITIONAL:
+        if move not in labels or given not in labels:
+            continue
+        j, g = labels.index(move), labels.index(given)
+        rows = probs[:, g] >= thresholds[g]
+        if rows.sum() == 0:
+            continue
+        beta = 1.5 if catalogue.kind(move) == "mistake" else 1.0
+        t = _best_threshold(probs[rows, j], y[rows, j] > 0, beta, float(thresholds[j]))
+        out[move] = {"given": given, "threshold": round(t, 4)}
+    return out
+
+
+def predictions(probs: np.ndarray, thresholds: np.ndarray, labels: list[str],
+                conditional: dict[str, dict] | None = None) -> np.ndarray:
+    """Which moves each row makes: its threshold, or its conditional one where the given move is made."""
+    pred = probs >= thresholds
+    for move, rule in (conditional or {}).items():
+        if move in labels and rule["given"] in labels:
+            j, g = labels.index(move), labels.index(rule["given"])
+            pred[:, j] &= ~pred[:, g] | (probs[:, j] >= rule["threshold"])
+    return pred
+
+
 @dataclass
 class Scores:
     per_move: dict[str, tuple[float, float, float, int]]  # precision, recall, f1, support
@@ -181,8 +233,8 @@ class Scores:
 
 
 def score(probs: np.ndarray, y: np.ndarray, thresholds: np.ndarray, labels: list[str],
-          catalogue: MoveCatalogue) -> Scores:
-    pred = probs >= thresholds
+          catalogue: MoveCatalogue, conditional: dict[str, dict] | None = None) -> Scores:
+    pred = predictions(probs, thresholds, labels, conditional)
     truth = y > 0
     per = {}
     for j, m in enumerate(labels):
@@ -248,10 +300,12 @@ def train(cfg: TrainConfig | None = None, *, cache_path: Path | None = None, out
     for fold, pred in zip(folds, preds, strict=True):
         oof[np.array([e.author in fold for e in examples])] = pred
     thresholds = choose_thresholds(oof, y, labels, catalogue)
-    oof_scores = score(oof, y, thresholds, labels, catalogue)
+    conditional = choose_conditional(oof, y, thresholds, labels, catalogue)
+    oof_scores = score(oof, y, thresholds, labels, catalogue, conditional)
     head = fit_head(examples, labels, cfg, cache)
     head.thresholds = thresholds
     head.meta = {"authors": authors, "sentences": len(examples), "config": dict(cfg.__dict__),
+                 "conditional": conditional,
                  "oof_macro_f1": round(oof_scores.macro_f1, 4),
                  "oof_mistake_precision": round(oof_scores.mistake_precision, 4),
                  "oof_mistake_recall": round(oof_scores.mistake_recall, 4)}
@@ -271,5 +325,6 @@ def measure(head: Head, split: str = "heldout", *, cache_path: Path | None = Non
     for author in sorted({e.author for e in examples}):
         mine = [e for e in examples if e.author == author]
         y = label_matrix(mine, head.labels)
-        out[author] = score(predict_items(head, mine, cache), y, head.thresholds, head.labels, catalogue)
+        out[author] = score(predict_items(head, mine, cache), y, head.thresholds, head.labels, catalogue,
+                            head.meta.get("conditional"))
     return out

@@ -222,3 +222,32 @@ def test_an_unreadable_vector_cache_is_rebuilt_not_a_traceback(tmp_path, monkeyp
     assert cache.get(["您好", "对不起"]).shape == (2, movetrain.DENSE)
     assert sorted(p.name for p in path.parent.iterdir()) == ["move-vectors.npz"]  # written whole, no leftovers
     assert len(movetrain.VectorCache(path).vecs) == 2
+
+
+def test_a_move_gets_its_own_threshold_in_sentences_that_make_the_given_move():
+    """Out of fold, sentences that own the failure and mention the carrier to clear it read as blaming it at
+    ~0.6-0.8; the conditional threshold chosen on them keeps those, and still catches a real blame next to
+    an owning word."""
+    from bot.coach.movetrain import choose_conditional, predictions
+
+    catalogue = load_catalogue()
+    labels = ["own_fault", "blame_outside"]
+    # own_fault read in every row; blame_outside true only where it is read at 0.95 or more
+    probs = np.array([[0.99, p] for p in (0.62, 0.70, 0.78, 0.81, 0.96, 0.97, 0.99)] + [[0.10, 0.65]])
+    truth = np.array([[1, 0]] * 4 + [[1, 1]] * 3 + [[0, 1]], dtype=np.float32)
+    thresholds = np.array([0.5, 0.5])
+    conditional = choose_conditional(probs, truth, thresholds, labels, catalogue)
+    assert 0.81 < conditional["blame_outside"]["threshold"] <= 0.96
+    assert conditional["blame_outside"]["given"] == "own_fault"
+    pred = predictions(probs, thresholds, labels, conditional)
+    assert pred[:, 1].tolist() == [False] * 4 + [True] * 4  # the last: no own_fault read, its own threshold
+
+
+def test_clearing_the_carrier_while_owning_the_failure_is_not_a_blame_shift(judge, scenarios):
+    """Naming the carrier only to clear it read as blaming it (0.79) under the recogniser's own threshold; in a
+    sentence that owns the failure the move needs its conditional threshold (0.875, out of fold)."""
+    late = scenarios["late-delivery-complaint"]
+    verdict = judge.judge(late, "王经理，这次延误跟物流没关系，责任在我们这边，我们认。")
+    assert "blame-carrier" not in verdict.mistakes
+    assert verdict.criteria["apology-ownership"].strength >= PARTLY
+    assert "blame-carrier" in judge.judge(late, "真的对不起，物流公司车坏了，我们也没办法。").mistakes
