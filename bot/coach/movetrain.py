@@ -148,50 +148,32 @@ def predict_items(head: Head, examples: list[Example], cache: VectorCache) -> np
     return np.stack([probs[a:b].max(axis=0) for a, b in spans]) if spans else np.zeros((0, len(head.labels)))
 
 
+def best_threshold(p: np.ndarray, truth: np.ndarray, beta: float, grid: np.ndarray, default: float) -> float:
+    """The grid point with the best F-beta of ``p >= t`` against ``truth``; ``default`` when none finds a hit."""
+    best, best_t = -1.0, default
+    for t in grid:
+        pred = p >= t
+        tp = float((pred & truth).sum())
+        if tp == 0:
+            continue
+        prec, rec = tp / float(pred.sum()), tp / float(truth.sum())
+        f = (1 + beta**2) * prec * rec / (beta**2 * prec + rec)
+        if f > best + 1e-9:
+            best, best_t = f, float(t)
+    return best_t
+
+
 def choose_thresholds(probs: np.ndarray, y: np.ndarray, labels: list[str], catalogue: MoveCatalogue) -> np.ndarray:
     """Per move, the threshold with the best F-score on out-of-fold predictions; mistakes weigh recall
     double (F2 would be too lax on precision, F1.5 balances the 0.90 recall / 0.85 precision target)."""
     grid = np.arange(0.10, 0.91, 0.025)
-    out = np.full(len(labels), 0.5, np.float32)
-    for j, move in enumerate(labels):
-        beta = 1.5 if catalogue.kind(move) == "mistake" else 1.0
-        best, best_t = -1.0, 0.5
-        for t in grid:
-            pred = probs[:, j] >= t
-            tp = float((pred & (y[:, j] > 0)).sum())
-            fp = float((pred & (y[:, j] == 0)).sum())
-            fn = float((~pred & (y[:, j] > 0)).sum())
-            if tp == 0:
-                continue
-            p, r = tp / (tp + fp), tp / (tp + fn)
-            f = (1 + beta**2) * p * r / (beta**2 * p + r)
-            if f > best + 1e-9:
-                best, best_t = f, float(t)
-        out[j] = best_t
-    return out
+    return np.array([best_threshold(probs[:, j], y[:, j] > 0, 1.5 if catalogue.kind(m) == "mistake" else 1.0, grid, 0.5)
+                     for j, m in enumerate(labels)], np.float32)
 
 
 CONDITIONAL = (("blame_outside", "own_fault"),)
 """(move, given): the move gets a threshold of its own in sentences that make the given move. A sentence that
 owns the failure names the carrier to clear it (「跟物流没关系，责任在我们这边」), which reads like blaming it."""
-
-
-def _best_threshold(p: np.ndarray, truth: np.ndarray, beta: float, floor: float) -> float:
-    grid = np.arange(0.10, 0.991, 0.025)
-    best, best_t = -1.0, floor
-    for t in grid[grid >= floor - 1e-9]:
-        pred = p >= t
-        tp = float((pred & truth).sum())
-        fp = float((pred & ~truth).sum())
-        fn = float((~pred & truth).sum())
-        if tp == 0:
-            f = 0.0
-        else:
-            prec, rec = tp / (tp + fp), tp / (tp + fn)
-            f = (1 + beta**2) * prec * rec / (beta**2 * prec + rec)
-        if f > best + 1e-9:
-            best, best_t = f, float(t)
-    return best_t
 
 
 def choose_conditional(probs: np.ndarray, y: np.ndarray, thresholds: np.ndarray, labels: list[str],
@@ -207,7 +189,9 @@ def choose_conditional(probs: np.ndarray, y: np.ndarray, thresholds: np.ndarray,
         if rows.sum() == 0:
             continue
         beta = 1.5 if catalogue.kind(move) == "mistake" else 1.0
-        t = _best_threshold(probs[rows, j], y[rows, j] > 0, beta, float(thresholds[j]))
+        grid = np.arange(0.10, 0.991, 0.025)
+        grid = grid[grid >= float(thresholds[j]) - 1e-9]  # never below the move's own threshold
+        t = best_threshold(probs[rows, j], y[rows, j] > 0, beta, grid, float(grid[0]))
         out[move] = {"given": given, "threshold": round(t, 4)}
     return out
 
