@@ -8,8 +8,10 @@ still decides the customer's moves and the score, and is used whenever the LLM f
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from bot.coach.assignment import MIN_ASSIGNED_TURNS, completes
 from bot.coach.judge import Judge
@@ -19,9 +21,10 @@ from bot.coach.text import LEVEL_NAMES
 from bot.errors import SalescoachError
 from bot.llm import LLMUnavailable
 from bot.store import Store
-from bot.store.store import StoredRolePlay
+from bot.store.store import RolePlayMoved, StoredRolePlay
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 AFTER_END_SECONDS = 30 * 60
 """A text this soon after a role-play ended may still be meant for the customer: say that it is not."""
@@ -30,6 +33,20 @@ IDLE_SECONDS = 6 * 3600
 MAX_TURN_CHARS = 600
 """A rep's line in a conversation; longer is a speech, not a turn, and is refused with a message."""
 STUDY_CHARS = 160
+
+
+MOVED_RETRIES = 3
+"""How often a role-play request is taken again on a session another process wrote meanwhile (the same rep
+talking to two bots on one database); each retry starts from the newer state, so neither turn is lost."""
+
+
+def _retrying(attempt: Callable[[], T]) -> T:
+    for _ in range(MOVED_RETRIES - 1):
+        try:
+            return attempt()
+        except RolePlayMoved as exc:
+            log.info("%s; taking the request again on the newer state", exc)
+    return attempt()
 
 
 def idle_too_long(session: StoredRolePlay, now: float) -> bool:
@@ -123,6 +140,9 @@ class Coach:
         text = text.strip()
         if len(text) > MAX_TURN_CHARS:
             raise TurnTooLong(len(text))
+        return _retrying(lambda: self._say(user_id, text, origin))
+
+    def _say(self, user_id: int, text: str, origin: str | None) -> Reply:
         stored, session = self._load(user_id)
         before = len(session.state["transcript"])
         turn = session.rep_says(text)
@@ -131,32 +151,52 @@ class Coach:
             session.state["transcript"][-1]["text"] = turn.text
         if turn.outcome:
             return Reply(turn, self._close(stored, session, origin))
-        self.store.save_roleplay_turn(stored.session_id, session.state, before)
+        self._save(stored, session.state, before)
         return Reply(turn, None)
+
+    def _save(self, stored: StoredRolePlay, state: dict, first_new: int | None = None) -> None:
+        """Write a session's state as changed since `stored` was read; RolePlayMoved if another process wrote
+        it in between. `stored` then stands for what was written (its next write checks against this one)."""
+        first = len(state["transcript"]) if first_new is None else first_new
+        self.store.save_roleplay_turn(stored.session_id, state, first, version=stored.version)
+        stored.state, stored.version = state, stored.version + 1
 
     def park(self, user_id: int, text: str) -> None:
         """Hold a text that came long after the last turn, until the rep says where it belongs."""
-        stored, session = self._load(user_id)
-        session.state["parked"] = text
-        self.store.save_roleplay_turn(stored.session_id, session.state, len(session.state["transcript"]))
+        def attempt() -> None:
+            stored, session = self._load(user_id)
+            session.state["parked"] = text
+            self._save(stored, session.state)
+
+        _retrying(attempt)
 
     def unpark(self, user_id: int) -> str | None:
-        stored = self.active(user_id)
-        if stored is None or not stored.state.get("parked"):
-            return None
-        text = stored.state.pop("parked")
-        self.store.save_roleplay_turn(stored.session_id, stored.state, len(stored.state["transcript"]))
-        return text
+        def attempt() -> str | None:
+            stored = self.active(user_id)
+            if stored is None or not stored.state.get("parked"):
+                return None
+            text = stored.state.pop("parked")
+            self._save(stored, stored.state)
+            return text
+
+        return _retrying(attempt)
 
     def hint(self, user_id: int) -> Hint:
-        stored, session = self._load(user_id)
-        criterion = session.hint()
-        self.store.save_roleplay_turn(stored.session_id, session.state, len(session.state["transcript"]))
+        def attempt() -> Criterion:
+            stored, session = self._load(user_id)
+            criterion = session.hint()
+            self._save(stored, session.state)
+            return criterion
+
+        criterion = _retrying(attempt)
         return Hint(criterion, self._passage_for(criterion.title + " " + criterion.tip, criterion.articles))
 
     def end(self, user_id: int, *, origin: str | None = None) -> Scorecard:
-        stored, session = self._load(user_id)
-        return self._close(stored, session, origin)
+        def attempt() -> Scorecard:
+            stored, session = self._load(user_id)
+            return self._close(stored, session, origin)
+
+        return _retrying(attempt)
 
     def ended_by(self, user_id: int, origin: str) -> StoredRolePlay | None:
         """The user's session that the request `origin` ended (a turn the customer left on, an /end), if it
@@ -167,8 +207,15 @@ class Coach:
     def delivered(self, session: StoredRolePlay, part: str) -> None:
         """Remember that a part of a session's ending (the last line, the scorecard, the chart) reached the
         rep, so showing the ending again after a crash sends only what is missing."""
-        session.state["delivered"] = [*session.state.get("delivered", []), part]
-        self.store.save_roleplay_turn(session.session_id, session.state, len(session.state["transcript"]))
+        def attempt() -> None:
+            try:
+                self._save(session, {**session.state, "delivered": [*session.state.get("delivered", []), part]})
+            except RolePlayMoved:  # written by another process since: add this part to what it wrote
+                fresh = self.store.roleplay(session.session_id)
+                session.state, session.version = fresh.state, fresh.version
+                raise
+
+        _retrying(attempt)
 
     def scorecard(self, session: StoredRolePlay) -> Scorecard:
         """An ended session's scorecard, as it was stored."""
@@ -184,8 +231,10 @@ class Coach:
         session = last[0]
         if now - session.updated > AFTER_END_SECONDS or session.state.get("told_ended"):
             return None
-        session.state["told_ended"] = True
-        self.store.save_roleplay_turn(session.session_id, session.state, len(session.state["transcript"]))
+        try:
+            self._save(session, {**session.state, "told_ended": True})
+        except RolePlayMoved:  # another process wrote it just now (and may have told the rep): ask again
+            return self.just_ended(user_id, now)
         return session
 
     def history(self, user_id: int, limit: int = 20) -> list[StoredRolePlay]:
@@ -211,7 +260,8 @@ class Coach:
                     if a["scenario"] == card.scenario]
         if assigned and not attempted:
             card.assignment_note = {"turns": session.turns, "min": MIN_ASSIGNED_TURNS}
-        self.store.end_roleplay(stored.session_id, session.state, card.total, card.outcome, card.to_json())
+        self.store.end_roleplay(stored.session_id, session.state, card.total, card.outcome, card.to_json(),
+                                version=stored.version)
         for a in assigned if attempted else []:
             self.store.mark_assignment(a["assignment_id"], done_session=stored.session_id)
         return card

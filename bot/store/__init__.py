@@ -7,9 +7,9 @@ from pathlib import Path
 
 from bot.store.backends import StoreUnwritable
 from bot.store.migrate import StoreOutdated
-from bot.store.store import Store
+from bot.store.store import RolePlayMoved, Store
 
-__all__ = ["Store", "StoreOutdated", "StoreUnwritable", "open_store", "store_location"]
+__all__ = ["RolePlayMoved", "Store", "StoreOutdated", "StoreUnwritable", "open_store", "store_location"]
 
 
 def store_location(settings) -> Path | str:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from bot.errors import StoreError
 from bot.store import migrate
 from bot.store.backends import connect
 
@@ -48,15 +49,24 @@ class StoredRolePlay:
     card: dict | None
     created: float
     updated: float
+    version: int = 0  # raised by every write; a write from an older version is refused (RolePlayMoved)
 
 
 _RP_COLUMNS = ("session_id, user_id, chat_id, scenario, difficulty, status, state, total, outcome, card, "
-               "created, updated")
+               "created, updated, version")
 
 
 def _roleplay(row) -> StoredRolePlay:
     return StoredRolePlay(row[0], row[1], row[2], row[3], row[4], row[5], json.loads(row[6]), row[7], row[8],
-                          json.loads(row[9]) if row[9] else None, row[10], row[11])
+                          json.loads(row[9]) if row[9] else None, row[10], row[11], row[12])
+
+
+class RolePlayMoved(StoreError):
+    """The session was written since it was read (another process took a turn in it): read it again."""
+
+    def __init__(self, session_id: int) -> None:
+        super().__init__(f"role-play {session_id} changed since it was read")
+        self.session_id = session_id
 
 
 @dataclass
@@ -235,27 +245,37 @@ class Store:
             self._append_turns(session_id, state["transcript"], 0, now)
             return session_id
 
-    def save_roleplay_turn(self, session_id: int, state: dict, first_new: int) -> None:
-        """The state after a turn and the transcript lines from `first_new` on, in one transaction."""
+    def save_roleplay_turn(self, session_id: int, state: dict, first_new: int, *, version: int | None = None) -> None:
+        """The state after a turn and the transcript lines from `first_new` on, in one transaction. With
+        `version` (the one the state was read at), a session written since is left alone: RolePlayMoved."""
         now = self.clock()
         with self._lock, self.db.transaction():
-            self.db.execute("UPDATE roleplays SET state = ?, updated = ? WHERE session_id = ?",
-                            (json.dumps(state, ensure_ascii=False), now, session_id))
+            self._write_roleplay(session_id, version, "state = ?, updated = ?",
+                                 (json.dumps(state, ensure_ascii=False), now))
             self._append_turns(session_id, state["transcript"][first_new:], first_new, now)
 
-    def end_roleplay(self, session_id: int, state: dict, total: int, outcome: str, card: dict) -> None:
+    def end_roleplay(self, session_id: int, state: dict, total: int, outcome: str, card: dict, *,
+                     version: int | None = None) -> None:
+        """The session ended with its scorecard; `version` as for `save_roleplay_turn`. Ending it again (a
+        re-run after a crash, without a version) writes the same ending."""
         now = self.clock()
         with self._lock, self.db.transaction():
             # The UPDATE holds the session's row until COMMIT: a second process ending it waits, then
             # counts the turns this one wrote.
-            self.db.execute(
-                "UPDATE roleplays SET status = 'ended', state = ?, total = ?, outcome = ?, card = ?, updated = ? "
-                "WHERE session_id = ?",
-                (json.dumps(state, ensure_ascii=False), total, outcome, json.dumps(card, ensure_ascii=False), now,
-                 session_id))
+            self._write_roleplay(
+                session_id, version, "status = 'ended', state = ?, total = ?, outcome = ?, card = ?, updated = ?",
+                (json.dumps(state, ensure_ascii=False), total, outcome, json.dumps(card, ensure_ascii=False), now))
             known = self.db.execute("SELECT COUNT(*) FROM roleplay_turns WHERE session_id = ?",
                                     (session_id,)).fetchone()[0]
             self._append_turns(session_id, state["transcript"][known:], known, now)
+
+    def _write_roleplay(self, session_id: int, version: int | None, assignments: str, args: tuple) -> None:
+        """UPDATE the session's row (raising its version); inside the caller's transaction."""
+        sql = f"UPDATE roleplays SET {assignments}, version = version + 1 WHERE session_id = ?"
+        if version is None:
+            self.db.execute(sql, (*args, session_id))
+        elif self.db.execute(sql + " AND version = ?", (*args, session_id, version)).rowcount == 0:
+            raise RolePlayMoved(session_id)
 
     def _append_turns(self, session_id: int, turns: list[dict], first: int, now: float) -> None:
         self.db.executemany(

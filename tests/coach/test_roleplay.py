@@ -283,6 +283,44 @@ def test_a_failing_llm_falls_back_to_the_scripted_customer(tmp_path):
     assert coach.end(1).feedback is None
 
 
+def test_a_turn_the_rep_took_in_another_bot_meanwhile_is_kept_and_this_one_follows_it(store_location):
+    """The same rep talks to two bots sharing one database: while this bot voices its customer, the other
+    takes a turn in the same session. This turn is taken again after it; neither is written over."""
+    other = Coach(Store(store_location), Judge(FakeEmbedder()))
+    taken = []
+
+    class OtherBotTakesATurnMeanwhile(FakeListChatModel):
+        def invoke(self, *args, **kwargs):
+            if not taken:
+                taken.append(other.say(7, "车号苏E·5K723，司机电话 139-1234-5678，下午 3 点前到。"))
+            return super().invoke(*args, **kwargs)
+
+    coach = Coach(Store(store_location), Judge(FakeEmbedder()),
+                  chat_model=OtherBotTakesATurnMeanwhile(responses=["行吧。", "那你说说。"]))
+    sid, _ = coach.start(7, 7, "late-delivery-complaint")
+    reply = coach.say(7, "对不起，是我们的责任。")
+    assert reply.turn.met == ["apology-ownership"]
+    assert [text for role, text in coach.store.roleplay_transcript(sid) if role == "rep"] == [
+        "车号苏E·5K723，司机电话 139-1234-5678，下午 3 点前到。", "对不起，是我们的责任。"]
+    assert coach.active(7).state["turn"] == 2
+    card = coach.end(7)
+    assert {c.id: c.status for c in card.criteria}["apology-ownership"] == "met"
+    assert card.transcript[1]["text"].startswith("车号苏E·5K723")
+
+
+def test_a_part_of_the_ending_delivered_by_another_bot_is_kept(tmp_path):
+    db = tmp_path / "s.sqlite"
+    coach, other = _coach(db), _coach(db)
+    coach.start(7, 7, "late-delivery-complaint")
+    coach.say(7, "对不起，是我们的责任。")
+    coach.end(7)
+    [mine], [theirs] = coach.history(7), other.history(7)
+    other.delivered(theirs, "last line")
+    coach.delivered(mine, "scorecard")  # read before the other bot wrote: taken again on what it wrote
+    coach.delivered(mine, "chart")
+    assert coach.history(7)[0].state["delivered"] == ["last line", "scorecard", "chart"]
+
+
 def test_cli_lists_scenarios_and_plays_turn_files_as_json(tmp_path, monkeypatch):
     monkeypatch.setenv("SALESCOACH_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("SALESCOACH_EMBEDDING_MODEL", "fake")

@@ -35,7 +35,7 @@ def test_doctor_passes_a_healthy_store_in_both_modes(env, store_location):
     assert code == 0
     assert len(lines) == 1
     assert lines[0].startswith("✓ store ")
-    assert "schema at 0003, takes writes" in lines[0]
+    assert "schema at 0004, takes writes" in lines[0]
 
 
 def test_doctor_names_a_refused_database_and_the_setting(env):
@@ -56,7 +56,7 @@ def test_doctor_says_which_migrations_are_missing(env, store_location):
     store.close()
     code, lines = _invoke("doctor")
     assert code == 1
-    assert "at schema revision 0001, missing the migrations up to 0003: run `salescoach migrate`" in lines[0]
+    assert "at schema revision 0001, missing the migrations up to 0004: run `salescoach migrate`" in lines[0]
 
 
 def test_doctor_says_a_chroma_server_is_not_there(env):

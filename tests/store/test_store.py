@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from bot.store import Store, StoreOutdated, StoreUnwritable, migrate
+from bot.store import RolePlayMoved, Store, StoreOutdated, StoreUnwritable, migrate
 from tests.servers import closed_port
 
 BIG_CHAT = -1001234567890  # a supergroup's id: past 2**31, as Telegram's are
@@ -59,6 +59,29 @@ def test_a_roleplay_is_kept_turn_by_turn_and_its_ending_is_not_doubled(store_loc
     again.close()
 
 
+def test_a_roleplay_written_since_it_was_read_is_not_written_over(store_location):
+    """Two processes (two bots on one database) read the session at the same version; the first write wins,
+    the second is refused and changes nothing, so its caller can take the turn again on the newer state."""
+    one, two = Store(store_location), Store(store_location)
+    sid = one.start_roleplay(5, 5, "late-shipment", "normal", {"transcript": _turns("货呢？")})
+    read_by_one, read_by_two = one.active_roleplay(5), two.active_roleplay(5)
+    assert read_by_one.version == read_by_two.version == 0
+    two.save_roleplay_turn(sid, {"transcript": _turns("货呢？", "车号苏E·5K723", "好"), "turn": 1}, 1,
+                           version=read_by_two.version)
+    with pytest.raises(RolePlayMoved):
+        one.save_roleplay_turn(sid, {"transcript": _turns("货呢？", "对不起", "哼"), "turn": 1}, 1,
+                               version=read_by_one.version)
+    with pytest.raises(RolePlayMoved):
+        one.end_roleplay(sid, {"transcript": _turns("货呢？")}, 0, "ended", {}, version=read_by_one.version)
+    now = one.active_roleplay(5)
+    assert (now.status, now.version, now.state["turn"]) == ("active", 1, 1)
+    assert one.roleplay_transcript(sid) == [("customer", "货呢？"), ("rep", "车号苏E·5K723"), ("customer", "好")]
+    one.end_roleplay(sid, now.state, 10, "ended", {}, version=now.version)
+    assert one.roleplay(sid).version == 2
+    one.close()
+    two.close()
+
+
 def test_a_game_keeps_each_line_once_and_edits_replace_it(store_location):
     store = Store(store_location)
     gid = store.create_game(BIG_CHAT, {"status": "running", "teams": {"A": [1], "B": [2]}})
@@ -88,18 +111,29 @@ def test_each_bot_sharing_a_database_lists_only_its_own_games(store_location):
     other.close()
 
 
-def test_games_stored_before_they_were_keyed_by_bot_are_bot_0s_after_the_upgrade(store_location):
+def test_games_and_role_plays_stored_at_revision_0002_carry_on_after_the_upgrade(store_location):
+    """Games stored before they were keyed by bot are bot 0's; role-plays stored before they had a version
+    start at version 0 and take their next turn."""
     store = Store(store_location)
-    store.db.execute("DROP INDEX games_by_bot")  # the games table as revision 0002 left it
+    store.db.execute("DROP INDEX games_by_bot")  # the tables as revision 0002 left them
     store.db.execute("ALTER TABLE games DROP COLUMN bot_id")
+    store.db.execute("ALTER TABLE roleplays DROP COLUMN version")
     store.db.execute("UPDATE alembic_version SET version_num = '0002'")
     store.db.execute("INSERT INTO games (chat_id, status, state, created, updated) "
                      "VALUES (?, 'running', '{\"status\": \"running\"}', 1.0, 1.0)", (BIG_CHAT,))
+    store.db.execute("INSERT INTO roleplays (user_id, chat_id, scenario, difficulty, status, state, created, updated) "
+                     "VALUES (5, 5, 'late-shipment', 'normal', 'active', ?, 1.0, 1.0)",
+                     ('{"transcript": [{"role": "customer", "text": "货呢？"}]}',))
     store.close()
     upgraded, other = Store(store_location), Store(store_location, bot_id=222)
     assert migrate.revision(upgraded.db) == migrate.head()
     assert [state for _, state in upgraded.games(("running",))] == [{"status": "running"}]
     assert other.games(("running",)) == []
+    session = upgraded.active_roleplay(5)
+    assert session.version == 0
+    upgraded.save_roleplay_turn(session.session_id, {"transcript": _turns("货呢？", "对不起", "哼")}, 1,
+                                version=session.version)
+    assert upgraded.active_roleplay(5).state["transcript"][1] == {"role": "rep", "text": "对不起"}
     upgraded.close()
     other.close()
 
