@@ -23,7 +23,7 @@ run: install
 # them on its own, its encoders on both cores (two OpenMP pools on two cores ran the suite slower, not faster).
 test: install
 	$(PY) -m pytest -q -n 2 -m "not model"
-	$(PY) -m pytest -q -m model
+	$(PY) -m pytest -q -n 2 --dist loadgroup -m model
 	# The faces once more with their state in PostgreSQL (127.0.0.1:5432; without one they skip, under CI they fail).
 	SALESCOACH_TEST_FACE_STORE=postgresql $(PY) -m pytest -q -n 2 tests/faces/test_telegram*.py tests/faces/test_cli.py
 

