@@ -76,7 +76,8 @@ def figures(record_property):
 
         def __exit__(self, *exc):
             self._redirect.__exit__(*exc)
-            record_property("eval_figures", self.out.getvalue().strip("\n"))
+            lines = [line for line in self.out.getvalue().splitlines() if line.strip()]
+            record_property("eval_figures", "\n".join(lines))
 
     return Figures()
 
