@@ -194,6 +194,18 @@ class Head:
                        yaml.safe_load(str(z["meta"])) or {})
 
 
+def predictions(probs: np.ndarray, thresholds: np.ndarray, labels: list[str],
+                conditional: dict[str, dict] | None = None) -> np.ndarray:
+    """Which moves each row makes: its threshold, or its conditional one where the given move is made (a move's
+    own threshold in sentences making another move, set out of fold by `moves train`)."""
+    pred = probs >= thresholds
+    for move, rule in (conditional or {}).items():
+        if move in labels and rule["given"] in labels:
+            j, g = labels.index(move), labels.index(rule["given"])
+            pred[:, j] &= ~pred[:, g] | (probs[:, j] >= rule["threshold"])
+    return pred
+
+
 # ---------------------------------------------------------------------------------------------- recogniser
 @dataclass
 class SentenceMoves:
@@ -230,9 +242,6 @@ class MoveRecogniser:
             raise ValueError(f"the recogniser knows moves the catalogue lacks: {', '.join(sorted(unknown))}; "
                              "run `salescoach moves train`")
         self._excludes = {m.id: m.excludes for m in self.catalogue.moves if m.excludes}
-        # A move's own threshold in sentences making another move (set out of fold by `moves train`).
-        self._conditional = {m: (r["given"], float(r["threshold"])) for m, r in
-                             (head.meta.get("conditional") or {}).items() if m in head.labels}
 
     def recognise(self, turn: str) -> TurnMoves:
         parts = units(turn)
@@ -240,12 +249,10 @@ class MoveRecogniser:
             return TurnMoves([])
         dense = _E5.vectors(parts)
         probs = self.head.probabilities(parts, dense)
+        made = predictions(probs, self.head.thresholds, self.head.labels, self.head.meta.get("conditional"))
         out = []
-        for i, (text, row) in enumerate(zip(parts, probs, strict=True)):
-            hits = {self.head.labels[j]: round(float(row[j]), 4) for j in np.flatnonzero(row >= self.head.thresholds)}
-            for move, (given, threshold) in self._conditional.items():
-                if move in hits and given in hits and hits[move] < threshold:
-                    del hits[move]
+        for i, (text, row, mask) in enumerate(zip(parts, probs, made, strict=True)):
+            hits = {self.head.labels[j]: round(float(row[j]), 4) for j in np.flatnonzero(mask)}
             for move, rivals in self._excludes.items():
                 for rival in rivals:
                     if move in hits and rival in hits:  # both cannot be true of one sentence: the likelier stays

@@ -28,6 +28,7 @@ from bot.coach.moves import (
     MoveCatalogue,
     char_ngrams,
     load_catalogue,
+    predictions,
     units,
 )
 
@@ -194,17 +195,6 @@ def choose_conditional(probs: np.ndarray, y: np.ndarray, thresholds: np.ndarray,
         t = best_threshold(probs[rows, j], y[rows, j] > 0, beta, grid, float(grid[0]))
         out[move] = {"given": given, "threshold": round(t, 4)}
     return out
-
-
-def predictions(probs: np.ndarray, thresholds: np.ndarray, labels: list[str],
-                conditional: dict[str, dict] | None = None) -> np.ndarray:
-    """Which moves each row makes: its threshold, or its conditional one where the given move is made."""
-    pred = probs >= thresholds
-    for move, rule in (conditional or {}).items():
-        if move in labels and rule["given"] in labels:
-            j, g = labels.index(move), labels.index(rule["given"])
-            pred[:, j] &= ~pred[:, g] | (probs[:, j] >= rule["threshold"])
-    return pred
 
 
 @dataclass
