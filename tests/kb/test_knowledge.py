@@ -85,3 +85,25 @@ def test_raw_eval_answers_occur_in_their_documents(name):
     for item in items:
         doc = re.sub(r"\s", "", normalize((SEEDS / item["doc"]).read_text(encoding="utf-8")))
         assert any(normalize(a) in doc for a in item["answer"]), item["q"]
+
+
+def test_the_raw_eval_prints_a_dev_sets_misses_and_never_a_blind_sets(settings):
+    """`salescoach eval` shows what a dev set missed, to study; a blind set's questions stay unread."""
+    import io
+
+    from rich.console import Console
+
+    from bot.tools.eval_kb import BLIND_RAW, run_eval
+
+    if not SEEDS.is_dir():
+        pytest.skip("the seed pages are not beside the project")
+    out = io.StringIO()
+    results = run_eval(settings, only="raw", tune=False, raw_dir=SEEDS, console=Console(file=out, width=200))
+    shown = out.getvalue()
+    assert set(BLIND_RAW) <= set(results)
+    assert results["raw-heldout"].misses  # the fake embedder misses some: what the check below reads
+    assert "raw-heldout misses" in shown
+    for name in BLIND_RAW:
+        assert f"{name} misses" not in shown
+        assert results[name].misses
+        assert not any(q in shown for q in results[name].misses)
