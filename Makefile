@@ -20,12 +20,12 @@ run: install
 	$(PY) -m bot run
 
 # Two workers for the tests that run one thread each (faces, fault injection, units); then the real-model tier,
-# also on two workers with one encoder thread each (tests/conftest.py), grouped so the tests that need the built
-# index share one worker: 8.9 min against 10.7 on one worker with two threads, the same day (session 26).
+# also on two workers with one encoder thread each (tests/conftest.py), a file to a worker so the built index is
+# built once (tests/test_eval.py): 8.9 min against 10.7 on one worker with two threads, the same day (session 26).
 # (Two OpenMP pools of two threads each on two cores ran the suite slower, not faster.)
 test: install
 	$(PY) -m pytest -q -n 2 -m "not model"
-	$(PY) -m pytest -q -n 2 --dist loadgroup -m model
+	$(PY) -m pytest -q -n 2 --dist loadfile -m model
 	# The faces once more with their state in PostgreSQL (127.0.0.1:5432; without one they skip, under CI they fail).
 	SALESCOACH_TEST_FACE_STORE=postgresql $(PY) -m pytest -q -n 2 tests/faces/test_telegram*.py tests/faces/test_cli.py
 

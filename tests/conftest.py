@@ -47,6 +47,18 @@ def real_settings(model_data_dir: Path) -> Settings:
     return make_settings(model_data_dir, embedding_model="default")
 
 
+@pytest.fixture(scope="module")
+def embed_each_text_once():
+    """As `salescoach eval` does: a question asked under four settings, a rep line met in many sessions, is
+    embedded once (the product and the benchmarks keep embedding every text)."""
+    from bot.kb.embed import remember_queries
+    from bot.tools.eval_kb import REMEMBERED_QUERIES
+
+    remember_queries(REMEMBERED_QUERIES)
+    yield
+    remember_queries(0)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_location(request, tmp_path: Path):
     """Where a store lives, once per backend: a SQLite file, and a PostgreSQL schema of the test's own."""

