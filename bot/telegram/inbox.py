@@ -31,6 +31,10 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3  # an update whose handling was cut off this often (it kills the bot?) is dropped, and said so
 REPLAY_HOURS = 6.0  # older unfinished updates are not re-run (the user moved on): they are told to send again
 KEEP_DONE_HOURS = 48.0  # handled updates are kept this long, so a redelivery of one is recognised
+# After the stop signal, updates still being handled get this long; then they are cut off and re-run at the next
+# start (they stay unfinished in the journal). A send Telegram never answers would otherwise hold the stop for its
+# read timeout and the error message after it (~40 s): past the 10 s a container manager waits before kill -9.
+STOP_GRACE = 5.0
 
 
 class JournalingQueue(asyncio.Queue):
@@ -69,16 +73,38 @@ class JournaledApplication(Application):
     it again; the others finish first or have not started (new updates are not held up by them).
     """
 
+    stop_grace = STOP_GRACE
+
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self._replay_turn = asyncio.Lock()
+        self._handling: set[asyncio.Task] = set()
 
     async def process_update(self, update: object) -> None:
-        if isinstance(update, Update) and update.update_id in self.bot_data.get("replayed", ()):
-            async with self._replay_turn:
+        task = asyncio.current_task()
+        self._handling.add(task)
+        try:
+            if isinstance(update, Update) and update.update_id in self.bot_data.get("replayed", ()):
+                async with self._replay_turn:
+                    await self._process_journaled(update)
+            else:
                 await self._process_journaled(update)
-        else:
-            await self._process_journaled(update)
+        finally:
+            self._handling.discard(task)
+
+    async def stop(self) -> None:
+        """Python-telegram-bot's stop waits for every update being handled, however long that takes; this one
+        waits `stop_grace` seconds, then cuts the rest off. They are not marked done, so the next start re-runs
+        them (what they stored is keyed, see the module's docstring)."""
+        stopping = asyncio.ensure_future(super().stop())
+        done, _ = await asyncio.wait({stopping}, timeout=self.stop_grace)
+        if not done:
+            cut = list(self._handling)
+            log.warning("%d update(s) still being handled %.0f s after the stop signal; cut off, re-run at the "
+                        "next start", len(cut), self.stop_grace)
+            for task in cut:
+                task.cancel()
+        await stopping
 
     async def _process_journaled(self, update: object) -> None:
         store: Store | None = getattr(self.update_queue, "store", None)
