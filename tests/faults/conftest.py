@@ -4,7 +4,6 @@ shared by its cases (starting the bot costs seconds; the cases cost milliseconds
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 
@@ -27,9 +26,9 @@ def api():
 
 
 @pytest.fixture(scope="module")
-def bot(api, tmp_path_factory):
+def bot(api, built_kb, tmp_path_factory):
     """The shared bot: fake embeddings, no LLM, admin 1, trainer 7."""
-    process = BotProcess(api, tmp_path_factory.mktemp("bot") / "data").start()
+    process = BotProcess(api, tmp_path_factory.mktemp("bot") / "data").with_kb(built_kb).start()
     yield process
     process.stop()
 
@@ -49,8 +48,7 @@ def fresh(built_kb, tmp_path):
     """A bot of its own, not started (cases kill it), on a data dir that already holds the knowledge base:
     building it costs each start ~5 s more."""
     api = BotAPI(token())
-    bot = BotProcess(api, tmp_path / "data")
-    shutil.copytree(built_kb, bot.data_dir / "kb")
+    bot = BotProcess(api, tmp_path / "data").with_kb(built_kb)
     yield api, bot
     bot.kill9()
     api.close()

@@ -29,10 +29,10 @@ def stub():
 
 
 @pytest.fixture(scope="module")
-def llm_bot(stub, tmp_path_factory):
+def llm_bot(stub, built_kb, tmp_path_factory):
     api = BotAPI(token())
     bot = BotProcess(api, tmp_path_factory.mktemp("llm") / "data", LLM_PROVIDER="openai", LLM_BASE_URL=stub.url,
-                     LLM_API_KEY="sk-test", LLM_TIMEOUT=str(TIMEOUT)).start()
+                     LLM_API_KEY="sk-test", LLM_TIMEOUT=str(TIMEOUT)).with_kb(built_kb).start()
     yield api, bot, stub
     bot.stop()
     api.close()
@@ -90,7 +90,7 @@ def test_a_hung_llm_costs_one_timeout_then_the_offline_answer_and_others_wait_fo
 
 
 @pytest.mark.parametrize("mode", ["error", "close", "dead-port", "hang"])
-def test_a_failing_llm_falls_back_within_the_timeout(tmp_path, mode):
+def test_a_failing_llm_falls_back_within_the_timeout(built_kb, tmp_path, mode):
     api = BotAPI(token())
     stub = LLMStub("ok" if mode == "dead-port" else mode)
     url = stub.url
@@ -99,7 +99,7 @@ def test_a_failing_llm_falls_back_within_the_timeout(tmp_path, mode):
             s.bind(("127.0.0.1", 0))
             url = f"http://127.0.0.1:{s.getsockname()[1]}/v1"  # nothing listens there
     bot = BotProcess(api, tmp_path / "data", LLM_PROVIDER="openai", LLM_BASE_URL=url, LLM_API_KEY="sk-test",
-                     LLM_TIMEOUT=str(TIMEOUT)).start()
+                     LLM_TIMEOUT=str(TIMEOUT)).with_kb(built_kb).start()
     try:
         text, waited = _answer(api, 420, TIMEOUT)
         assert "来源" in text
