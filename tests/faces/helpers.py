@@ -6,7 +6,7 @@ import json
 import time
 
 from bot.services import Services
-from bot.telegram.app import build_application
+from bot.telegram.app import build_application, rate_limiter
 from bot.tools.fakeapi import FakeBotAPI, message
 
 
@@ -24,13 +24,17 @@ class FakeClock:
 class Running:
     """An initialised Application and its fake API; `restart()` simulates a bot restart (same clock)."""
 
-    def __init__(self, settings, clock=time.time):
+    def __init__(self, settings, clock=time.time, *, group_pace: bool = False):
+        """`group_pace`: Telegram's 20 messages a minute to a group, in real seconds (off unless a test is about
+        it; everything else about sending is as in production)."""
         self.settings, self.clock = settings, clock
         self.api = FakeBotAPI()
+        self.limiter = rate_limiter() if group_pace else rate_limiter(group_per_minute=0)
 
     async def start(self):
         self.services = Services.open(self.settings, clock=self.clock)
-        self.app = build_application(self.services, request=self.api, get_updates_request=self.api)
+        self.app = build_application(self.services, request=self.api, get_updates_request=self.api,
+                                     limiter=self.limiter)
         await self.app.initialize()
         await self.app.post_init(self.app)
         return self

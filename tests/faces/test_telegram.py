@@ -1,5 +1,6 @@
 """The Telegram bot end to end: the real Application from the production factory, a fake Bot API."""
 
+import asyncio
 import json
 import re
 
@@ -354,3 +355,24 @@ async def test_article_markdown_renders_as_telegram_bold_and_sources_show_titles
     sources = sent["text"].split("<b>来源</b>")[1]
     assert re.search(r"\[1\] 《[^》]+》", sources)
     assert not re.search(r"\d{3}_[0-9a-f]{16}\.txt", sent["text"])  # no seed file hashes
+
+
+async def test_a_group_gets_telegrams_twenty_messages_a_minute_and_nobody_else_waits_for_it(bot_settings):
+    """The production rate limiter: a burst of 20 to one group, then one every 3 s; a private chat is not held up."""
+    runner = await Running(bot_settings, group_pace=True).start()
+    try:
+        group = {"chat_id": -100, "chat_type": "group"}
+        for _ in range(20):
+            await runner.send(message(runner.bot, "/help", uid=5, **group))
+        assert len(runner.api.sent()) == 20
+        paced = asyncio.create_task(runner.send(message(runner.bot, "/help", uid=5, **group)))
+        await asyncio.sleep(0.2)
+        await runner.send(message(runner.bot, "/help", uid=6))  # private: answered while the group waits
+        sent = runner.api.sent()
+        assert [p["chat_id"] for p in sent[20:]] == [6]
+        await paced
+        times = [t for name, t, _ in runner.api.times if name == "sendMessage"]
+        assert [p["chat_id"] for p in runner.api.sent()[20:]] == [6, -100]
+        assert times[-1] - times[0] > 2.5
+    finally:
+        await runner.stop()
