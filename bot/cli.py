@@ -480,6 +480,16 @@ def models_build(force: Annotated[bool, typer.Option(help="Rebuild even if prese
     console.print(f"built and verified: {path} (cosine vs reference {e5model.verify(path):.6f})")
 
 
+@models_app.command("vectors")
+def models_vectors() -> None:
+    """Embed the bundled articles and write the vectors that ship with them (knowledge/.vectors/): run it after
+    editing knowledge/, so a fresh install does not embed them itself."""
+    from bot.kb.service import write_shipped_vectors
+
+    path, n = write_shipped_vectors(_settings())
+    console.print(f"wrote {n} vectors to {path}")
+
+
 @app.command()
 def chat(kb: KbOption = None) -> None:
     """Interactive chat in the terminal over the same services as the Telegram bot."""

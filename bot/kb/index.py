@@ -7,6 +7,8 @@ Layout of a knowledge-base directory::
                          bm25-<field>/ (bm25s, one per lexical field), chroma/ (ChromaDB),
                          query_center.npy (see Retriever._dense)
     embeddings.sqlite    cache of passage vectors by (model, content hash): re-ingesting is cheap
+                         (a miss is looked up in the vectors shipped with the bundled articles, `ShippedVectors`,
+                         before it is embedded)
     .lock                held while ingesting, so two ingests never interleave
 
 An ingest builds a new generation beside the live one and only then points CURRENT at it, so a
@@ -65,6 +67,7 @@ class IngestReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     chunks: int = 0
     embedded: int = 0
+    shipped: int = 0  # vectors found among those shipped with the bundled articles (not embedded)
     embed_seconds: float = 0.0
     seconds: float = 0.0
 
@@ -146,6 +149,10 @@ class EmbeddingCache:
                 found[h] = np.frombuffer(blob, dtype=np.float32)
         return found
 
+    def all(self, model: str) -> dict[str, np.ndarray]:
+        return {h: np.frombuffer(blob, dtype=np.float32)
+                for h, blob in self.db.execute("SELECT hash, vec FROM vectors WHERE model = ?", [model])}
+
     def put(self, model: str, items: dict[str, np.ndarray]) -> None:
         with self.db:
             self.db.executemany(
@@ -155,6 +162,43 @@ class EmbeddingCache:
 
     def close(self) -> None:
         self.db.close()
+
+
+class ShippedVectors:
+    """Passage vectors that ship with the bundled articles (`knowledge/.vectors/<model>.npz`: `hashes`, the
+    sha256 of each text as embedded, and `vectors`), so a fresh install does not spend a minute or two of CPU
+    embedding what every install embeds the same way. `salescoach models vectors` writes the file; a text
+    it does not hold (an edited article, an upload, another model) is embedded as before."""
+
+    def __init__(self, folder: Path | None) -> None:
+        self.folder = folder
+
+    def path(self, model: str) -> Path | None:
+        return self.folder / f"{model.replace('/', '_')}.npz" if self.folder else None
+
+    def get(self, model: str, hashes: Iterable[str]) -> dict[str, np.ndarray]:
+        path = self.path(model)
+        if path is None or not path.is_file():
+            return {}
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                index = {h.decode(): i for i, h in enumerate(data["hashes"])}
+                wanted = [(h, index[h]) for h in hashes if h in index]
+                vectors = data["vectors"]
+                return {h: np.asarray(vectors[i], dtype=np.float32) for h, i in wanted}
+        except (OSError, ValueError, KeyError) as exc:  # a cache, not data: embed instead
+            log.warning("ignoring the unreadable shipped vectors %s (%s)", path, exc)
+            return {}
+
+    @staticmethod
+    def write(path: Path, vectors: dict[str, np.ndarray]) -> None:
+        """Written beside and moved into place; hashes sorted, so the same vectors make the same file."""
+        hashes = sorted(vectors)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez_compressed(tmp, hashes=np.array([h.encode() for h in hashes], dtype="S64"),
+                            vectors=np.stack([vectors[h] for h in hashes]).astype(np.float32))
+        os.replace(tmp, path)
 
 
 def _chroma_client(path: Path):
@@ -200,7 +244,7 @@ class KnowledgeBase:
     """Create, update and open a knowledge-base directory."""
 
     def __init__(self, directory: Path, embedder: Embedder, *, max_file_bytes: int | None = None,
-                 server: str | None = None) -> None:
+                 server: str | None = None, shipped: ShippedVectors | None = None) -> None:
         # With a server, the generations fetched from it are cached in a folder of their own: the embedded
         # index in `directory` (and its uploads) survives a switch to server mode and back.
         self.root = Path(directory)
@@ -208,6 +252,7 @@ class KnowledgeBase:
         self.embedder = embedder
         self.max_file_bytes = max_file_bytes
         self.server = server
+        self.shipped = shipped or ShippedVectors(None)
         self._chroma = None
         if server:
             self._forget_old_servers()
@@ -531,6 +576,11 @@ class KnowledgeBase:
         cache = EmbeddingCache(self.root / "embeddings.sqlite")  # keyed by model and text: both modes share it
         try:
             found = cache.get(self.embedder.name, sorted(set(hashes)))
+            shipped = self.shipped.get(self.embedder.name, sorted(set(hashes) - found.keys()))
+            if shipped:
+                report.shipped = len(shipped)
+                cache.put(self.embedder.name, shipped)
+                found.update(shipped)
             todo = sorted({h: t for h, t in zip(hashes, texts, strict=True) if h not in found}.items())
             if todo:
                 t0 = time.perf_counter()

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import tempfile
 from pathlib import Path
 
 from bot.config import Settings
 from bot.kb.documents import Document
 from bot.kb.embed import get_embedder
-from bot.kb.index import IngestReport, KnowledgeBase
+from bot.kb.index import EmbeddingCache, IngestReport, KnowledgeBase, ShippedVectors
 from bot.kb.retrieve import Retriever
 
 log = logging.getLogger(__name__)
@@ -33,10 +34,32 @@ def bundled_namesake(docs: dict[str, Document], upload: Document) -> Document | 
     return namesake if namesake is not None and namesake.meta.get("origin") == BUNDLED else None
 
 
+def shipped_vectors(settings: Settings) -> ShippedVectors:
+    """The passage vectors that ship with the bundled articles (`salescoach models vectors` writes them)."""
+    return ShippedVectors(settings.knowledge_dir / ".vectors")
+
+
+def write_shipped_vectors(settings: Settings, **callbacks) -> tuple[Path, int]:
+    """Embed every bundled article afresh (nothing taken from a cache) and write the vectors that ship with
+    them, for the configured model: (the file, how many vectors)."""
+    embedder = get_embedder(settings)
+    with tempfile.TemporaryDirectory(prefix="salescoach-vectors-") as tmp:
+        sync_bundled(settings, KnowledgeBase(Path(tmp), embedder), **callbacks)
+        cache = EmbeddingCache(Path(tmp) / "embeddings.sqlite")
+        try:
+            vectors = cache.all(embedder.name)
+        finally:
+            cache.close()
+    path = shipped_vectors(settings).path(embedder.name)
+    ShippedVectors.write(path, vectors)
+    return path, len(vectors)
+
+
 def knowledge_base(settings: Settings, kb_dir: Path | None = None) -> KnowledgeBase:
     return KnowledgeBase(
         kb_dir or settings.kb_dir, get_embedder(settings), max_file_bytes=int(settings.max_file_mb * 1e6),
         server=settings.chroma_url if kb_dir is None else None,  # an explicit --kb folder stays local
+        shipped=shipped_vectors(settings),
     )
 
 

