@@ -22,10 +22,11 @@ run: install
 # Two workers for the tests that run one thread each (faces, fault injection, units); then the real-model tier,
 # also on two workers with one encoder thread each (tests/conftest.py), a file to a worker so the built index is
 # built once (tests/test_eval.py): 8.9 min against 10.7 on one worker with two threads, the same day (session 26).
+# The longest files are handed out first, in the order tests/conftest.py puts them (not xdist's by test count).
 # (Two OpenMP pools of two threads each on two cores ran the suite slower, not faster.)
 test: install
 	$(PY) -m pytest -q -n 2 -m "not model"
-	$(PY) -m pytest -q -n 2 --dist loadfile -m model
+	$(PY) -m pytest -q -n 2 --dist loadfile --no-loadscope-reorder -m model
 	# The faces once more with their state in PostgreSQL (127.0.0.1:5432; without one they skip, under CI they fail).
 	SALESCOACH_TEST_FACE_STORE=postgresql $(PY) -m pytest -q -n 2 tests/faces/test_telegram*.py tests/faces/test_cli.py
 

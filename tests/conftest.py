@@ -104,3 +104,17 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.section("eval figures")
         for block in _FIGURES:
             terminalreporter.write_line(block)
+
+
+# The model tier runs a file to a worker (`--dist loadfile --no-loadscope-reorder`, Makefile): xdist hands out
+# files in collection order, two at once to the first worker. Longest first, so the short file goes with the
+# longer of the two (on 2 cores, session 28: test_eval.py ~220 s, test_eval_moves.py ~250 s, test_model.py ~60 s).
+LONGEST_FIRST = ("tests/test_eval.py", "tests/test_eval_moves.py")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: every other test keeps its place
