@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from bot.kb.embed import FakeEmbedder
-from bot.kb.index import KnowledgeBase, ShippedVectors
+from bot.kb.index import EmbeddingCache, KnowledgeBase, ShippedVectors
 from bot.kb.service import shipped_vectors, sync_bundled
 
 DEFAULT_NAME = "multilingual-e5-small"
@@ -43,8 +43,6 @@ def test_an_ingest_takes_shipped_vectors_and_embeds_only_the_rest(settings, tmp_
     folder = tmp_path / "vectors"
     first = KnowledgeBase(tmp_path / "one", Counting())
     first.ingest([docs])
-    from bot.kb.index import EmbeddingCache
-
     cache = EmbeddingCache(tmp_path / "one" / "embeddings.sqlite")
     shipped = {h: v + 1.0 for h, v in cache.all(DEFAULT_NAME).items()}  # marked, to see which were used
     cache.close()
