@@ -328,38 +328,37 @@ async def _trainer_game(update: Update, context: CoachContext) -> tuple[int, Key
     return found
 
 
+async def _change(update: Update, context: CoachContext, game_id: int, request: str, change):
+    """`change(game, now)` applied to the stored game: (the game, what `change` returned), or None when the game
+    refused it (the trainer is told why)."""
+    now = context.services.clock()
+    try:
+        return context.services.games.update(game_id, lambda g: change(g, now))
+    except GameError as exc:
+        await update.effective_message.reply_text(refusal(request, exc, context.lang(update)))
+        return None
+
+
 async def pause_command(update: Update, context: CoachContext) -> None:
     """/pause: stop the clock."""
     found = await _trainer_game(update, context)
-    if not found:
-        return
-    game_id, _ = found
-    lang = context.lang(update)
-    now = context.services.clock()
-    try:
-        _, left = context.services.games.update(game_id, lambda g: g.pause(now))
-    except GameError as exc:
-        await update.effective_message.reply_text(refusal("pause", exc, lang))
-        return
-    unschedule(context.application, game_id)
-    await update.effective_message.reply_text(t("game_paused", lang, left=_minutes(left, lang)))
+    changed = found and await _change(update, context, found[0], "pause", lambda g, now: g.pause(now))
+    if changed:
+        unschedule(context.application, found[0])
+        lang = context.lang(update)
+        await update.effective_message.reply_text(t("game_paused", lang, left=_minutes(changed[1], lang)))
 
 
 async def resume_command(update: Update, context: CoachContext) -> None:
     """/resume: restart the clock."""
     found = await _trainer_game(update, context)
-    if not found:
-        return
-    game_id, _ = found
-    lang = context.lang(update)
-    now = context.services.clock()
-    try:
-        game, _ = context.services.games.update(game_id, lambda g: g.resume(now))
-    except GameError as exc:
-        await update.effective_message.reply_text(refusal("resume", exc, lang))
-        return
-    schedule(context.application, game_id, game)
-    await update.effective_message.reply_text(t("game_resumed", lang, left=_minutes(game.seconds_left(now), lang)))
+    changed = found and await _change(update, context, found[0], "resume", lambda g, now: g.resume(now))
+    if changed:
+        game = changed[0]
+        schedule(context.application, found[0], game)
+        lang = context.lang(update)
+        left = game.seconds_left(context.services.clock())
+        await update.effective_message.reply_text(t("game_resumed", lang, left=_minutes(left, lang)))
 
 
 async def extend_command(update: Update, context: CoachContext) -> None:
@@ -367,7 +366,6 @@ async def extend_command(update: Update, context: CoachContext) -> None:
     found = await _trainer_game(update, context)
     if not found:
         return
-    game_id, _ = found
     lang = context.lang(update)
     try:
         minutes = float((context.args or ["5"])[0])
@@ -376,15 +374,12 @@ async def extend_command(update: Update, context: CoachContext) -> None:
     except ValueError:
         await update.effective_message.reply_text(t("game_extend_usage", lang))
         return
-    now = context.services.clock()
-    try:
-        game, left = context.services.games.update(game_id, lambda g: g.extend(minutes, now))
-    except GameError as exc:
-        await update.effective_message.reply_text(refusal("extend", exc, lang))
-        return
-    if game.status == "running":
-        schedule(context.application, game_id, game)
-    await update.effective_message.reply_text(t("game_extended", lang, minutes=minutes, left=_minutes(left, lang)))
+    changed = await _change(update, context, found[0], "extend", lambda g, now: g.extend(minutes, now))
+    if changed:
+        game, left = changed
+        if game.status == "running":
+            schedule(context.application, found[0], game)
+        await update.effective_message.reply_text(t("game_extended", lang, minutes=minutes, left=_minutes(left, lang)))
 
 
 async def endgame_command(update: Update, context: CoachContext) -> None:
