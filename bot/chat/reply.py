@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.chat.i18n import in_script
 from bot.coach.scenario import LEVELS
 
 # --------------------------------------------------------------------------- actions
@@ -252,6 +253,11 @@ class Reply:
     def actions(self) -> list[Action]:
         """The buttons' actions in reading order (links left out): the terminal's numbered choices."""
         return [b.action for row in self.buttons for b in row if b.action is not None]
+
+
+def say(text: str, lang: str, **kw) -> Reply:
+    """A reply in the reader's script: text written in simplified characters reaches zh-TW readers in traditional."""
+    return Reply(in_script(text, lang), **kw)
 
 
 def buttons(*rows: list[Button] | tuple[Button, ...]) -> tuple[tuple[Button, ...], ...]:

@@ -26,6 +26,7 @@ from bot.chat.reply import (
     RpSendParked,
     RpStart,
     buttons,
+    say,
 )
 from bot.chat.roleplay_views import brief_text, level_text, scorecard_text
 from bot.coach.roleplay import Scorecard
@@ -48,14 +49,10 @@ log = logging.getLogger(__name__)
 HISTORY_LIMIT = 15
 
 
-def _say(text: str, lang: str, **kw) -> Reply:
-    return Reply(in_script(text, lang), **kw)
-
-
 def _line(scenario: Scenario | None, text: str, lang: str) -> Reply:
     """A customer's line, under the customer's name."""
     name = scenario.persona.name if scenario else t("rp_customer", lang)
-    return _say(f"🧑‍💼 {name}：{text}", lang)
+    return say(f"🧑‍💼 {name}：{text}", lang)
 
 
 # --------------------------------------------------------------------------- commands
@@ -67,7 +64,7 @@ def menu(services: Services, who: Caller, args: Sequence[str] = ()) -> Outcome:
     if running is not None and running.scenario in scenarios:
         text = t("rp_active", lang, title=scenarios[running.scenario].title,
                  level=level_name(running.difficulty, lang), turns=running.state["turn"])
-        return Outcome([_say(text, lang, buttons=buttons(
+        return Outcome([say(text, lang, buttons=buttons(
             [Button(t("rp_btn_continue", lang), RpContinue()), Button(t("rp_btn_end", lang), RpEnd())]))])
     if args:
         pick, level = args[0], args[1] if len(args) > 1 else "normal"
@@ -85,7 +82,7 @@ def _listing(scenarios: dict[str, Scenario], lang: str, *, edit: bool = False) -
 
 
 def _brief(scenario: Scenario, level: str, lang: str) -> Reply:
-    return _say(brief_text(scenario, level, lang), lang, buttons=buttons(
+    return say(brief_text(scenario, level, lang), lang, buttons=buttons(
         [Button(t("rp_btn_start", lang), RpStart(scenario.id, level))],
         [Button(t("rp_btn_back", lang), RpList())]))
 
@@ -104,7 +101,7 @@ def hint(services: Services, who: Caller) -> Outcome:
         p = h.passage
         where = cite(p["title"], p["source"], p.get("doc_id", ""))
         text += f"\n\n**{t('rp_hint_source', lang)}**：{where}\n{p['text']}"
-    return Outcome([_say(text, lang)])
+    return Outcome([say(text, lang)])
 
 
 def end(services: Services, who: Caller) -> Outcome:
@@ -133,7 +130,7 @@ def history(services: Services, who: Caller) -> Outcome:
         title = scenarios[s.scenario].title if s.scenario in scenarios else s.scenario
         lines.append(f"• {when(services, s.updated)} 《{title}》{level_name(s.difficulty, lang)} · "
                      f"{s.total if s.total is not None else '-'}/100 · {outcome_name(s.outcome, lang)}")
-    return Outcome([_say("\n".join(lines), lang)])
+    return Outcome([say("\n".join(lines), lang)])
 
 
 # --------------------------------------------------------------------------- the conversation
@@ -152,7 +149,7 @@ def turn(services: Services, who: Caller, text: str) -> Outcome | None:
         # Hours later, a text may be a question rather than a line for the customer: ask, keep the text.
         coach.park(who.user, text)
         lang = who.lang
-        return Outcome([_say(t("rp_parked", lang, title=scenario.title if scenario else running.scenario,
+        return Outcome([say(t("rp_parked", lang, title=scenario.title if scenario else running.scenario,
                                  hours=int((now - running.updated) // 3600)), lang, buttons=buttons(
             [Button(t("rp_btn_send", lang), RpSendParked())], [Button(t("rp_btn_ask", lang), RpAskParked())],
             [Button(t("rp_btn_end", lang), RpEnd())]))])
@@ -273,7 +270,7 @@ def ending(services: Services, who: Caller, card: Scorecard, *, last_line: str |
                     Reply(t("rp_over", lang, outcome=outcome_name(card.outcome, lang)), part="line")]
     if "card" not in done:
         nxt = card.next_practice
-        replies.append(_say(scorecard_text(card, lang), lang, part="card", buttons=buttons(
+        replies.append(say(scorecard_text(card, lang), lang, part="card", buttons=buttons(
             [Button(t("rp_btn_next", lang), RpBrief(nxt["scenario"], nxt["difficulty"]))] if nxt else [])))
     if "chart" not in done:
         session = ended or next(iter(coach.history(who.user, limit=1)), None)
@@ -282,7 +279,7 @@ def ending(services: Services, who: Caller, card: Scorecard, *, last_line: str |
         except Exception:
             log.exception("scorecard chart failed")
         else:
-            replies.append(_say(t("rp_chart_caption", lang, title=card.title, total=card.total), lang, image=png,
+            replies.append(say(t("rp_chart_caption", lang, title=card.title, total=card.total), lang, image=png,
                                 image_name=f"roleplay-{session.session_id if session else 'last'}.png",
                                 part="chart"))
     outcome = Outcome(replies)

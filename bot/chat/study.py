@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from bot.chat.i18n import chart_text, in_script, t, when
+from bot.chat.i18n import chart_text, t, when
 from bot.chat.reply import (
     Action,
     Button,
@@ -24,6 +24,7 @@ from bot.chat.reply import (
     StQuiz,
     StReview,
     buttons,
+    say,
 )
 from bot.chat.study_views import exam_result_text, feedback_text, question_text
 from bot.coach.self_study import ExamLocked, Feedback, Showing, StudyError, short_key
@@ -37,10 +38,6 @@ log = logging.getLogger(__name__)
 MAX_FREE_ANSWER = 500
 
 
-def _say(text: str, lang: str, **kw) -> Reply:
-    return Reply(in_script(text, lang), **kw)
-
-
 # --------------------------------------------------------------------------- lessons
 def lesson(services: Services, who: Caller, article: str | None = None, screen: int = 0) -> Outcome:
     """/learn: the next lesson screen, where the learner left off (or the one a button names)."""
@@ -48,7 +45,7 @@ def lesson(services: Services, who: Caller, article: str | None = None, screen: 
     try:
         ls = study.lesson(who.user, article, screen)
     except StudyError:
-        return Outcome([_say(t("st_lesson_gone", lang), lang)])
+        return Outcome([say(t("st_lesson_gone", lang), lang)])
     module = next(m for m in study.path.modules if m.id == ls.module)
     head = t("st_lesson_head", lang, module=module.title, title=ls.article.title, screen=ls.screen + 1,
              screens=ls.screens)
@@ -57,7 +54,7 @@ def lesson(services: Services, who: Caller, article: str | None = None, screen: 
         label = "st_btn_next_page" if ls.next[0] == ls.article.id else "st_btn_next_lesson"
         row.append(Button(t(label, lang), StLesson(*ls.next)))
     row.append(Button(t("st_btn_quiz_me", lang), StQuiz(ls.module)))
-    return Outcome([_say(f"{head}\n\n{ls.text}", lang, buttons=buttons(row))])
+    return Outcome([say(f"{head}\n\n{ls.text}", lang, buttons=buttons(row))])
 
 
 # --------------------------------------------------------------------------- questions
@@ -75,18 +72,18 @@ def ask(services: Services, who: Caller, module: str | None = None, *, review: b
     if review:
         due = study.due(who.user)
         if not due:
-            return Outcome([_say(t("st_no_reviews", lang), lang)])
+            return Outcome([say(t("st_no_reviews", lang), lang)])
         q, head = due[0], t("st_review_head", lang, n=len(due))
     else:
         try:
             q = study.quiz(who.user, module)
         except StudyError:
-            return Outcome([_say(t("st_no_questions", lang), lang)])
+            return Outcome([say(t("st_no_questions", lang), lang)])
         head = t("st_quiz_head", lang)
     showing = study.show(who.user, q.id, "review" if review else "quiz")
     key = short_key(q.id)
     text = question_text(showing, head, t("st_how", lang) if q.is_choice else "", lang)
-    return Outcome([_say(text, lang, buttons=_options(showing, lambda o: StAnswer(key, o, review=review)))])
+    return Outcome([say(text, lang, buttons=_options(showing, lambda o: StAnswer(key, o, review=review)))])
 
 
 def typed_answer(services: Services, who: Caller, text: str) -> Outcome | None:
@@ -101,14 +98,14 @@ def typed_answer(services: Services, who: Caller, text: str) -> Outcome | None:
     last = LETTERS[len(showing.options) - 1] if showing.options else "A"
     if showing.context == "exam":
         if typed.answer is None:
-            return Outcome([_say(t("st_exam_letter", lang, last=last), lang)])
+            return Outcome([say(t("st_exam_letter", lang, last=last), lang)])
         return _exam_answer(services, who, showing.attempt, showing.index, typed.answer)
     if typed.answer is None and typed.by_letter:
-        return Outcome([_say(t("st_no_such_option", lang, last=last), lang)])
+        return Outcome([say(t("st_no_such_option", lang, last=last), lang)])
     if typed.answer is None:
         return None  # not one of the options: a question for the knowledge base; the quiz question still waits
     if not showing.question.is_choice and len(text) > MAX_FREE_ANSWER:
-        return Outcome([_say(t("st_answer_too_long", lang, n=len(text), max=MAX_FREE_ANSWER), lang)])
+        return Outcome([say(t("st_answer_too_long", lang, n=len(text), max=MAX_FREE_ANSWER), lang)])
     fb = study.answer(who.user, showing.question.id, typed.answer, showing.context)
     return _feedback(fb, lang, review=showing.context == "review")
 
@@ -116,7 +113,7 @@ def typed_answer(services: Services, who: Caller, text: str) -> Outcome | None:
 def _feedback(fb: Feedback, lang: str, *, review: bool) -> Outcome:
     nxt = Button(t("st_btn_next_review" if review else "st_btn_next_question", lang),
                  StReview() if review else StQuiz(fb.question.module))
-    return Outcome([_say(feedback_text(fb, lang), lang, buttons=buttons(
+    return Outcome([say(feedback_text(fb, lang), lang, buttons=buttons(
         [nxt, Button(t("st_btn_keep_learning", lang), StLesson())]))])
 
 
@@ -154,9 +151,9 @@ def progress(services: Services, who: Caller) -> Outcome:
                    score=rules.roleplay_pass)
                  for g in study.certification_gaps(uid)]
         lines.append(t("st_cert_gaps", lang, gaps=t("list_sep", lang).join(names)))
-    replies = [_say("\n".join(lines), lang)]
+    replies = [say("\n".join(lines), lang)]
     try:
-        replies.append(_say(t("st_progress_chart", lang), lang, image=progress_png(p, chart_text(lang)),
+        replies.append(say(t("st_progress_chart", lang), lang, image=progress_png(p, chart_text(lang)),
                             image_name=f"progress-{uid}.png"))
     except Exception:  # the text went out; a missing chart must not look like a crash
         log.exception("progress chart failed")
@@ -169,7 +166,7 @@ def exam_rules(services: Services, who: Caller) -> Outcome:
     rules, lang = services.study.path.exam, who.lang
     text = t("st_exam_rules", lang, questions=rules.questions, minutes=rules.minutes, pass_mark=rules.pass_mark,
              attempts=rules.max_attempts, cooldown=rules.cooldown_hours, rp_pass=rules.roleplay_pass)
-    return Outcome([_say(text, lang, buttons=buttons([Button(t("st_btn_exam_start", lang), StExamStart())]))])
+    return Outcome([say(text, lang, buttons=buttons([Button(t("st_btn_exam_start", lang), StExamStart())]))])
 
 
 def exam_start(services: Services, who: Caller) -> Outcome:
@@ -183,7 +180,7 @@ def exam_start(services: Services, who: Caller) -> Outcome:
             text = t("st_exam_no_attempts", lang)
         else:
             text = t("st_exam_cooldown", lang, when=when(services, exc.until))
-        return Outcome([_say(text, lang)])
+        return Outcome([say(text, lang)])
     return _exam_question(services, who, attempt, len(study.store.exam(attempt)["answers"]), questions)
 
 
@@ -194,7 +191,7 @@ def _exam_question(services: Services, who: Caller, attempt: int, i: int, questi
     showing = study.show(who.user, questions[i].id, "exam", attempt=attempt, index=i)
     head = t("st_exam_head", lang, n=i + 1, total=len(questions), min=left // 60, sec=left % 60)
     how = t("st_how", lang) if showing.question.is_choice else ""
-    return Outcome([_say(question_text(showing, head, how, lang), lang,
+    return Outcome([say(question_text(showing, head, how, lang), lang,
                          buttons=_options(showing, lambda o: StExamAnswer(attempt, i, o)))])
 
 
@@ -209,9 +206,9 @@ def _exam_answer(services: Services, who: Caller, attempt: int, i: int, option: 
         exam = study.store.exam(attempt)
         return _exam_question(services, who, attempt, nxt, [study.questions[q] for q in exam["questions"]])
     result = study.exam_finish(uid, attempt)
-    replies = [_say(exam_result_text(result, study.path.exam.pass_mark, lang), lang)]
+    replies = [say(exam_result_text(result, study.path.exam.pass_mark, lang), lang)]
     if result.passed:
-        replies.append(_say(t("st_certified_congrats", lang, name=who.name) if study.try_certify(uid)
+        replies.append(say(t("st_certified_congrats", lang, name=who.name) if study.try_certify(uid)
                             else t("st_cert_needs_roleplays", lang), lang))
     return Outcome(replies)
 
