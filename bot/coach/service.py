@@ -300,17 +300,7 @@ class Coach:
         values = {"persona": f"{p.name}，{p.company}{p.role}，{p.temperament}", "situation": scenario.situation,
                   "revealed": "；".join(revealed) or "（暂无）", "mood": mood, "history": history or "（开场）",
                   "rep": rep, "intent": intent, "moves": _move_titles(moves)}
-        try:
-            reply = self.chat_model.invoke([("system", prompt["system"].format(**values)),
-                                            ("human", prompt["user"].format(**values))])
-            text = str(reply.content).strip()
-        except LLMUnavailable as exc:
-            log.info("%s; using the scripted line", exc)
-            return intent
-        except Exception:
-            log.exception("the LLM could not voice the customer; using the scripted line")
-            return intent
-        return text or intent
+        return self._ask_llm(prompt, values, "voice the customer", "using the scripted line") or intent
 
     def _feedback(self, card: Scorecard) -> str | None:
         from bot.prompts import load_prompt
@@ -322,16 +312,21 @@ class Coach:
         history = "\n".join(f"{'销售员' if t['role'] == 'rep' else '客户'}：{t['text']}" for t in card.transcript)
         values = {"scenario": card.title, "total": card.total, "outcome": card.outcome, "criteria": criteria,
                   "history": history[-3000:]}
+        return self._ask_llm(prompt, values, "write feedback", "the scorecard stands on its own")
+
+    def _ask_llm(self, prompt: dict, values: dict, task: str, fallback: str) -> str | None:
+        """The chat model's text for a prompt template filled with `values`, or None (logged with what happens
+        instead, `fallback`) when it is unavailable, fails or says nothing."""
         try:
             reply = self.chat_model.invoke([("system", prompt["system"].format(**values)),
                                             ("human", prompt["user"].format(**values))])
-            return str(reply.content).strip() or None
         except LLMUnavailable as exc:
-            log.info("%s; the scorecard stands on its own", exc)
+            log.info("%s; %s", exc, fallback)
             return None
         except Exception:
-            log.exception("the LLM could not write feedback; the scorecard stands on its own")
+            log.exception("the LLM could not %s; %s", task, fallback)
             return None
+        return str(reply.content).strip() or None
 
 
 def _move_titles(moves) -> str:
