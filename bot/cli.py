@@ -604,11 +604,8 @@ def _start_checks(settings: Settings) -> list:
     try:
         problem = None
         try:
-            store = open_store(settings)
-            try:
+            with open_store(settings) as store:
                 store.check_writable()
-            finally:
-                store.close()
         except StoreError as exc:
             problem = _store_problem(settings, exc)
         notice = f"⚠️ salescoach 无法启动：{problem}" if problem else None

@@ -47,11 +47,8 @@ def check_store(settings: Settings) -> Check:
         return False, (f"store {where}: at schema revision {current}, missing the migrations up to {head}: run "
                        "`salescoach migrate` (the bot also applies them when it starts)")
     try:
-        store = Store(location)
-        try:
+        with Store(location) as store:
             store.check_writable()
-        finally:
-            store.close()
     except StoreUnwritable as exc:
         return False, f"store {where}: does not take writes ({exc.reason})"
     return True, f"store {where}: reachable, schema at {head}, takes writes"

@@ -138,6 +138,12 @@ class Store:
                             "SET checked = excluded.checked", (self.bot_id, self.clock()))
             self.db.execute("DELETE FROM health WHERE id = ?", (self.bot_id,))
 
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def close(self) -> None:
         with self._lock:
             self.db.close()
