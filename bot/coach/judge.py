@@ -18,6 +18,7 @@ import numpy as np
 
 from bot.coach.moves import _E5, MoveRecogniser, TurnMoves, default_recogniser, fold
 from bot.coach.scenario import Criterion, Mistake, Scenario
+from bot.kb.embed import yielding
 
 MET, PARTLY = 0.75, 0.4
 """Strength at which a criterion counts as met or partly met."""
@@ -145,11 +146,13 @@ class Judge:
         return owners[j] if sims[q, j] >= ASKS_ABOUT else None
 
     def warm(self, scenarios: dict[str, Scenario]) -> None:
-        """Load the recogniser and embed every scenario's reference sentences, so no rep's first turn waits."""
+        """Load the recogniser and embed every scenario's reference sentences, so no rep's first turn waits;
+        stepping aside for any question asked meanwhile."""
         self.recogniser.recognise("您好。")
-        for scenario in scenarios.values():
-            self._topic_vectors(scenario)
-            self._knowledge_vectors(scenario)
+        with yielding():
+            for scenario in scenarios.values():
+                self._topic_vectors(scenario)
+                self._knowledge_vectors(scenario)
 
     def _owners(self, scenario: Scenario, tm: TurnMoves) -> dict[tuple[int, str], str]:
         """Sentence and shared move -> the one criterion it is about.

