@@ -111,6 +111,7 @@ class Services:
 
     def close(self) -> None:
         # Queued work is dropped: after a stop, the update journal re-runs what was not finished.
+        self.coach.judge.stop_warming()
         self.answers.shutdown(wait=True, cancel_futures=True)
         self.ingests.shutdown(wait=True, cancel_futures=True)
         self.store.close()

@@ -92,6 +92,7 @@ class Judge:
         # ``embedder`` is accepted for the callers that built judges from the knowledge base's embedder; the
         # recogniser always reads with the model its head was trained on.
         self._recogniser = recogniser
+        self._stop_warming = threading.Event()
         self._topics: dict[str, tuple[Scenario, dict[str, np.ndarray]]] = {}
         self._knowledge: dict[str, tuple] = {}
         self._lock = threading.Lock()
@@ -109,32 +110,36 @@ class Judge:
         """Each criterion's example sentences as e5 vectors, embedded once per scenario (or when its file changes)."""
         with self._lock:
             cached = self._topics.get(scenario.id)
-            if cached is None or cached[0] is not scenario:
-                # What each criterion asks about: its model sentences and its visible evidence.
-                vecs = {c.id: _embedded((*c.examples, c.evidence)) for c in scenario.rubric}
+        if cached is None or cached[0] is not scenario:
+            # Embedded outside the lock: a turn on another scenario does not wait for this one (the background
+            # warm-up embeds them all after a start).
+            # What each criterion asks about: its model sentences and its visible evidence.
+            vecs = {c.id: _embedded((*c.examples, c.evidence)) for c in scenario.rubric}
+            with self._lock:
                 self._topics[scenario.id] = cached = (scenario, vecs)
-            return cached[1]
+        return cached[1]
 
     def _knowledge_vectors(self, scenario: Scenario) -> tuple[list[tuple[str, int]], np.ndarray]:
         """What the customer can be asked about: each hidden fact (its questions and its answer) and each
         thing it openly knows (its questions), as e5 vectors with their owner, embedded once per scenario."""
         with self._lock:
             cached = self._knowledge.get(scenario.id)
-            if cached is None or cached[0] is not scenario:
-                owners, texts = [], []
-                for i, f in enumerate(scenario.hidden.facts):
-                    # A question is closest to other questions; a fact without example questions is matched
-                    # on what it says.
-                    for t in f.asks or [f.says]:
-                        owners.append(("fact", i))
-                        texts.append(t)
-                for i, k in enumerate(scenario.customer.knows):
-                    for t in k.asks:
-                        owners.append(("knows", i))
-                        texts.append(t)
-                cached = (scenario, owners, _embedded(tuple(texts)))
+        if cached is None or cached[0] is not scenario:  # embedded outside the lock, as the topics are
+            owners, texts = [], []
+            for i, f in enumerate(scenario.hidden.facts):
+                # A question is closest to other questions; a fact without example questions is matched
+                # on what it says.
+                for t in f.asks or [f.says]:
+                    owners.append(("fact", i))
+                    texts.append(t)
+            for i, k in enumerate(scenario.customer.knows):
+                for t in k.asks:
+                    owners.append(("knows", i))
+                    texts.append(t)
+            cached = (scenario, owners, _embedded(tuple(texts)))
+            with self._lock:
                 self._knowledge[scenario.id] = cached
-            return cached[1], cached[2]
+        return cached[1], cached[2]
 
     def closest_knowledge(self, scenario: Scenario, questions: list[np.ndarray]) -> tuple[str, int] | None:
         """The hidden fact or known thing a rep's question asks about, or None when it asks about neither."""
@@ -151,8 +156,15 @@ class Judge:
         self.recogniser.recognise("您好。")
         with yielding():
             for scenario in scenarios.values():
+                if self._stop_warming.is_set():
+                    return
                 self._topic_vectors(scenario)
                 self._knowledge_vectors(scenario)
+
+    def stop_warming(self) -> None:
+        """Closing: a warm-up still running stops after the scenario it is on (it would otherwise go on embedding
+        for a judge nobody uses, on the cores the next services need)."""
+        self._stop_warming.set()
 
     def _owners(self, scenario: Scenario, tm: TurnMoves) -> dict[tuple[int, str], str]:
         """Sentence and shared move -> the one criterion it is about.
