@@ -1,9 +1,7 @@
 """Trainer tools in a team group: /assign with a reminder that survives a restart, /team, /leaderboard, /export."""
 
-import asyncio
 import csv
 import io
-import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -13,7 +11,7 @@ from telegram.ext import JobQueue
 from bot.telegram import trainer as trainer_module
 from bot.tools.fakeapi import button, message
 
-from .helpers import GROUP, TRAINER, FakeClock, GameRunning, group, to, wait_for
+from .helpers import GROUP, TRAINER, FakeClock, GameRunning, group, to
 
 REP1, REP2, REP3 = 21, 22, 23
 
@@ -76,8 +74,8 @@ async def test_reminder_and_overdue_follow_the_clock(clocked):
     assert line + "⚠️ 已过期" in to(api, GROUP)[-1]
 
 
-async def test_assign_remind_track_and_export(running):
-    api, bot = running.api, running.bot
+async def test_assign_remind_track_and_export(clocked):
+    running, api, bot = clocked, clocked.api, clocked.bot
     for uid in (REP1, REP2, TRAINER):
         await running.send(message(bot, "/start", uid=uid))
     for uid in (REP1, REP2, REP3, TRAINER):
@@ -88,8 +86,7 @@ async def test_assign_remind_track_and_export(running):
     assert to(api, GROUP)[-1] == "只有培训师可以用这个命令。"
     await running.send(group(bot, "/assign nope", TRAINER))
     assert to(api, GROUP)[-1].startswith("用法：/assign")
-    # 0.00003 days is ~2.6 s: the reminder is due in ~1.3 s.
-    await running.send(group(bot, "/assign late-delivery-complaint hard 0.00003", TRAINER))
+    await running.send(group(bot, "/assign late-delivery-complaint hard 3", TRAINER))
     summary = to(api, GROUP)[-1]
     assert summary.startswith("已布置《第三次延误：大客户来电投诉催货》（困难）")
     assert "这些人还没私聊过我，收不到邀请：Rep23" in summary
@@ -97,11 +94,13 @@ async def test_assign_remind_track_and_export(running):
     assert invite["reply_markup"]["inline_keyboard"][0][0]["callback_data"] == "rp:d:late-delivery-complaint:hard"
     assert not any(t.startswith("📌") for t in to(api, TRAINER))  # the trainer is not assigned to themselves
 
-    await running.restart()  # the reminder job is rebuilt from the store
-    await wait_for(lambda: any(t.startswith("⏰ 提醒") for t in to(running.api, REP2)), seconds=10)
+    running.reminder_due.clear()
+    await running.restart()  # the reminder jobs are rebuilt from the store
+    assert set(running.reminder_due) == {f"assignment:{i}" for i in (1, 2, 3)}  # one per member assigned
+    running.clock.t += 2.5 * 86400  # a day before the deadline
+    await _run_due_reminders(running)
     assert sum(t.startswith("⏰ 提醒") for t in to(api, REP2)) == 1
-    due = max(a["due"] for a in running.services.store.assignments())
-    await asyncio.sleep(max(0.0, due - time.time()) + 0.1)  # past the deadline: open assignments are overdue
+    running.clock.t += 1 * 86400  # past the deadline: open assignments are overdue
 
     # REP1 does the assigned role-play; REP2 does another one.
     await running.send(button(running.bot, "rp:go:late-delivery-complaint:hard", uid=REP1))
