@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.chat.i18n import in_script
+from bot.coach.game import TEAMS
 from bot.coach.scenario import LEVELS
 
 # --------------------------------------------------------------------------- actions
@@ -40,6 +41,33 @@ class RolePlayAction(Action):
 @dataclass(frozen=True)
 class StudyAction(Action):
     """A self-study button: lessons, quiz and review questions, the exam."""
+
+
+@dataclass(frozen=True)
+class GameAction(Action):
+    """A key-account game button in a group: it acts only on that group's game (`game`, its id)."""
+
+    game: int
+
+
+@dataclass(frozen=True)
+class GameJoin(GameAction):
+    team: str  # "A" or "B"
+
+
+@dataclass(frozen=True)
+class GameLeave(GameAction):
+    pass
+
+
+@dataclass(frozen=True)
+class GameStart(GameAction):
+    pass
+
+
+@dataclass(frozen=True)
+class GameVote(GameAction):
+    renew: bool
 
 
 @dataclass(frozen=True)
@@ -169,6 +197,14 @@ def encode(action: Action) -> str:
             return "st:x"
         case StExamAnswer(attempt, index, option):
             return f"st:e:{attempt}:{index}:{option}"
+        case GameJoin(game, team):
+            return f"g:{game}:join:{team}"
+        case GameLeave(game):
+            return f"g:{game}:leave"
+        case GameStart(game):
+            return f"g:{game}:start"
+        case GameVote(game, renew):
+            return f"g:{game}:vote:{int(renew)}"
     raise TypeError(f"no encoding for {action!r}")
 
 
@@ -212,6 +248,14 @@ def _decode(family: str, parts: list[str]) -> Action | None:
             return StExamStart()
         elif kind == "e" and len(args) == 3:
             return StExamAnswer(parse_id(args[0]), parse_id(args[1], upper=1000), parse_id(args[2], upper=1000))
+    if family == "g" and len(parts) >= 2:  # g:ID:join:A|B, g:ID:leave, g:ID:start, g:ID:vote:1|0
+        game, kind, args = parse_id(parts[0]), parts[1], parts[2:]
+        if kind == "join" and len(args) == 1 and args[0] in TEAMS:
+            return GameJoin(game, args[0])
+        if kind == "vote" and len(args) == 1 and args[0] in ("0", "1"):
+            return GameVote(game, args[0] == "1")
+        if not args:
+            return {"leave": GameLeave(game), "start": GameStart(game)}.get(kind)
     return None
 
 

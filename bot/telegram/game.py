@@ -16,6 +16,7 @@ from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application
 
 from bot.chat.i18n import DEFAULT_LANG, t
+from bot.chat.reply import GameAction, GameJoin, GameLeave, GameStart, GameVote, decode, encode
 from bot.coach.game import (
     DEFAULT_SCENE,
     TEAMS,
@@ -29,7 +30,7 @@ from bot.coach.game import (
     team_brief,
     transcript_markdown,
 )
-from bot.telegram.context import ChatTarget, CoachContext, parse_id, send_html
+from bot.telegram.context import ChatTarget, CoachContext, send_html
 
 log = logging.getLogger(__name__)
 
@@ -129,28 +130,27 @@ def _lobby_text(game: KeyAccountGame, scene) -> str:
 def _lobby_keyboard(context: CoachContext, game_id: int, game: KeyAccountGame) -> InlineKeyboardMarkup:
     size, lang = game.state["team_size"], _group_lang(game)
     rows = [[InlineKeyboardButton(t("game_btn_join", lang, team=_team(x, lang), n=len(game.members(x)), size=size),
-                                  callback_data=f"g:{game_id}:join:{x}") for x in TEAMS],
-            [InlineKeyboardButton(t("game_btn_leave", lang), callback_data=f"g:{game_id}:leave"),
-             InlineKeyboardButton(t("game_btn_start", lang), callback_data=f"g:{game_id}:start")],
+                                  callback_data=encode(GameJoin(game_id, x))) for x in TEAMS],
+            [InlineKeyboardButton(t("game_btn_leave", lang), callback_data=encode(GameLeave(game_id))),
+             InlineKeyboardButton(t("game_btn_start", lang), callback_data=encode(GameStart(game_id)))],
             [InlineKeyboardButton(t("game_btn_brief", lang), url=f"https://t.me/{context.bot.username}?start=game")]]
     return InlineKeyboardMarkup(rows)
 
 
 # --------------------------------------------------------------------------- buttons
 async def on_button(update: Update, context: CoachContext) -> None:
-    """g:ID:join:A|B, g:ID:leave, g:ID:start, g:ID:vote:1|0; stale or forged buttons get a polite no.
+    """The game's buttons (`GameJoin`, `GameLeave`, `GameStart`, `GameVote`, read by `bot.chat.reply.decode`, the
+    one place that knows callback strings); stale or forged buttons get a polite no.
 
     Callback data is whatever a client sends: a button only acts on the game of the group whose message
     carries it, so a forged `g:1:join:B` from another chat cannot join, read team B's brief or vote."""
     query = update.callback_query
-    parts = (query.data or "").split(":")
+    action = decode(query.data)
     book, lang = context.services.games, context.lang(update)
-    try:
-        game_id = parse_id(parts[1])
-        action = parts[2]
-    except (IndexError, ValueError):
+    if not isinstance(action, GameAction):
         await query.answer(t("game_stale", lang), show_alert=True)
         return
+    game_id = action.game
     game = book.get(game_id)
     if game is None:
         await query.answer(t("game_stale", lang), show_alert=True)
@@ -161,10 +161,9 @@ async def on_button(update: Update, context: CoachContext) -> None:
         await query.answer(t("game_other_group", lang), show_alert=True)
         return
     user = query.from_user
-    arg = parts[3] if len(parts) == 4 else None
-    if action == "join" and arg in TEAMS:
-        await _join(query, context, game_id, user, arg, lang)
-    elif action == "leave" and arg is None:
+    if isinstance(action, GameJoin):
+        await _join(query, context, game_id, user, action.team, lang)
+    elif isinstance(action, GameLeave):
         try:
             game, left = book.update(game_id, lambda g: g.leave(user.id))
         except GameStarted:
@@ -175,7 +174,7 @@ async def on_button(update: Update, context: CoachContext) -> None:
             await _refresh_lobby(query, context, game_id, game)
         else:
             await query.answer(t("game_not_in", lang))
-    elif action == "start" and arg is None:
+    elif isinstance(action, GameStart):
         if not await is_trainer(update, context):
             await query.answer(t("game_start_trainer_only", lang), show_alert=True)
             return
@@ -187,20 +186,18 @@ async def on_button(update: Update, context: CoachContext) -> None:
             return
         await query.answer(t("game_go", lang))
         await _begin(context, game_id, game)
-    elif action == "vote" and arg in ("1", "0"):
+    elif isinstance(action, GameVote):
         if game.status in ("lobby", "running", "paused"):
             await query.answer(t("game_vote_not_yet", lang), show_alert=True)
             return
         try:  # the last two votes at once: only the second sees everyone has voted, and it finishes the game
-            _, everyone = book.update(game_id, lambda g: g.vote(user.id, arg == "1"))
+            _, everyone = book.update(game_id, lambda g: g.vote(user.id, action.renew))
         except GameError as exc:
             await query.answer(refusal("vote", exc, lang), show_alert=True)
             return
         await query.answer(t("game_vote_recorded", lang))
         if everyone:
             await finish(context, game_id)
-    else:
-        await query.answer(t("game_stale", lang), show_alert=True)
 
 
 async def _join(query, context: CoachContext, game_id: int, user, team: str, lang: str) -> None:
@@ -471,8 +468,8 @@ async def time_up(context: CoachContext, game_id: int) -> None:
         return
     unschedule(context.application, game_id)
     lang = _group_lang(game)
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("game_renew", lang), callback_data=f"g:{game_id}:vote:1"),
-                                      InlineKeyboardButton(t("game_not_renew", lang), callback_data=f"g:{game_id}:vote:0")]])
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t(label, lang), callback_data=encode(GameVote(game_id, renew)))
+                                      for label, renew in (("game_renew", True), ("game_not_renew", False))]])
     names = t("list_sep", lang).join(game.name(u) for u in game.members("B"))
     minutes = context.services.settings.game_vote_minutes
     scene = book.scenes().get(game.state["scene"])
