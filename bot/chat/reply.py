@@ -44,6 +44,28 @@ class StudyAction(Action):
 
 
 @dataclass(frozen=True)
+class AnswerAction(Action):
+    """A button under an answer (`answer`: the stored answer's id)."""
+
+    answer: int
+
+
+@dataclass(frozen=True)
+class AnswerPassage(AnswerAction):
+    n: int  # the citation's number, from 1
+
+
+@dataclass(frozen=True)
+class AnswerMore(AnswerAction):
+    pass
+
+
+@dataclass(frozen=True)
+class AnswerRating(AnswerAction):
+    rating: int  # 1 or -1
+
+
+@dataclass(frozen=True)
 class GameAction(Action):
     """A key-account game button in a group: it acts only on that group's game (`game`, its id)."""
 
@@ -197,6 +219,12 @@ def encode(action: Action) -> str:
             return "st:x"
         case StExamAnswer(attempt, index, option):
             return f"st:e:{attempt}:{index}:{option}"
+        case AnswerPassage(answer, n):
+            return f"p:{answer}:{n}"
+        case AnswerMore(answer):
+            return f"m:{answer}"
+        case AnswerRating(answer, rating):
+            return f"r:{answer}:{rating}"
         case GameJoin(game, team):
             return f"g:{game}:join:{team}"
         case GameLeave(game):
@@ -248,6 +276,15 @@ def _decode(family: str, parts: list[str]) -> Action | None:
             return StExamStart()
         elif kind == "e" and len(args) == 3:
             return StExamAnswer(parse_id(args[0]), parse_id(args[1], upper=1000), parse_id(args[2], upper=1000))
+    if family in ("p", "m", "r") and parts:  # p:ANSWER:N, m:ANSWER, r:ANSWER:1|-1
+        answer, args = parse_id(parts[0]), parts[1:]
+        if family == "p" and len(args) == 1:
+            return AnswerPassage(answer, parse_id(args[0], upper=1000))
+        if family == "m" and not args:
+            return AnswerMore(answer)
+        if family == "r" and len(args) == 1 and args[0] in ("1", "-1"):
+            return AnswerRating(answer, int(args[0]))
+        return None
     if family == "g" and len(parts) >= 2:  # g:ID:join:A|B, g:ID:leave, g:ID:start, g:ID:vote:1|0
         game, kind, args = parse_id(parts[0]), parts[1], parts[2:]
         if kind == "join" and len(args) == 1 and args[0] in TEAMS:

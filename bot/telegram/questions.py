@@ -16,9 +16,10 @@ from telegram import (
 from telegram.constants import ParseMode
 
 from bot.chat.i18n import t
+from bot.chat.reply import AnswerAction, AnswerMore, AnswerPassage, AnswerRating, decode, encode
 from bot.kb.answer import MAX_QUESTION_CHARS, Answer
 from bot.telegram import render
-from bot.telegram.context import CoachContext, parse_id, send_html, typing
+from bot.telegram.context import CoachContext, send_html, typing
 
 
 async def answer_question(update: Update, context: CoachContext, question: str) -> None:
@@ -55,13 +56,13 @@ async def ask_command(update: Update, context: CoachContext) -> None:
 def _answer_keyboard(answer: Answer, answer_id: int, lang: str) -> InlineKeyboardMarkup:
     if answer.declined:  # the closest topics the knowledge base does cover, one button each
         return InlineKeyboardMarkup([[InlineKeyboardButton(
-            f"📄 {render.in_script(title, lang)}"[:60], callback_data=f"p:{answer_id}:{n}")]
+            f"📄 {render.in_script(title, lang)}"[:60], callback_data=encode(AnswerPassage(answer_id, n)))]
             for n, title in enumerate(answer.suggestions, 1)])
-    row1 = [InlineKeyboardButton(t("btn_passage", lang, n=n), callback_data=f"p:{answer_id}:{n}")
+    row1 = [InlineKeyboardButton(t("btn_passage", lang, n=n), callback_data=encode(AnswerPassage(answer_id, n)))
             for n in answer.cited]
-    row2 = [InlineKeyboardButton(t("btn_more", lang), callback_data=f"m:{answer_id}"),
-            InlineKeyboardButton("👍", callback_data=f"r:{answer_id}:1"),
-            InlineKeyboardButton("👎", callback_data=f"r:{answer_id}:-1")]
+    row2 = [InlineKeyboardButton(t("btn_more", lang), callback_data=encode(AnswerMore(answer_id))),
+            InlineKeyboardButton("👍", callback_data=encode(AnswerRating(answer_id, 1))),
+            InlineKeyboardButton("👎", callback_data=encode(AnswerRating(answer_id, -1)))]
     return InlineKeyboardMarkup([row1, row2])
 
 
@@ -70,38 +71,24 @@ async def on_button(update: Update, context: CoachContext) -> None:
     no other handler took ends: stale or forged data gets a polite no."""
     query = update.callback_query
     lang = context.lang(update)
-    kind, _, rest = (query.data or "").partition(":")
+    action = decode(query.data)
     services = context.services
-    parts = rest.split(":")
-    try:
-        stored = services.store.answer(parse_id(parts[0]))
-    except (ValueError, IndexError):
-        stored = None
+    stored = services.store.answer(action.answer) if isinstance(action, AnswerAction) else None
     # query.message is None when Telegram no longer lets us see the message the button was on.
-    if stored is None or kind not in ("p", "m", "r") or (kind != "r" and query.message is None):
+    if stored is None or (not isinstance(action, AnswerRating) and query.message is None):
         await query.answer(t("stale_button", lang), show_alert=True)
         return
-    if kind == "r":
+    if isinstance(action, AnswerRating):
         if query.from_user.id != stored.user_id:
             await query.answer(t("not_yours", lang))
             return
-        try:
-            rating = int(parts[1])
-        except (ValueError, IndexError):
-            rating = 0
-        if rating not in (1, -1):
-            await query.answer(t("stale_button", lang), show_alert=True)
-            return
-        services.store.rate(stored.answer_id, query.from_user.id, rating)
+        services.store.rate(stored.answer_id, query.from_user.id, action.rating)
         await query.answer(t("thanks_rating", lang))
         return
     passages = [p for p in (services.retriever.passage(cid) for cid in stored.chunk_ids) if p is not None]
-    if kind == "p":
-        try:
-            n = parse_id(parts[1], upper=len(stored.chunk_ids))
-            chunk_id = stored.chunk_ids[n - 1] if n >= 1 else None
-        except (ValueError, IndexError):
-            chunk_id = None
+    if isinstance(action, AnswerPassage):
+        n = action.n
+        chunk_id = stored.chunk_ids[n - 1] if 1 <= n <= len(stored.chunk_ids) else None
         passage = services.retriever.section(chunk_id) if chunk_id else None
         if passage is None:
             await query.answer(t("stale_button", lang), show_alert=True)

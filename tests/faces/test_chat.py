@@ -11,6 +11,9 @@ from bot.chat import roleplay, router, study
 from bot.chat.i18n import LANGS
 from bot.chat.reply import (
     MAX_CALLBACK,
+    AnswerMore,
+    AnswerPassage,
+    AnswerRating,
     Caller,
     GameJoin,
     GameLeave,
@@ -45,7 +48,8 @@ EVERY_ACTION = [RpList(), RpScenario("late-delivery-complaint"), RpBrief("price-
                 StLesson(), StLesson("kotler-five-levels", 12), StQuiz(), StQuiz("value"), StReview(),
                 StAnswer("deadbeef00", 3), StAnswer("deadbeef00", 0, review=True), StExamStart(),
                 StExamAnswer(2**63 - 1, 19, 7), GameJoin(7, "A"), GameJoin(2**63 - 1, "B"), GameLeave(7), GameStart(7),
-                GameVote(7, True), GameVote(7, False)]
+                GameVote(7, True), GameVote(7, False), AnswerPassage(12, 1), AnswerPassage(2**63 - 1, 5), AnswerMore(12),
+                AnswerRating(12, 1), AnswerRating(12, -1)]
 
 
 @pytest.mark.parametrize("action", EVERY_ACTION, ids=repr)
@@ -59,7 +63,9 @@ def test_every_action_survives_its_callback_string(action):
                                   "rp:go:x", "rp:end:now", "st:e:1:2", "st:e:-1:0:0", "st:e:1:0:٣",
                                   "st:e:" + "9" * 42 + ":0:0", "st:a:k:1001", "st:l:x:99999", "st:x:1", "zz:1",
                                   "g:", "g:1", "g:x:leave", "g:-1:leave", "g:1:join:C", "g:1:join", "g:1:vote:2",
-                                  "g:1:vote", "g:1:leave:x", "g:1:start:now", "g:1:nope"])
+                                  "g:1:vote", "g:1:leave:x", "g:1:start:now", "g:1:nope",
+                                  "p:", "p:1", "p:x:1", "p:1:x", "p:1:1:1", "m:", "m:1:2", "r:1", "r:1:0", "r:1:2",
+                                  "r:1:+1"])
 def test_anything_else_is_stale_and_never_raises(data):
     assert isinstance(decode(data), Stale)
 
