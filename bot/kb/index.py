@@ -576,7 +576,8 @@ class KnowledgeBase:
         cache = EmbeddingCache(self.root / "embeddings.sqlite")  # keyed by model and text: both modes share it
         try:
             found = cache.get(self.embedder.name, sorted(set(hashes)))
-            shipped = self.shipped.get(self.embedder.name, sorted(set(hashes) - found.keys()))
+            missing = sorted(set(hashes) - found.keys())
+            shipped = self.shipped.get(self.embedder.name, missing) if missing else {}  # the file read only on a miss
             if shipped:
                 report.shipped = len(shipped)
                 cache.put(self.embedder.name, shipped)
