@@ -111,9 +111,8 @@ class Judge:
         with self._lock:
             cached = self._topics.get(scenario.id)
         if cached is None or cached[0] is not scenario:
-            # Embedded outside the lock: a turn on another scenario does not wait for this one (the background
-            # warm-up embeds them all after a start).
-            # What each criterion asks about: its model sentences and its visible evidence.
+            # What each criterion asks about: its model sentences and its visible evidence. Embedded outside the
+            # lock, so a turn on another scenario does not wait for this one (the warm-up embeds them all).
             vecs = {c.id: _embedded((*c.examples, c.evidence)) for c in scenario.rubric}
             with self._lock:
                 self._topics[scenario.id] = cached = (scenario, vecs)
