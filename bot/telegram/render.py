@@ -61,10 +61,11 @@ def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
     for piece in pieces:
         while len(piece) > limit:  # one giant "sentence": cut at a safe place
             cut = _safe_cut(piece, limit - len(current)) if current else _safe_cut(piece, limit)
-            if cut <= 0:
+            if cut <= 0 and current:  # no safe place in what is left of this part: start the next one
                 parts.append(current)
                 current = ""
                 continue
+            cut = cut if cut > 0 else limit  # a "<" or "&" with no end in a whole part is plain text, not markup
             parts.append(current + piece[:cut])
             current, piece = "", piece[cut:]
         if len(current) + len(piece) > limit:

@@ -3,6 +3,7 @@
 import asyncio
 import json
 import re
+import signal
 
 import pytest
 
@@ -195,6 +196,23 @@ def test_a_long_run_without_sentence_ends_is_never_cut_inside_a_tag_or_entity(un
     assert all(len(p) <= 4096 for p in parts)
     assert "".join(parts) == text
     assert all(re.search(r"<[^>]*$|&[#\w]*$", p) is None for p in parts)  # no part ends in a cut tag or entity
+
+
+@pytest.mark.parametrize("text", ["<" + "价" * 5000, "&" + "值" * 9000, "大客户<" + "价" * 5000])
+def test_plain_text_with_an_unclosed_angle_bracket_or_ampersand_still_splits(text):
+    """Plain text (a debrief, a report) can hold a "<" that opens no tag: it once looped for ever."""
+    def hung(*_):
+        raise TimeoutError("split_message looped")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(5)
+    try:
+        parts = split_message(text)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert all(len(p) <= 4096 for p in parts)
+    assert "".join(parts) == text
 
 
 async def test_admin_ingests_a_document_with_progress_and_can_ask_about_it(running):
