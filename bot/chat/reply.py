@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.chat.i18n import in_script
+from bot.chat.i18n import LANGS, in_script
 from bot.coach.game import TEAMS
 from bot.coach.scenario import LEVELS
 
@@ -90,6 +90,13 @@ class GameStart(GameAction):
 @dataclass(frozen=True)
 class GameVote(GameAction):
     renew: bool
+
+
+@dataclass(frozen=True)
+class SetLang(Action):
+    """The interface language chosen (`lang`: one of bot.chat.i18n.LANGS)."""
+
+    lang: str
 
 
 @dataclass(frozen=True)
@@ -233,6 +240,8 @@ def encode(action: Action) -> str:
             return f"g:{game}:start"
         case GameVote(game, renew):
             return f"g:{game}:vote:{int(renew)}"
+        case SetLang(lang):
+            return f"lang:{lang}"
     raise TypeError(f"no encoding for {action!r}")
 
 
@@ -285,6 +294,8 @@ def _decode(family: str, parts: list[str]) -> Action | None:
         if family == "r" and len(args) == 1 and args[0] in ("1", "-1"):
             return AnswerRating(answer, int(args[0]))
         return None
+    if family == "lang":
+        return SetLang(parts[0]) if parts and len(parts) == 1 and parts[0] in LANGS else None
     if family == "g" and len(parts) >= 2:  # g:ID:join:A|B, g:ID:leave, g:ID:start, g:ID:vote:1|0
         game, kind, args = parse_id(parts[0]), parts[1], parts[2:]
         if kind == "join" and len(args) == 1 and args[0] in TEAMS:

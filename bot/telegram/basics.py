@@ -11,18 +11,18 @@ from telegram import (
     BotCommand,
     BotCommandScopeAllGroupChats,
     BotCommandScopeChat,
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     Update,
 )
 from telegram.constants import ChatType
 
 from bot.chat.i18n import COMMANDS, GROUP_COMMANDS, LANG_NAMES, LANGS, t
+from bot.chat.reply import Button, SetLang, buttons, decode, encode
 from bot.store import StoreUnwritable
 from bot.telegram import game, roleplay, study
-from bot.telegram.context import CoachContext
+from bot.telegram.context import CoachContext, keyboard
 
-LANG_BUTTON = "^lang:(" + "|".join(re.escape(code) for code in LANGS) + ")$"
+LANG_BUTTON = "^(" + "|".join(re.escape(encode(SetLang(code))) for code in LANGS) + ")$"
 """The callback data of the language buttons; anything else that starts with "lang:" is stale (questions.on_button)."""
 
 
@@ -58,7 +58,7 @@ async def lang_command(update: Update, context: CoachContext) -> None:
 async def language_chosen(update: Update, context: CoachContext) -> None:
     """A language button: remember the choice, confirm in it, and set this chat's command menu to it."""
     query = update.callback_query
-    chosen = query.data.partition(":")[2]
+    chosen = decode(query.data).lang  # the handler's pattern (LANG_BUTTON) admits only the three SetLang strings
     context.services.store.set_user_lang(query.from_user.id, chosen)
     await query.answer()
     await query.edit_message_text(t("lang_set", chosen))
@@ -98,5 +98,4 @@ async def seen(update: Update, context: CoachContext) -> None:
 
 
 def lang_keyboard() -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(LANG_NAMES[code], callback_data=f"lang:{code}")
-                                  for code in LANGS]])
+    return keyboard(buttons([Button(LANG_NAMES[code], SetLang(code)) for code in LANGS]))

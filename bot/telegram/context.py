@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from telegram import InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ParseMode
 from telegram.ext import CallbackContext, ExtBot
 
 from bot.chat.i18n import guess_lang, when
-from bot.chat.reply import parse_id  # noqa: F401  (the handlers' one way to read a number from callback data)
+from bot.chat.reply import (
+    Button,
+    encode,
+    parse_id,  # noqa: F401  (the handlers' one way to read a number from callback data)
+)
 from bot.services import Services
 from bot.store import StoreUnwritable
 from bot.telegram import render
@@ -48,19 +52,24 @@ class CoachContext(CallbackContext[ExtBot, dict, dict, dict]):
         return self.services.store.user_lang(user.id) or guess_lang(user.language_code)
 
 
-class ChatTarget:
-    """Enough of a Message for `send_html(..., reply=False)`: a chat to write into (a user's private
-    chat, a group) when there is no message to reply to."""
+def keyboard(rows: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
+    """Buttons (bot.chat.reply) as an inline keyboard: actions as their callback strings, links as links. The one
+    place the Telegram face builds a keyboard."""
+    if not rows:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, url=b.url) if b.url else
+                                  InlineKeyboardButton(b.label, callback_data=encode(b.action)) for b in row]
+                                 for row in rows])
 
-    def __init__(self, bot, chat_id: int) -> None:
-        self._bot, self.chat_id = bot, chat_id
 
-    def get_bot(self):
-        return self._bot
+def link(label: str, url: str) -> InlineKeyboardMarkup:
+    """One link button (a deep link into the private chat)."""
+    return keyboard(((Button(label, url=url),),))
 
 
 async def send_html(message: Message, text: str, keyboard: InlineKeyboardMarkup | None, *, reply: bool = True):
-    """Send HTML text split under Telegram's limit; the keyboard goes on the last part."""
+    """Send HTML text split under Telegram's limit; the keyboard goes on the last part. (Replies from the shared
+    flows go through `bot.telegram.replies.send`; this is for HTML the Telegram face renders itself: answers.)"""
     parts = render.split_message(text)
     for i, part in enumerate(parts):
         markup = keyboard if i == len(parts) - 1 else None

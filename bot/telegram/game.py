@@ -6,17 +6,18 @@ are rebuilt from the store at start-up, so a restart mid-game keeps time and sen
 
 from __future__ import annotations
 
-import html
 import io
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, Forbidden
 from telegram.ext import Application
 
-from bot.chat.i18n import DEFAULT_LANG, t
-from bot.chat.reply import GameAction, GameJoin, GameLeave, GameStart, GameVote, decode, encode
+from bot.chat import game_views as views
+from bot.chat.game_views import group_lang, minutes_text, team_name
+from bot.chat.i18n import t
+from bot.chat.reply import GameAction, GameJoin, GameLeave, GameStart, GameVote, Reply, decode
 from bot.coach.game import (
     DEFAULT_SCENE,
     TEAMS,
@@ -27,10 +28,10 @@ from bot.coach.game import (
     NotVoting,
     TeamsIncomplete,
     debrief_text,
-    team_brief,
     transcript_markdown,
 )
-from bot.telegram.context import ChatTarget, CoachContext, send_html
+from bot.telegram.context import CoachContext
+from bot.telegram.replies import edit, send
 
 log = logging.getLogger(__name__)
 
@@ -81,13 +82,9 @@ def _name(user) -> str:
     return user.full_name or user.username or str(user.id)
 
 
-def _group_lang(game: KeyAccountGame) -> str:
-    """What the bot says to the whole group is in the language of the trainer who opened the game."""
-    return game.state.get("lang", DEFAULT_LANG)
-
-
-def _team(team: str, lang: str) -> str:
-    return t(f"game_team_{team}", lang)
+def _brief_url(context: CoachContext) -> str:
+    """The link that opens a private chat with the bot, where a player reads the team's brief."""
+    return f"https://t.me/{context.bot.username}?start=game"
 
 
 # --------------------------------------------------------------------------- lobby
@@ -113,28 +110,8 @@ async def game_command(update: Update, context: CoachContext) -> None:
         await message.reply_text(refusal("create", exc, lang))
         return
     game = _update(context, game_id, lambda g: g.state.update(lang=lang))
-    sent = await message.reply_text(_lobby_text(game, scenes[scene_id]), reply_markup=_lobby_keyboard(context, game_id, game))
+    sent = await send(context.bot, chat.id, views.lobby(game_id, game, scenes[scene_id], _brief_url(context)), message)
     _update(context, game_id, lambda g: g.state.update(lobby_message=sent.message_id))
-
-
-def _lobby_text(game: KeyAccountGame, scene) -> str:
-    size, lang = game.state["team_size"], _group_lang(game)
-    lines = [t("game_lobby_title", lang, title=scene.title), scene.summary, "",
-             t("game_lobby_rules", lang, size=size, minutes=game.state["minutes"]), t("game_lobby_briefs", lang), ""]
-    for team in TEAMS:
-        names = t("list_sep", lang).join(game.name(u) for u in game.members(team)) or t("game_nobody", lang)
-        lines.append(t("game_team_line", lang, team=_team(team, lang), n=len(game.members(team)), size=size, names=names))
-    return "\n".join(lines)
-
-
-def _lobby_keyboard(context: CoachContext, game_id: int, game: KeyAccountGame) -> InlineKeyboardMarkup:
-    size, lang = game.state["team_size"], _group_lang(game)
-    rows = [[InlineKeyboardButton(t("game_btn_join", lang, team=_team(x, lang), n=len(game.members(x)), size=size),
-                                  callback_data=encode(GameJoin(game_id, x))) for x in TEAMS],
-            [InlineKeyboardButton(t("game_btn_leave", lang), callback_data=encode(GameLeave(game_id))),
-             InlineKeyboardButton(t("game_btn_start", lang), callback_data=encode(GameStart(game_id)))],
-            [InlineKeyboardButton(t("game_btn_brief", lang), url=f"https://t.me/{context.bot.username}?start=game")]]
-    return InlineKeyboardMarkup(rows)
 
 
 # --------------------------------------------------------------------------- buttons
@@ -207,10 +184,10 @@ async def _join(query, context: CoachContext, game_id: int, user, team: str, lan
         await query.answer(t("game_started_no_switch", lang), show_alert=True)
         return
     if joined == "full":
-        await query.answer(t("game_team_full", lang, team=_team(team, lang)), show_alert=True)
+        await query.answer(t("game_team_full", lang, team=team_name(team, lang)), show_alert=True)
         return
     note = "" if context.services.store.is_reachable(user.id) else t("game_joined_unreachable", lang)
-    await query.answer(t("game_joined", lang, team=_team(team, lang)) + note, show_alert=bool(note))
+    await query.answer(t("game_joined", lang, team=team_name(team, lang)) + note, show_alert=bool(note))
     await _refresh_lobby(query, context, game_id, game)
 
 
@@ -225,7 +202,7 @@ async def _refresh_lobby(query, context: CoachContext, game_id: int, game: KeyAc
     if scene is None or query.message is None:
         return
     try:
-        await query.edit_message_text(_lobby_text(game, scene), reply_markup=_lobby_keyboard(context, game_id, game))
+        await edit(query, views.lobby(game_id, game, scene, _brief_url(context)))
     except BadRequest as exc:  # "message is not modified" when nothing changed
         log.debug("lobby not edited: %s", exc)
 
@@ -241,19 +218,13 @@ async def _begin(context: CoachContext, game_id: int, game: KeyAccountGame) -> N
             else:
                 briefed.append(uid)
     _update(context, game_id, lambda g: g.state["briefed"].extend(u for u in briefed if u not in g.state["briefed"]))
-    chat_id, lang = game.state["chat_id"], _group_lang(game)
-    text = t("game_begin", lang, minutes=game.state["minutes"])
-    if missing:
-        text += t("game_missing_briefs", lang, names=t("list_sep", lang).join(missing))
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(
-        t("game_btn_get_brief", lang), url=f"https://t.me/{context.bot.username}?start=game")]]) if missing else None
-    await context.bot.send_message(chat_id, text, reply_markup=keyboard)
+    await send(context.bot, game.state["chat_id"], views.begin(game, missing, _brief_url(context)))
     schedule(context.application, game_id, game)
 
 
 async def _send_brief(context: CoachContext, user_id: int, scene, team: str) -> bool:
     try:
-        await send_html(ChatTarget(context.bot, user_id), html.escape(team_brief(scene, team)), None, reply=False)
+        await send(context.bot, user_id, views.brief(scene, team))
     except Forbidden:
         return False
     return True
@@ -343,7 +314,7 @@ async def pause_command(update: Update, context: CoachContext) -> None:
     if changed:
         unschedule(context.application, found[0])
         lang = context.lang(update)
-        await update.effective_message.reply_text(t("game_paused", lang, left=_minutes(changed[1], lang)))
+        await update.effective_message.reply_text(t("game_paused", lang, left=minutes_text(changed[1], lang)))
 
 
 async def resume_command(update: Update, context: CoachContext) -> None:
@@ -355,7 +326,7 @@ async def resume_command(update: Update, context: CoachContext) -> None:
         schedule(context.application, found[0], game)
         lang = context.lang(update)
         left = game.seconds_left(context.services.clock())
-        await update.effective_message.reply_text(t("game_resumed", lang, left=_minutes(left, lang)))
+        await update.effective_message.reply_text(t("game_resumed", lang, left=minutes_text(left, lang)))
 
 
 async def extend_command(update: Update, context: CoachContext) -> None:
@@ -376,7 +347,8 @@ async def extend_command(update: Update, context: CoachContext) -> None:
         game, left = changed
         if game.status == "running":
             schedule(context.application, found[0], game)
-        await update.effective_message.reply_text(t("game_extended", lang, minutes=minutes, left=_minutes(left, lang)))
+        await update.effective_message.reply_text(t("game_extended", lang, minutes=minutes,
+                                                    left=minutes_text(left, lang)))
 
 
 async def endgame_command(update: Update, context: CoachContext) -> None:
@@ -397,13 +369,6 @@ async def endgame_command(update: Update, context: CoachContext) -> None:
         await finish(context, game_id)
     else:
         await time_up(context, game_id)
-
-
-def _minutes(seconds: float, lang: str) -> str:
-    seconds = max(0, round(seconds))
-    if seconds % 60:
-        return t("game_min_sec", lang, m=seconds // 60, s=seconds % 60)
-    return t("game_min", lang, m=seconds // 60)
 
 
 # --------------------------------------------------------------------------- clock jobs
@@ -444,9 +409,7 @@ async def _on_clock(context: CoachContext) -> None:
         except GameError:
             return
         if due:
-            lang = _group_lang(game)
-            await context.bot.send_message(game.state["chat_id"],
-                                           t("game_time_left", lang, left=_minutes(data["minutes"] * 60, lang)))
+            await send(context.bot, game.state["chat_id"], views.time_left(game, data["minutes"]))
         return
     game = book.get(game_id)
     if game is None:
@@ -467,16 +430,10 @@ async def time_up(context: CoachContext, game_id: int) -> None:
     except GameError:
         return
     unschedule(context.application, game_id)
-    lang = _group_lang(game)
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t(label, lang), callback_data=encode(GameVote(game_id, renew)))
-                                      for label, renew in (("game_renew", True), ("game_not_renew", False))]])
-    names = t("list_sep", lang).join(game.name(u) for u in game.members("B"))
     minutes = context.services.settings.game_vote_minutes
-    scene = book.scenes().get(game.state["scene"])
-    # the scene file may have gone offline mid-game
-    question = scene.vote_question if scene else t("game_default_vote_question", lang)
-    await context.bot.send_message(game.state["chat_id"], t("game_vote", lang, names=names, question=question,
-                                                            minutes=minutes), reply_markup=keyboard)
+    scene = book.scenes().get(game.state["scene"])  # None: the scene file went offline mid-game
+    await send(context.bot, game.state["chat_id"],
+               views.vote(game_id, game, scene.vote_question if scene else None, minutes))
     context.application.job_queue.run_once(_on_clock, when=minutes * 60, name=f"{JOB_PREFIX}{game_id}",
                                            data={"game_id": game_id, "kind": "close", "minutes": 0})
 
@@ -489,7 +446,7 @@ async def finish(context: CoachContext, game_id: int) -> None:
     except GameError:
         return
     unschedule(context.application, game_id)
-    chat_id, lang = game.state["chat_id"], _group_lang(game)
+    chat_id, lang = game.state["chat_id"], group_lang(game)
     try:
         report, scene, messages = book.debrief(game_id, game)
     except GameError as exc:
@@ -498,7 +455,7 @@ async def finish(context: CoachContext, game_id: int) -> None:
     gen = context.services.retriever.generation
     titles = {doc_id: doc.title for doc_id, doc in gen.docs.items()}
     body = debrief_text(report, scene, titles)
-    await send_html(ChatTarget(context.bot, chat_id), html.escape(body), None, reply=False)
+    await send(context.bot, chat_id, Reply(body))
     transcript = transcript_markdown(game, scene, messages, body).encode("utf-8")
     name = f"game-{game_id}-{scene.id}.md"
     trainer = game.state["trainer_id"]

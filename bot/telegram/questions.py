@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 
 from telegram import (
-    InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
     InputTextMessageContent,
@@ -16,10 +15,10 @@ from telegram import (
 from telegram.constants import ParseMode
 
 from bot.chat.i18n import t
-from bot.chat.reply import AnswerAction, AnswerMore, AnswerPassage, AnswerRating, decode, encode
+from bot.chat.reply import AnswerAction, AnswerMore, AnswerPassage, AnswerRating, Button, buttons, decode
 from bot.kb.answer import MAX_QUESTION_CHARS, Answer
 from bot.telegram import render
-from bot.telegram.context import CoachContext, send_html, typing
+from bot.telegram.context import CoachContext, keyboard, send_html, typing
 
 
 async def answer_question(update: Update, context: CoachContext, question: str) -> None:
@@ -53,17 +52,14 @@ async def ask_command(update: Update, context: CoachContext) -> None:
     await answer_question(update, context, question)
 
 
-def _answer_keyboard(answer: Answer, answer_id: int, lang: str) -> InlineKeyboardMarkup:
+def _answer_keyboard(answer: Answer, answer_id: int, lang: str) -> InlineKeyboardMarkup | None:
     if answer.declined:  # the closest topics the knowledge base does cover, one button each
-        return InlineKeyboardMarkup([[InlineKeyboardButton(
-            f"📄 {render.in_script(title, lang)}"[:60], callback_data=encode(AnswerPassage(answer_id, n)))]
-            for n, title in enumerate(answer.suggestions, 1)])
-    row1 = [InlineKeyboardButton(t("btn_passage", lang, n=n), callback_data=encode(AnswerPassage(answer_id, n)))
-            for n in answer.cited]
-    row2 = [InlineKeyboardButton(t("btn_more", lang), callback_data=encode(AnswerMore(answer_id))),
-            InlineKeyboardButton("👍", callback_data=encode(AnswerRating(answer_id, 1))),
-            InlineKeyboardButton("👎", callback_data=encode(AnswerRating(answer_id, -1)))]
-    return InlineKeyboardMarkup([row1, row2])
+        return keyboard(buttons(*([Button(f"📄 {render.in_script(title, lang)}"[:60], AnswerPassage(answer_id, n))]
+                                  for n, title in enumerate(answer.suggestions, 1))))
+    return keyboard(buttons(
+        [Button(t("btn_passage", lang, n=n), AnswerPassage(answer_id, n)) for n in answer.cited],
+        [Button(t("btn_more", lang), AnswerMore(answer_id)), Button("👍", AnswerRating(answer_id, 1)),
+         Button("👎", AnswerRating(answer_id, -1))]))
 
 
 async def on_button(update: Update, context: CoachContext) -> None:

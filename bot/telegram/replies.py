@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import logging
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Message, Update
 from telegram.constants import ParseMode
 
-from bot.chat.reply import Caller, Outcome, Reply, encode
+from bot.chat.reply import Caller, Outcome, Reply
 from bot.kb.answer import BOLD
 from bot.telegram import render
-from bot.telegram.context import CoachContext
+from bot.telegram.context import CoachContext, keyboard
 from bot.telegram.inbox import replayed
 from bot.telegram.questions import answer_question
 
@@ -24,14 +24,6 @@ def caller(update: Update, context: CoachContext) -> Caller:
     chat = update.effective_chat.id if update.effective_chat is not None else user.id
     return Caller(user.id, chat, context.lang(update), name=user.full_name, origin=f"update:{update.update_id}",
                   replayed=replayed(context, update))
-
-
-def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
-    if not reply.buttons:
-        return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, url=b.url) if b.url else
-                                  InlineKeyboardButton(b.label, callback_data=encode(b.action)) for b in row]
-                                 for row in reply.buttons])
 
 
 async def run_flow(update: Update, context: CoachContext, fn, *args, quote: bool = False, **kwargs) -> None:
@@ -55,12 +47,11 @@ async def show(update: Update, context: CoachContext, outcome: Outcome, *, quote
     chat_id = update.effective_chat.id if update.effective_chat is not None else update.effective_user.id
     for reply in replies:
         if reply.edit and query is not None and message is not None:
-            text, mode = _markup(reply.text)
-            await query.edit_message_text(text, parse_mode=mode, reply_markup=keyboard(reply))
+            await edit(query, reply)
         elif reply.image is not None:
             await context.bot.send_photo(chat_id, reply.image, caption=reply.text)
         else:
-            await _send_text(context, chat_id, reply, message if quote and query is None else None)
+            await send(context.bot, chat_id, reply, message if quote and query is None else None)
             quote = False
         if reply.part and outcome.delivered is not None:
             context.try_write(outcome.delivered, reply.part)
@@ -75,14 +66,22 @@ def _markup(text: str) -> tuple[str, str | None]:
     return render.markdown_html(text), ParseMode.HTML
 
 
-async def _send_text(context: CoachContext, chat_id: int, reply: Reply, quote: Message | None) -> None:
-    """Split under Telegram's limit, the keyboard on the last part."""
+async def send(bot, chat_id: int, reply: Reply, quote: Message | None = None) -> Message | None:
+    """A text reply into a chat (quoting `quote`, if given), split under Telegram's limit, the keyboard on the last
+    part; the last message sent."""
     text, mode = _markup(reply.text)
-    parts = render.split_message(text)
+    parts, sent = render.split_message(text), None
     for i, part in enumerate(parts):
         kw = {"parse_mode": mode, "disable_web_page_preview": True,
-              "reply_markup": keyboard(reply) if i == len(parts) - 1 else None}
+              "reply_markup": keyboard(reply.buttons) if i == len(parts) - 1 else None}
         if quote is not None and i == 0:
-            await quote.reply_text(part, **kw)
+            sent = await quote.reply_text(part, **kw)
         else:
-            await context.bot.send_message(chat_id, part, **kw)
+            sent = await bot.send_message(chat_id, part, **kw)
+    return sent
+
+
+async def edit(query, reply: Reply) -> None:
+    """Replace the message a pressed button was on with `reply` (text and keyboard)."""
+    text, mode = _markup(reply.text)
+    await query.edit_message_text(text, parse_mode=mode, reply_markup=keyboard(reply.buttons))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.constants import ChatType
 
 from bot.chat import roleplay as flow
 from bot.chat.i18n import t
 from bot.chat.reply import decode
-from bot.telegram.context import CoachContext
+from bot.telegram.context import CoachContext, link
 from bot.telegram.replies import run_flow
 
 
@@ -16,9 +16,8 @@ async def roleplay_command(update: Update, context: CoachContext) -> None:
     """/roleplay [N|ID [LEVEL]]: the scenario list (or a brief), or the running session's status."""
     if update.effective_chat.type != ChatType.PRIVATE:
         lang = context.lang(update)
-        link = f"https://t.me/{context.bot.username}?start=roleplay"
-        await update.effective_message.reply_text(t("rp_private_only", lang), reply_markup=InlineKeyboardMarkup(
-            [[InlineKeyboardButton(t("rp_btn_private", lang), url=link)]]))
+        await update.effective_message.reply_text(t("rp_private_only", lang), reply_markup=link(
+            t("rp_btn_private", lang), f"https://t.me/{context.bot.username}?start=roleplay"))
         return
     args = [] if context.args is None or context.args[:1] == ["roleplay"] else context.args  # /start roleplay
     await run_flow(update, context, flow.menu, args, quote=True)

@@ -6,14 +6,14 @@ from __future__ import annotations
 import logging
 import re
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import Application
 
 from bot.chat import study as flow
 from bot.chat.i18n import DEFAULT_LANG, in_script, t
 from bot.chat.reply import StExamStart, decode
-from bot.telegram.context import CoachContext
+from bot.telegram.context import CoachContext, link
 from bot.telegram.replies import run_flow
 
 log = logging.getLogger(__name__)
@@ -55,9 +55,8 @@ async def exam_command(update: Update, context: CoachContext) -> None:
     the learner's answers are nobody else's business, and others could copy them)."""
     lang = context.lang(update)
     if update.effective_chat is not None and update.effective_chat.type != ChatType.PRIVATE:
-        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(
-            t("st_btn_exam_private", lang), url=f"https://t.me/{context.bot.username}?start=exam")]])
-        await update.effective_message.reply_text(t("st_exam_private", lang), reply_markup=keyboard)
+        await update.effective_message.reply_text(t("st_exam_private", lang), reply_markup=link(
+            t("st_btn_exam_private", lang), f"https://t.me/{context.bot.username}?start=exam"))
         return
     await run_flow(update, context, flow.exam_rules)
 

@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 import csv
-import html
 import io
 import logging
-from collections import Counter
 from datetime import datetime
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ChatType, ParseMode
+from telegram import Update
+from telegram.constants import ChatType
 from telegram.error import Forbidden
 from telegram.ext import Application
 
-from bot.chat.i18n import DEFAULT_LANG, level_name, outcome_name, t
-from bot.chat.reply import RpBrief, encode
+from bot.chat import trainer_views as views
+from bot.chat.i18n import DEFAULT_LANG, level_name, t
 from bot.coach import assignment
 from bot.coach.assignment import DAY
-from bot.coach.results import best_scores
 from bot.coach.scenario import LEVELS
-from bot.telegram import render
-from bot.telegram.context import CoachContext, send_html
+from bot.telegram.context import CoachContext
 from bot.telegram.game import trainer_in_group
+from bot.telegram.replies import send
 
 log = logging.getLogger(__name__)
 JOB_PREFIX = "assignment:"
@@ -83,12 +80,8 @@ async def assign_command(update: Update, context: CoachContext) -> None:
     for uid, name in targets:
         assignment_id = services.store.add_assignment(update.effective_chat.id, update.effective_user.id, uid,
                                                       scenario.id, level, due)
-        their = _user_lang(context, uid)
-        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("tr_btn_brief", their),
-                                                               callback_data=encode(RpBrief(scenario.id, level)))]])
         try:
-            await context.bot.send_message(uid, t("tr_invite", their, title=scenario.title, level=level_name(level, their),
-                                                  due=context.when(due), summary=scenario.summary), reply_markup=keyboard)
+            await send(context.bot, uid, views.invite(scenario, level, context.when(due), _user_lang(context, uid)))
             invited.append(name)
         except Forbidden:
             unreachable.append(name)
@@ -124,12 +117,10 @@ async def _remind(context: CoachContext) -> None:
     a = found[0]
     scenario = context.services.coach.scenarios().get(a["scenario"])
     title = scenario.title if scenario else a["scenario"]
-    lang = _user_lang(context, a["user_id"])
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(t("tr_btn_practise_now", lang),
-                                                           callback_data=encode(RpBrief(a["scenario"], a["difficulty"])))]])
+    reply = views.reminder(title, a["scenario"], a["difficulty"], context.when(a["due"]),
+                           _user_lang(context, a["user_id"]))
     try:
-        await context.bot.send_message(a["user_id"], t("tr_reminder", lang, title=title, due=context.when(a["due"])),
-                                       reply_markup=keyboard)
+        await send(context.bot, a["user_id"], reply)
     except Forbidden:
         log.info("assignment %s: user %s cannot be reminded", a["assignment_id"], a["user_id"])
     store.mark_assignment(a["assignment_id"], reminded=True)
@@ -148,47 +139,16 @@ async def team_command(update: Update, context: CoachContext) -> None:
     if not await _trainer_in_group(update, context):
         return
     in_group = (context.args or [""])[0].lower() == "group"
-    lang = context.lang(update)
+    lang, services = context.lang(update), context.services
     members = _team(update, context)
-    scenarios = context.services.coach.scenarios()
-    results = _results(context, members)
-    lines = [t("tr_team_title", lang, n=len(members)), ""]
-    weak: Counter = Counter()
-    for uid, name in members:
-        sessions = results[uid]
-        if not sessions:
-            continue
-        for s in sessions:
-            for c in (s.card or {}).get("criteria", []):
-                if c["status"] != "met":
-                    weak[c["title"]] += 1
-        scores = t("sep", lang).join(f"{scenarios[k].title if k in scenarios else k} {v}"
-                                     for k, v in best_scores(sessions).items())
-        last = sessions[0]
-        cert = t("tr_certified_mark", lang) if context.services.store.certified(uid) else ""
-        lines.append(t("tr_member_line", lang, name=name, cert=cert, count=len(sessions), scores=scores,
-                       when=context.when(last.updated), total=last.total, outcome=outcome_name(last.outcome, lang)))
-    idle = [name for uid, name in members if not results[uid]]
-    if weak:
-        lines += ["", t("tr_weakest", lang)] + [t("tr_weak_line", lang, title=title, n=n) for title, n in weak.most_common(5)]
-    lines += ["", t("tr_idle", lang, names=t("list_sep", lang).join(idle) if idle else t("tr_idle_none", lang))]
-    assignments = context.services.store.assignments(chat_id=update.effective_chat.id)
-    names, now = dict(members), context.services.clock()
-    if assignments:
-        lines += ["", t("tr_assignments", lang)]
-        for a in assignments:
-            kind = assignment.state(a, now)  # tr_done, tr_overdue, tr_due
-            state = t("tr_due", lang, when=context.when(a["due"])) if kind == "due" else t(f"tr_{kind}", lang)
-            title = scenarios[a["scenario"]].title if a["scenario"] in scenarios else a["scenario"]
-            lines.append(t("tr_assignment_line", lang, name=names.get(a["user_id"], a["user_id"]), title=title,
-                           level=level_name(a["difficulty"], lang) if a["difficulty"] else "", state=state))
+    report = views.team_report(members, _results(context, members), services.coach.scenarios(),
+                               services.store.assignments(chat_id=update.effective_chat.id), services.store.certified,
+                               services.clock(), context.when, lang)
     if in_group:
-        await send_html(update.effective_message, html.escape("\n".join(lines)), None)
+        await send(context.bot, update.effective_chat.id, report, update.effective_message)
         return
     try:
-        for part in render.split_message(html.escape("\n".join(lines))):
-            await context.bot.send_message(update.effective_user.id, part, parse_mode=ParseMode.HTML,
-                                           disable_web_page_preview=True)
+        await send(context.bot, update.effective_user.id, report)
     except Forbidden:  # the trainer never opened a private chat with the bot
         await update.effective_message.reply_text(t("tr_team_need_private", lang))
         return
@@ -201,25 +161,9 @@ async def leaderboard_command(update: Update, context: CoachContext) -> None:
     if update.effective_chat.type == ChatType.PRIVATE:
         await update.effective_message.reply_text(t("tr_leaderboard_group", lang))
         return
-    me = update.effective_user.id
     members = [m for m in context.services.store.members(update.effective_chat.id) if m[0] != context.bot.id]
-    results = _results(context, members)
-    rows = []
-    for uid, name in members:
-        best = best_scores(results[uid])
-        if best:
-            rows.append((sum(best.values()) / len(best), len(best), name, uid))
-    if not rows:
-        await update.effective_message.reply_text(t("tr_leaderboard_empty", lang))
-        return
-    rows.sort(key=lambda r: (-r[0], -r[1], r[2]))
-    medals = ["🥇", "🥈", "🥉"]
-    lines = [t("tr_leaderboard_title", lang)]
-    for i, (score, n, name, uid) in enumerate(rows[:10]):
-        mark = t("tr_you", lang) if uid == me else ""
-        lines.append(t("tr_leaderboard_line", lang, rank=medals[i] if i < 3 else f"{i + 1}.", name=name, score=score,
-                       n=n, mark=mark))
-    await send_html(update.effective_message, html.escape("\n".join(lines)), None)
+    reply = views.leaderboard(members, _results(context, members), update.effective_user.id, lang)
+    await send(context.bot, update.effective_chat.id, reply, update.effective_message)
 
 
 async def export_command(update: Update, context: CoachContext) -> None:

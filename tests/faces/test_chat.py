@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.chat import roleplay, router, study
-from bot.chat.i18n import LANGS
+from bot.chat.i18n import LANGS, t
 from bot.chat.reply import (
     MAX_CALLBACK,
     AnswerMore,
@@ -27,6 +27,7 @@ from bot.chat.reply import (
     RpScenario,
     RpSendParked,
     RpStart,
+    SetLang,
     Stale,
     StAnswer,
     StExamAnswer,
@@ -49,7 +50,7 @@ EVERY_ACTION = [RpList(), RpScenario("late-delivery-complaint"), RpBrief("price-
                 StAnswer("deadbeef00", 3), StAnswer("deadbeef00", 0, review=True), StExamStart(),
                 StExamAnswer(2**63 - 1, 19, 7), GameJoin(7, "A"), GameJoin(2**63 - 1, "B"), GameLeave(7), GameStart(7),
                 GameVote(7, True), GameVote(7, False), AnswerPassage(12, 1), AnswerPassage(2**63 - 1, 5), AnswerMore(12),
-                AnswerRating(12, 1), AnswerRating(12, -1)]
+                AnswerRating(12, 1), AnswerRating(12, -1), SetLang("zh-CN"), SetLang("zh-TW"), SetLang("en")]
 
 
 @pytest.mark.parametrize("action", EVERY_ACTION, ids=repr)
@@ -65,7 +66,7 @@ def test_every_action_survives_its_callback_string(action):
                                   "g:", "g:1", "g:x:leave", "g:-1:leave", "g:1:join:C", "g:1:join", "g:1:vote:2",
                                   "g:1:vote", "g:1:leave:x", "g:1:start:now", "g:1:nope",
                                   "p:", "p:1", "p:x:1", "p:1:x", "p:1:1:1", "m:", "m:1:2", "r:1", "r:1:0", "r:1:2",
-                                  "r:1:+1"])
+                                  "r:1:+1", "lang:", "lang:xx", "lang:en:x", "lang:EN"])
 def test_anything_else_is_stale_and_never_raises(data):
     assert isinstance(decode(data), Stale)
 
@@ -341,3 +342,43 @@ def test_charts_speak_the_readers_language(services, monkeypatch):
     assert "lessons read %" in progress
     assert "quiz accuracy %" in progress
     assert not HAN.search(progress)
+
+
+# --------------------------------------------------------------------------- the game's and trainer tools' replies
+def test_the_game_lobby_is_a_reply_with_typed_buttons_in_the_trainers_language():
+    from bot.chat import game_views
+    from bot.coach.game import KeyAccountGame, load_scenes
+
+    scene = next(iter(load_scenes().values()))
+    game = KeyAccountGame.new(-100, 1, scene.id, team_size=2)
+    game.state["lang"] = "en"
+    game.join(5, "Ann", "A")
+    lobby = game_views.lobby(9, game, scene, "https://t.me/coachbot?start=game", edit=True)
+    assert lobby.edit and "Ann" in lobby.text
+    assert lobby.actions == [GameJoin(9, "A"), GameJoin(9, "B"), GameLeave(9), GameStart(9)]
+    assert [b.label for b in lobby.buttons[0]] == ["Join Team A (supplier) 1/2", "Join Team B (key account) 0/2"]
+    assert lobby.buttons[2][0].url == "https://t.me/coachbot?start=game"
+    ui = lobby.text.replace(scene.title, "").replace(scene.summary, "")
+    assert not HAN.search(ui + "".join(b.label for row in lobby.buttons for b in row))
+
+    vote = game_views.vote(9, game, None, 3)
+    assert vote.actions == [GameVote(9, True), GameVote(9, False)]
+    assert not HAN.search(vote.text)
+    assert game_views.begin(game, [], "u").buttons == ()
+    assert game_views.begin(game, ["Bob"], "u").buttons[0][0].url == "u"
+
+
+def test_the_leaderboard_ranks_by_the_mean_best_score_and_marks_the_reader():
+    from types import SimpleNamespace
+
+    from bot.chat import trainer_views
+
+    def play(scenario, total):
+        return SimpleNamespace(scenario=scenario, total=total, card=None)
+
+    results = {1: [play("a", 90), play("a", 50)], 2: [play("a", 70), play("b", 90)], 3: [play("b", 80)], 4: []}
+    board = trainer_views.leaderboard([(1, "Ann"), (2, "Bob"), (3, "Cy"), (4, "Di")], results, me=3, lang="en")
+    lines = board.text.splitlines()
+    assert [line.split()[1].rstrip(":") for line in lines[1:]] == ["Ann", "Bob", "Cy"]  # 90, then 80 over two, then 80 over one
+    assert "Di" not in board.text and "you" in lines[3].lower()
+    assert trainer_views.leaderboard([(4, "Di")], results, me=4, lang="en").text == t("tr_leaderboard_empty", "en")
