@@ -8,10 +8,10 @@ pytestmark = [pytest.mark.eval, pytest.mark.model, pytest.mark.usefixtures("embe
 
 def test_move_recogniser_figures_on_the_blind_authors(figures):
     """The recogniser on its blind held-out corpus, each author on their own (~3,600 sentences to embed)."""
-    from bot.coach.moves import MODEL_FILE, Head
+    from bot.coach.moves import load_head
     from bot.coach.movetrain import measure
 
-    head = Head.load(MODEL_FILE)
+    head = load_head()
     held = measure(head, "heldout")
     with figures:
         print(f"\n[eval] moves out-of-fold macro-F1 {head.meta['oof_macro_f1']} "

@@ -24,6 +24,7 @@ from bot.coach.moves import (
     CORPUS_DIR,
     DENSE,
     MODEL_FILE,
+    MODEL_VERSION,
     Head,
     MoveCatalogue,
     char_ngrams,
@@ -284,7 +285,7 @@ def train(cfg: TrainConfig | None = None, *, cache_path: Path | None = None, out
                  "oof_mistake_precision": round(oof_scores.mistake_precision, 4),
                  "oof_mistake_recall": round(oof_scores.mistake_recall, 4)}
     if out:
-        head.save(out)
+        head.save(out, MODEL_VERSION)
     return head, oof_scores
 
 

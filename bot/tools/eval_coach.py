@@ -273,10 +273,10 @@ def run_moves_eval(settings, console):
     """The recogniser on the held-out corpus (never tuned on) and its training folds (``--only moves``)."""
     from rich.table import Table
 
-    from bot.coach.moves import MODEL_FILE, Head, load_catalogue
+    from bot.coach.moves import load_catalogue, load_head
     from bot.coach.movetrain import measure
 
-    head = Head.load(MODEL_FILE)
+    head = load_head()
     cache = settings.data_dir / "cache" / "move-vectors.npz"
     console.print(f"move recogniser: trained on {head.meta.get('sentences')} sentences by authors "
                   f"{', '.join(head.meta.get('authors', []))}; out-of-fold macro-F1 {head.meta.get('oof_macro_f1')}")

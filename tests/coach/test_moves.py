@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bot.coach.judge import MET, PARTLY, Judge
-from bot.coach.moves import MODEL_FILE, Head, MoveRecogniser, load_catalogue, units
+from bot.coach.moves import MoveRecogniser, load_catalogue, load_head, units
 from bot.coach.movetrain import CorpusFile, load_corpus
 from bot.coach.roleplay import OFFSCRIPT_LIMIT, RolePlay
 from bot.coach.scenario import load_scenarios
@@ -33,7 +33,7 @@ def test_catalogue_and_corpus_are_consistent():
     assert len({e.author for e in train}) >= 4
     counts = {m: sum(m in e.moves for e in train) for m in catalogue.ids}
     assert min(counts.values()) >= 20, counts
-    head = Head.load(MODEL_FILE)
+    head = load_head()
     assert head.labels == catalogue.ids, "the committed recogniser was trained on this catalogue"
     assert head.meta["sentences"] == len(train), "retrain with `salescoach moves train` after editing the corpus"
 
@@ -111,9 +111,9 @@ def test_open_questions_are_credited_to_what_they_ask_about(judge, scenarios):
 
 
 def test_the_recogniser_is_deterministic():
-    head = Head.load(MODEL_FILE)
+    head = load_head()
     a = MoveRecogniser(head).recognise("实在对不起，这次是我们的责任，下午三点前一定到。")
-    b = MoveRecogniser(Head.load(MODEL_FILE)).recognise("实在对不起，这次是我们的责任，下午三点前一定到。")
+    b = MoveRecogniser(load_head()).recognise("实在对不起，这次是我们的责任，下午三点前一定到。")
     assert [s.moves for s in a.sentences] == [s.moves for s in b.sentences]
     assert {"apology", "own_fault"} <= a.moves
     assert np.all(head.thresholds > 0)

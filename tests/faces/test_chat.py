@@ -354,7 +354,8 @@ def test_the_game_lobby_is_a_reply_with_typed_buttons_in_the_trainers_language()
     game.state["lang"] = "en"
     game.join(5, "Ann", "A")
     lobby = game_views.lobby(9, game, scene, "https://t.me/coachbot?start=game", edit=True)
-    assert lobby.edit and "Ann" in lobby.text
+    assert lobby.edit
+    assert "Ann" in lobby.text
     assert lobby.actions == [GameJoin(9, "A"), GameJoin(9, "B"), GameLeave(9), GameStart(9)]
     assert [b.label for b in lobby.buttons[0]] == ["Join Team A (supplier) 1/2", "Join Team B (key account) 0/2"]
     assert lobby.buttons[2][0].url == "https://t.me/coachbot?start=game"
@@ -380,5 +381,6 @@ def test_the_leaderboard_ranks_by_the_mean_best_score_and_marks_the_reader():
     board = trainer_views.leaderboard([(1, "Ann"), (2, "Bob"), (3, "Cy"), (4, "Di")], results, me=3, lang="en")
     lines = board.text.splitlines()
     assert [line.split()[1].rstrip(":") for line in lines[1:]] == ["Ann", "Bob", "Cy"]  # 90, then 80 over two, then 80 over one
-    assert "Di" not in board.text and "you" in lines[3].lower()
+    assert "Di" not in board.text
+    assert "you" in lines[3].lower()
     assert trainer_views.leaderboard([(4, "Di")], results, me=4, lang="en").text == t("tr_leaderboard_empty", "en")
