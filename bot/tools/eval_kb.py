@@ -255,8 +255,8 @@ def run_answer_eval(settings: Settings, console: Console, *, answerer=None) -> d
     answerer = answerer or Answerer(open_retriever(settings))
     results = {}
     for f in sorted((EVAL_DIR / "answers").glob("*.yaml")):
-        if f.stem.startswith("scope-train"):  # the relevance decision's training data: its fit is no measurement
-            continue
+        if f.stem.startswith(("scope-train", "train-")):  # the relevance decision's and the article chooser's
+            continue  # training data: their fit is no measurement
         data = yaml.safe_load(f.read_text(encoding="utf-8"))
         s = score_answers(answerer, data["questions"], data.get("split", f.stem))
         results[s.split] = s
