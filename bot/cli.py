@@ -455,6 +455,19 @@ def answers_train() -> None:
                   f"out of fold: declines {r.oof_abstain:.3f} of out-of-scope, {r.oof_false_abstain:.3f} of in-scope")
 
 
+@answers_app.command("articles")
+def answers_articles() -> None:
+    """Retrain the article chooser on eval/answers/scope-train*.yaml and train-*.yaml; writes bot/kb/data/articles.npz."""
+    from bot.kb.articles import DATA_FILE, train
+    from bot.kb.service import open_retriever
+    from bot.tools.eval_kb import EVAL_DIR
+
+    _, r = train(open_retriever(_settings()), EVAL_DIR / "answers")
+    console.print(f"wrote {DATA_FILE}: {r.questions} questions on {r.articles} articles; the labelled article is "
+                  f"retrieval's first {r.retrieval_first:.3f}, the classifier's first (out of fold) {r.classifier_first:.3f}, "
+                  f"chosen {r.chosen:.3f}, among the candidates {r.in_candidates:.3f}")
+
+
 @moves_app.command("check")
 def moves_check(text: Annotated[str, typer.Argument(help="What a rep says.")]) -> None:
     """Which sales moves the recogniser reads in each sentence of a rep's turn."""

@@ -14,6 +14,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 
+from bot.kb.articles import default_chooser
 from bot.kb.index import section_gloss
 from bot.kb.relevance import default_relevance
 from bot.kb.retrieve import Passage, Retriever
@@ -64,15 +65,16 @@ class Answer:
         return f"{self.lead}\n\n{self.text}" if self.lead else self.text
 
 
-def _choose_units(question: str, passages: list[Passage], gen) -> list[Unit]:
-    """The article sections that answer: the best-fitting one, its sibling sections the question names,
-    and a second article's section when it answers nearly as well and there is room."""
+def _choose_units(question: str, passages: list[Passage], gen, article: str | None = None) -> list[Unit]:
+    """The article sections that answer: the best-fitting one (of `article`, when the article chooser named one),
+    its sibling sections the question names, and a second article's section when it answers nearly as well and
+    there is room."""
     kinds, count = question_kinds(question), asked_count(question)
     by_doc: dict[str, list[Section]] = {}
     scored: list[tuple[float, Section, Passage]] = []
     top = passages[0].score or 1.0
     for p in passages:
-        if p.score < 0.5 * top or p.doc_id not in gen.docs:
+        if (p.score < 0.5 * top and p.doc_id != article) or p.doc_id not in gen.docs:
             continue
         secs = by_doc.setdefault(p.doc_id, article_sections(gen.docs[p.doc_id]))
         sec = next((x for x in secs if x.heading == p.section), None)
@@ -86,7 +88,7 @@ def _choose_units(question: str, passages: list[Passage], gen) -> list[Unit]:
         key = (sec.doc_id, sec.index)
         if key not in best or score > best[key][0]:
             best[key] = (score, sec, p)
-    ranked = sorted(best.values(), key=lambda x: -x[0])
+    ranked = sorted(best.values(), key=lambda x: (article is not None and x[1].doc_id != article, -x[0]))
     score, sec, p = ranked[0]
     secs = by_doc[sec.doc_id]
     # The items are separate sections (因素一 … 因素四): a list question, or the article's short opening that
@@ -148,9 +150,11 @@ def compose(question: str, units: list[Unit], budget: int = PHONE_CHARS) -> tupl
     return "\n\n".join(parts), trimmed
 
 
-def extractive_answer(question: str, passages: list[Passage], gen=None) -> tuple[str, list[int], list[Unit], bool]:
-    """The answer units for ``question`` rendered for a phone; falls back to the top passage's text."""
-    units = _choose_units(question, passages, gen) if gen is not None else []
+def extractive_answer(question: str, passages: list[Passage], gen=None,
+                      article: str | None = None) -> tuple[str, list[int], list[Unit], bool]:
+    """The answer units for ``question`` rendered for a phone (from `article` first, when one was chosen); falls
+    back to the top passage's text."""
+    units = _choose_units(question, passages, gen, article) if gen is not None else []
     if not units:
         p = passages[0]
         text, cut = render_section(Section(p.doc_id, p.section, [x for x in p.text.split("\n\n") if x], 0),
@@ -163,11 +167,13 @@ def extractive_answer(question: str, passages: list[Passage], gen=None) -> tuple
 class Answerer:
     """Answers questions from the knowledge base; an optional chat model writes the prose."""
 
-    def __init__(self, retriever: Retriever, chat_model=None, *, k: int = 5, relevance="default") -> None:
+    def __init__(self, retriever: Retriever, chat_model=None, *, k: int = 5, relevance="default",
+                 articles="default") -> None:
         self.retriever = retriever
         self.chat_model = chat_model
         self.k = k
         self.relevance = (default_relevance(retriever.kb.embedder.name) if relevance == "default" else relevance)
+        self.chooser = default_chooser(retriever.kb.embedder.name) if articles == "default" else articles
 
     def answer(self, question: str) -> Answer:
         result = self.retriever.search(question, k=max(self.k, 12))
@@ -178,7 +184,11 @@ class Answerer:
         english = is_english(question)
         if self.relevance is not None and not self.relevance.in_scope(result.signals, english):
             return self._decline(question, passages)
-        text, cited, units, trimmed = extractive_answer(question, passages, gen)
+        article = None
+        if self.chooser is not None:
+            ranked = self.chooser.rank(question, result.signals.get("vector"), passages, gen.docs)
+            article = ranked[0] if ranked else None
+        text, cited, units, trimmed = extractive_answer(question, passages, gen, article)
         ordered = _cited_first(passages, units)[: max(self.k, len(cited))]
         lead = _english_lead(units, gen) if english else ""
         if self.chat_model is not None:

@@ -192,7 +192,7 @@ def render_section(sec: Section, budget: int, *, with_heading: bool = True, titl
 _GENERIC = frozenset(["客户", "顾客", "销售", "企业", "公司", "什么", "怎么", "如何", "为什么", "哪些", "一个", "我们", "他们", "对销售的启示", "启示"])
 
 
-def _words(text: str) -> set[str]:
+def words(text: str) -> set[str]:
     return {w for w in lexical_fields(text)["words"] if len(w) > 1 and w not in _GENERIC}
 
 
@@ -275,17 +275,17 @@ def digest(secs: list[Section], title: str = "") -> Section | None:
 
 def heading_overlap(question: str, sec: Section) -> float:
     """Share of a section heading's words that the question uses (0 for an untitled section)."""
-    words = _words(sec.heading)
-    return len(words & _words(question)) / len(words) if words else 0.0
+    named = words(sec.heading)
+    return len(named & words(question)) / len(named) if named else 0.0
 
 
 def named_siblings(question: str, best: Section, siblings: list[Section]) -> list[Section]:
     """Sections beside ``best`` that the question names by a word of their own (售前 / 售中 / 售后)."""
-    q = _words(question)
-    own = _words(best.heading)
-    if not (own - set().union(*(_words(x.heading) for x in siblings if x is not best))) & q:
+    q = words(question)
+    own = words(best.heading)
+    if not (own - set().union(*(words(x.heading) for x in siblings if x is not best))) & q:
         return []
-    return [x for x in siblings if x is not best and x.heading and (_words(x.heading) - own) & q]
+    return [x for x in siblings if x is not best and x.heading and (words(x.heading) - own) & q]
 
 
 def fit(question: str, sec: Section, kinds: set[str], count: int | None) -> float:
@@ -303,7 +303,7 @@ def fit(question: str, sec: Section, kinds: set[str], count: int | None) -> floa
     if "define" in kinds and (_DEFINITION.search(sec.text[:200]) or re.search(r"是什么|含义|定义|指什么", sec.heading)):
         bonus += 0.08
     # A word the question shares with a heading (漏桶, 20/80, 售后) names that section.
-    bonus += min(0.16, 0.08 * len(_words(sec.heading) & _words(question)))
+    bonus += min(0.16, 0.08 * len(words(sec.heading) & words(question)))
     # Commentary is not an answer: "what it means for sales" closes most articles and echoes every question;
     # an untitled opening that only points elsewhere says nothing by itself.
     if is_commentary(sec) and not (sec.heading and "how" in kinds):
