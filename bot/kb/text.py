@@ -95,6 +95,9 @@ def _jieba():
     return tk
 
 
+_vocabulary = [0]  # how many times add_words taught the segmenter: a cache of segmented text keys on it
+
+
 def add_words(words: Iterable[str]) -> None:
     """Teach the segmenter domain terms (让渡价值, 大客户, ...) so they stay whole."""
     tk = _jieba()
@@ -102,6 +105,12 @@ def add_words(words: Iterable[str]) -> None:
         w = normalize(w).strip()
         if 2 <= len(w) <= 12 and " " not in w:
             tk.add_word(w, freq=20000)
+    _vocabulary[0] += 1
+
+
+def vocabulary_version() -> int:
+    """Changes whenever the segmenter learns words (text segmented before may now split differently)."""
+    return _vocabulary[0]
 
 
 def tokenize(text: str, *, normalized: bool = False) -> list[str]:

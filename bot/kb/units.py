@@ -9,12 +9,13 @@ article treats in sibling sections (售前 / 售中 / 售后), those sections co
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
 from bot.kb.chunk import sections
 from bot.kb.documents import Document
-from bot.kb.text import lexical_fields, split_sentences, to_simplified
+from bot.kb.text import lexical_fields, split_sentences, to_simplified, vocabulary_version
 
 PHONE_CHARS = 600  # about one phone screen; the "full passage" button shows the rest
 LIST_ITEM = re.compile(r"^\s*(?:[-*+]\s|\d+[.、)）]|[（(]\d+[)）]|[一二三四五六七八九十]+[、.．]|[①-⑳])")
@@ -192,8 +193,15 @@ def render_section(sec: Section, budget: int, *, with_heading: bool = True, titl
 _GENERIC = frozenset(["客户", "顾客", "销售", "企业", "公司", "什么", "怎么", "如何", "为什么", "哪些", "一个", "我们", "他们", "对销售的启示", "启示"])
 
 
-def words(text: str) -> set[str]:
-    return {w for w in lexical_fields(text)["words"] if len(w) > 1 and w not in _GENERIC}
+def words(text: str) -> frozenset[str]:
+    """The content words of a text (jieba), generic ones (客户, 怎么) left out. Cached: headings and titles are
+    segmented for every question, and jieba takes ~0.5 ms a text."""
+    return _words(text, vocabulary_version())
+
+
+@functools.lru_cache(maxsize=8192)
+def _words(text: str, _version: int) -> frozenset[str]:
+    return frozenset(w for w in lexical_fields(text)["words"] if len(w) > 1 and w not in _GENERIC)
 
 
 _SERIES = re.compile(r"^(?:因素|途径|策略|防线|定义|方法|步骤|做法|原则|层次|阶段|第)([一二三四五六七八九十\d]+)[步条个]?[：:\s—-]*")

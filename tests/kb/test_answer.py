@@ -245,3 +245,14 @@ def test_relevance_decision_reads_its_features_and_threshold():
     assert rel.in_scope(close, False)
     assert not rel.in_scope(far, False)
     assert rel.in_scope({"bm25_words": 1.0}, False)  # no dense evidence: never refuse on a guess
+
+
+def test_segmented_words_are_cached_until_the_segmenter_learns_a_word():
+    from bot.kb.text import add_words
+    from bot.kb.units import words
+
+    before = words("翠鸟砼桩的交货期")
+    assert "翠鸟砼桩" not in before
+    assert words("翠鸟砼桩的交货期") is before  # cached: headings are segmented for every question
+    add_words(["翠鸟砼桩"])
+    assert "翠鸟砼桩" in words("翠鸟砼桩的交货期")
