@@ -5,7 +5,8 @@ reads absolute evidence instead: how close the best sentence window and passage 
 question is from the typical sales question, how much BM25 finds per query word, whether it is English,
 and the question's own vector (which learns what the domain is about: tax, HR and CRM set-up are not).
 A logistic regression over these, trained on labelled in- and out-of-scope questions
-(`salescoach answers train`, from eval/answers/scope-train*.yaml and the first dev set; never a blind set),
+(`salescoach answers train`, from eval/answers/scope-train*.yaml, train-*.yaml and the first dev set; never a
+blind set),
 with its threshold chosen on out-of-fold predictions, is stored in ``bot/kb/data/relevance.npz``.
 Numpy only at run time. With no trained file every question is answered, as before.
 """
@@ -82,9 +83,11 @@ def default_relevance(embedder_name: str) -> Relevance | None:
 
 
 # ----------------------------------------------------------------------------- training (sklearn, offline)
-TRAIN_SETS = ("scope-train*.yaml", "dev.yaml")  # never a blind*.yaml (nor dev2.yaml, kept to measure on)
-MIN_ABSTAIN = 0.96  # the threshold declines at least this share of out-of-scope questions, out of fold
-# (the target is 95%; a point of margin), and within that answers as many in-scope questions as it can.
+TRAIN_SETS = ("scope-train*.yaml", "train-*.yaml", "dev.yaml")  # never a blind*.yaml (nor dev2.yaml, kept to measure on)
+MIN_ABSTAIN = 0.95  # the threshold declines at least this share of out-of-scope questions, out of fold (the
+# target), and within that answers as many in-scope questions as it can. It was 0.96 (a point of margin) until
+# scope-train-3.yaml brought 400 near misses (cold e-mail, CRM set-up, BATNA, commission plans...): at 0.96 out of
+# fold 3.9% of in-scope questions were declined, over the 3% target; at 0.95, 2.3%.
 
 
 @dataclass
