@@ -186,8 +186,11 @@ class Answerer:
             return self._decline(question, passages)
         article = None
         if self.chooser is not None:
-            ranked = self.chooser.rank(question, result.signals.get("vector"), passages, gen.docs)
-            article = ranked[0] if ranked else None
+            try:
+                ranked = self.chooser.rank(question, result.signals.get("vector"), passages, gen.docs)
+                article = ranked[0] if ranked else None
+            except ValueError as exc:  # a chooser file at odds with this index: retrieval's order stands
+                log.warning("article chooser failed (%s); answering in retrieval's order", exc)
         text, cited, units, trimmed = extractive_answer(question, passages, gen, article)
         ordered = _cited_first(passages, units)[: max(self.k, len(cited))]
         lead = _english_lead(units, gen) if english else ""

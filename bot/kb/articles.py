@@ -9,7 +9,7 @@ answer unit was the labelled one for 80% of them. Two things read the question a
 - **a classifier** from the question to the bundled articles (``Head``, bot/kb/linear.py: character n-grams and
   the default model's query vector, one logistic regression per article, read as a softmax), trained on
   eval/answers/scope-train*.yaml and train-*.yaml (reps' questions with the article that answers them; never
-  a dev or blind set);
+  a dev or blind set) and the articles' own titles, tags, headings and English summaries;
 - **a reranker** over the articles retrieval found (a logistic regression over the best passage's score and
   rank, how the article's sections suit the question (bot/kb/units.fit), heading, title and English-summary
   overlap, and the classifier's log-probability centred over the candidates), trained on the classifier's
@@ -18,7 +18,7 @@ answer unit was the labelled one for 80% of them. Two things read the question a
 An article the classifier does not know (an uploaded document, a renamed article) gets a neutral classifier
 term and is chosen on retrieval's evidence alone; the training shows the reranker such cases. Without the
 trained file, or with another embedding model than the one it was trained with, retrieval's order stands.
-``salescoach answers train`` writes ``bot/kb/data/articles.npz``; numpy only at run time.
+``salescoach answers articles`` writes ``bot/kb/data/articles.npz``; numpy only at run time.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 
 DATA_FILE = Path(__file__).parent / "data" / "articles.npz"
 VERSION = 1
-RETRAIN = "salescoach answers train"
+RETRAIN = "salescoach answers articles"
 FEATURES = ("best", "inv_rank", "fit", "heading", "title_share", "title_hits", "english_overlap", "classifier")
 NEUTRAL = 0.0  # the classifier term of an article it does not know: the candidates' mean
 _LATIN = re.compile(r"[a-z]{4,}")

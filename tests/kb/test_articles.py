@@ -99,3 +99,11 @@ def test_the_shipped_chooser_knows_every_bundled_article():
     assert set(shipped.head.labels) == bundled
     assert shipped.embedder == "multilingual-e5-small"
     assert shipped.head.meta["questions"] >= 1000
+
+
+def test_a_chooser_at_odds_with_the_index_is_skipped_and_the_question_still_answered(two_articles, caplog):
+    wrong_size = chooser(["defences", "standard"], {"守住": [8.0, -8.0]}, {"classifier": 2.0}, dim=10)
+    answer = Answerer(two_articles, relevance=None, articles=wrong_size).answer(QUESTION)
+    assert answer.found
+    assert answer.passages[0].doc_id == "standard"
+    assert "article chooser failed" in caplog.text
