@@ -107,3 +107,20 @@ def test_english_and_near_miss_questions_as_a_rep_asks_them(real_settings):
     assert "Chinese" in churn.lead
     tax = answerer.answer("How do I correct a VAT invoice I issued with the wrong tax number?")
     assert tax.declined
+
+
+def test_the_article_the_question_is_about_answers_it(real_settings):
+    """Tried as a user: a colloquial question whose best passage is another article's still gets the article that
+    answers it (the article chooser, bot/kb/articles.py): the five defences, all five, and the leaky bucket."""
+    from bot.kb.answer import Answerer
+    from bot.kb.service import open_retriever
+
+    answerer = Answerer(open_retriever(real_settings))
+    churn = answerer.answer("老客户下单越来越少，估计被对手撬了，大客户流失到底怎么防？")
+    assert churn.passages[0].doc_id == "key-account-churn-five-defences"
+    for defence in ("顾问式销售", "做品牌", "打响品牌", "大客户标准服务", "大客户营销管理"):
+        assert defence in churn.text
+    bucket = answerer.answer("We keep winning new customers but revenue is flat. Why do old customers slip away?")
+    assert bucket.passages[0].doc_id == "old-customers-leaky-bucket"
+    assert "漏桶" in bucket.text
+    assert "leaky bucket" in bucket.lead

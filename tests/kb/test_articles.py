@@ -61,9 +61,10 @@ def test_an_article_the_classifier_never_saw_is_chosen_on_retrievals_evidence(tw
     ranked = pick.rank(QUESTION, np.zeros(256, np.float32), two_articles.search(QUESTION, k=12).passages,
                        two_articles.generation.docs)
     assert ranked[0] == "standard"
-    features = dict(zip(FEATURES, articles.candidates(QUESTION, two_articles.search(QUESTION, k=12).passages,
-                                                       two_articles.generation.docs, {"standard": 0.001})[0].features))
-    assert features["classifier"] == 0.0
+    first = articles.candidates(QUESTION, two_articles.search(QUESTION, k=12).passages, two_articles.generation.docs,
+                                {"standard": 0.001})[0]
+    assert first.doc_id == "standard"
+    assert dict(zip(FEATURES, first.features, strict=True))["classifier"] == 0.0  # the only known one: no comparison
 
 
 def test_the_chooser_is_saved_and_loaded_and_only_used_with_its_embedding_model(tmp_path, monkeypatch, two_articles):
