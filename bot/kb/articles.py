@@ -149,7 +149,6 @@ TRAIN_SETS = ("scope-train*.yaml", "train-*.yaml")  # never a dev*.yaml (measure
 DENSE_WEIGHT = 2.0
 LONGEST = 3
 C_HEAD, C_RERANK = 10.0, 1.0
-STRUCTURE = True  # the articles' titles, headings and English summaries train the classifier too
 UNKNOWN_SHARE = 0.3  # training questions shown once more with one candidate unknown to the classifier
 
 
@@ -234,7 +233,7 @@ def train(retriever, directory: Path, *, out: Path | None = DATA_FILE, folds: in
     docs = retriever.generation.docs
     labels = sorted(docs)
     embedder = retriever.kb.embedder.name
-    known = structure(retriever) if STRUCTURE else []
+    known = structure(retriever)  # the articles' titles, headings and English summaries train it too
     oof: list[dict[str, float]] = [{} for _ in items]
     for train_idx, test_idx in KFold(folds, shuffle=True, random_state=0).split(items):
         head = fit_head([items[i] for i in train_idx] + known, labels)
@@ -256,7 +255,6 @@ def train(retriever, directory: Path, *, out: Path | None = DATA_FILE, folds: in
     rerank = LogisticRegression(C=C_RERANK, max_iter=5000).fit(np.vstack(rows), ys)
     final = ArticleChooser(fit_head(items + known, labels), rerank.coef_[0].astype(np.float32), float(rerank.intercept_[0]),
                            embedder)
-    oof_chooser = ArticleChooser(final.head, final.weights, final.bias, embedder)
     chosen = classifier = first = present = 0
     for item, probs in zip(items, oof, strict=True):
         cands = candidates(item.question, item.passages, docs, probs)
@@ -264,7 +262,7 @@ def train(retriever, directory: Path, *, out: Path | None = DATA_FILE, folds: in
         first += bool(ids) and ids[0] == item.article
         present += item.article in ids
         classifier += bool(ids) and max(ids, key=lambda d: probs.get(d, 0.0)) == item.article
-        scores = [float(c.features @ oof_chooser.weights + oof_chooser.bias) for c in cands]
+        scores = [float(c.features @ final.weights + final.bias) for c in cands]
         chosen += bool(ids) and ids[int(np.argmax(scores))] == item.article
     n = len(items) or 1
     final.head.meta = {"questions": len(items), "sets": list(TRAIN_SETS)}

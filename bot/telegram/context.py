@@ -67,17 +67,17 @@ def link(label: str, url: str) -> InlineKeyboardMarkup:
     return keyboard(((Button(label, url=url),),))
 
 
-async def send_html(message: Message, text: str, keyboard: InlineKeyboardMarkup | None, *, reply: bool = True):
+async def send_html(message: Message, text: str, markup: InlineKeyboardMarkup | None, *, reply: bool = True):
     """Send HTML text split under Telegram's limit; the keyboard goes on the last part. (Replies from the shared
     flows go through `bot.telegram.replies.send`; this is for HTML the Telegram face renders itself: answers.)"""
     parts = render.split_message(text)
     for i, part in enumerate(parts):
-        markup = keyboard if i == len(parts) - 1 else None
+        last = markup if i == len(parts) - 1 else None
         if reply and i == 0:
-            await message.reply_html(part, reply_markup=markup, disable_web_page_preview=True)
+            await message.reply_html(part, reply_markup=last, disable_web_page_preview=True)
         else:
             await message.get_bot().send_message(message.chat_id, part, parse_mode=ParseMode.HTML,
-                                                 reply_markup=markup, disable_web_page_preview=True)
+                                                 reply_markup=last, disable_web_page_preview=True)
 
 
 TYPING_AFTER = 1.0  # seconds of work before "typing…" is shown

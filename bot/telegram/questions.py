@@ -39,8 +39,8 @@ async def answer_question(update: Update, context: CoachContext, question: str) 
     # (they point at the stored answer).
     answer_id = context.try_write(services.store.save_answer, user.id, message.chat_id, question,
                                   [p.chunk_id for p in answer.passages])
-    keyboard = None if answer_id is None else _answer_keyboard(answer, answer_id, lang)
-    await send_html(message, render.answer_html(answer, lang), keyboard)
+    markup = None if answer_id is None else _answer_keyboard(answer, answer_id, lang)
+    await send_html(message, render.answer_html(answer, lang), markup)
 
 
 async def ask_command(update: Update, context: CoachContext) -> None:
