@@ -23,6 +23,8 @@ moves_app = typer.Typer(no_args_is_help=True, help="The sales-move recogniser: r
 app.add_typer(moves_app, name="moves")
 answers_app = typer.Typer(no_args_is_help=True, help="The answerer's relevance decision: retrain it.")
 app.add_typer(answers_app, name="answers")
+study_app = typer.Typer(no_args_is_help=True, help="Self-study: retrain the free-text point detector.")
+app.add_typer(study_app, name="study")
 console = Console(stderr=True, soft_wrap=True)
 log = logging.getLogger("bot")
 
@@ -441,6 +443,17 @@ def moves_train() -> None:
     console.print(f"wrote {MODEL_FILE}: {head.meta['sentences']} sentences by {len(head.meta['authors'])} authors; "
                   f"out-of-fold macro-F1 {scores.macro_f1:.3f}, mistake moves precision {scores.mistake_precision:.3f} "
                   f"recall {scores.mistake_recall:.3f}")
+
+
+@study_app.command("points")
+def study_points() -> None:
+    """Retrain the free-text point detector on eval/study/points-train-*.yaml; writes bot/coach/data/points.npz."""
+    from bot.coach.points import MODEL_FILE
+    from bot.coach.pointtrain import train
+
+    head, r = train(cache_path=_settings().data_dir / "cache" / "point-vectors.npz")
+    console.print(f"wrote {MODEL_FILE}: {r.answers} labelled answers by {', '.join(r.authors)}, {r.labels} points and "
+                  f"mistakes; out of fold precision {r.precision:.3f}, recall {r.recall:.3f}")
 
 
 @answers_app.command("train")

@@ -134,7 +134,7 @@ class BankQuestion(_Strict):
     def spec(self) -> FreeSpec | None:
         if self.kind != "free":
             return None
-        return FreeSpec(reference=self.reference, items=self.items, right=self.right, partly=self.partly,
+        return FreeSpec(key=self.id, reference=self.reference, items=self.items, right=self.right, partly=self.partly,
                         ordered=self.ordered, avoid=self.avoid)
 
 
