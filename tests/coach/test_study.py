@@ -425,3 +425,24 @@ answers:
     [(qid, text, trainer, got, reason)] = r.disagreements
     assert (qid, trainer, got) == ("bank:free-kotler", "wrong", "partly")
     assert "还差" in reason
+
+
+@pytest.mark.parametrize("blind", ["freetext-blind2", "freetext-blind3"])
+def test_free_text_eval_prints_a_dev_files_disagreements_and_never_a_blind_ones(tmp_path, blind):
+    import io
+
+    from rich.console import Console
+
+    from bot.config import Settings
+    from bot.tools.eval_coach import run_freetext_eval
+
+    answer = "  - {question: free-kotler, text: %s, verdict: wrong, why: one of five}\n"
+    (tmp_path / "freetext-dev9.yaml").write_text("author: me\nanswers:\n" + answer % "基本型 mine", encoding="utf-8")
+    (tmp_path / f"{blind}.yaml").write_text("author: them\nanswers:\n" + answer % "基本型 theirs", encoding="utf-8")
+    out = io.StringIO()
+    results = run_freetext_eval(Settings(), Console(file=out, width=200), tmp_path)
+    assert {r.name: (r.agree, r.total) for r in results} == {"freetext-dev9": (0, 1), blind: (0, 1)}
+    printed = out.getvalue()
+    assert f"{blind}: 0/1 agree" in printed
+    assert "基本型 mine" in printed  # the dev file's disagreement, to study
+    assert "theirs" not in printed  # the blind file's, never
