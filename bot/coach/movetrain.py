@@ -113,17 +113,35 @@ def label_matrix(examples: list[Example], labels: list[str]) -> np.ndarray:
     return y
 
 
-def fit_head(examples: list[Example], labels: list[str], cfg: TrainConfig, cache: VectorCache) -> Head:
-    """One L2-regularised logistic regression per move (liblinear, balanced classes): deterministic."""
+def design(texts: list[str], cfg, cache: VectorCache):
+    """A Head's features for training: TF-IDF character n-grams (sublinear, L2 rows) beside the weighted e5
+    vector. Returns the fitted vectorizer and the sparse matrix."""
     import scipy.sparse as sp
     from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
 
-    texts = [e.text for e in examples]
     vec = TfidfVectorizer(analyzer=lambda t: [g for g, c in char_ngrams(t, cfg.longest).items() for _ in range(c)],
                           min_df=cfg.min_df, sublinear_tf=True, dtype=np.float32)
     grams = vec.fit_transform(texts)
-    x = sp.hstack([grams, sp.csr_matrix(cfg.dense_weight * cache.get(texts))]).tocsr()
+    return vec, sp.hstack([grams, sp.csr_matrix(cfg.dense_weight * cache.get(texts))]).tocsr()
+
+
+def fit_label(x, y: np.ndarray, c: float) -> tuple[np.ndarray, float]:
+    """One L2-regularised logistic regression (liblinear, balanced classes): deterministic. Coefficients, intercept."""
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", max_iter=2000)
+    clf.fit(x, y)
+    return clf.coef_[0], float(clf.intercept_[0])
+
+
+def head_of(vec, cfg, labels: list[str], coef: np.ndarray, intercept: np.ndarray) -> Head:
+    return Head(labels, {str(g): int(i) for g, i in vec.vocabulary_.items()}, vec.idf_.astype(np.float32),
+                cfg.longest, cfg.dense_weight, coef, intercept, np.full(len(labels), 0.5, np.float32))
+
+
+def fit_head(examples: list[Example], labels: list[str], cfg: TrainConfig, cache: VectorCache) -> Head:
+    """One logistic regression per move over every sentence (``fit_label``)."""
+    vec, x = design([e.text for e in examples], cfg, cache)
     y = label_matrix(examples, labels)
     coef = np.zeros((x.shape[1], len(labels)), np.float32)
     intercept = np.zeros(len(labels), np.float32)
@@ -131,12 +149,8 @@ def fit_head(examples: list[Example], labels: list[str], cfg: TrainConfig, cache
         if y[:, j].sum() == 0:
             intercept[j] = -10.0
             continue
-        clf = LogisticRegression(C=cfg.c, class_weight="balanced", solver="liblinear", max_iter=2000)
-        clf.fit(x, y[:, j])
-        coef[:, j] = clf.coef_[0]
-        intercept[j] = clf.intercept_[0]
-    return Head(labels, {str(g): int(i) for g, i in vec.vocabulary_.items()}, vec.idf_.astype(np.float32),
-                cfg.longest, cfg.dense_weight, coef, intercept, np.full(len(labels), 0.5, np.float32))
+        coef[:, j], intercept[j] = fit_label(x, y[:, j], cfg.c)
+    return head_of(vec, cfg, labels, coef, intercept)
 
 
 def predict_items(head: Head, examples: list[Example], cache: VectorCache) -> np.ndarray:

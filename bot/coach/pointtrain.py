@@ -17,9 +17,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.coach.freetext import detector_units as units_of
-from bot.coach.movetrain import VectorCache
+from bot.coach.movetrain import TrainConfig, VectorCache, design, fit_label, head_of
 from bot.coach.points import MODEL_FILE, MODEL_VERSION, label
-from bot.kb.linear import Head, char_ngrams
+from bot.kb.linear import Head
 from bot.prompts import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
@@ -48,14 +48,6 @@ class Example:
     text: str
     labels: frozenset[str]
     author: str
-
-
-@dataclass
-class TrainConfig:
-    c: float = 10.0
-    dense_weight: float = 2.0
-    longest: int = 3
-    min_df: int = 2
 
 
 @dataclass
@@ -114,30 +106,17 @@ def bank_examples(specs: dict) -> list[Example]:
 
 
 def fit(examples: list[Example], labels: list[str], cfg: TrainConfig, cache: VectorCache) -> Head:
-    """One logistic regression per label, fitted on its own question's answers only."""
-    import scipy.sparse as sp
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression
-
-    texts = [e.text for e in examples]
-    vec = TfidfVectorizer(analyzer=lambda t: [g for g, c in char_ngrams(t, cfg.longest).items() for _ in range(c)],
-                          min_df=cfg.min_df, sublinear_tf=True, dtype=np.float32)
-    grams = vec.fit_transform(texts)
-    x = sp.hstack([grams, sp.csr_matrix(cfg.dense_weight * cache.get(texts))]).tocsr()
+    """One logistic regression per label (``movetrain.fit_label``), fitted on its own question's answers only."""
+    vec, x = design([e.text for e in examples], cfg, cache)
     coef = np.zeros((x.shape[1], len(labels)), np.float32)
     intercept = np.full(len(labels), -10.0, np.float32)
     questions = np.array([e.question for e in examples])
     for j, lab in enumerate(labels):
         rows = np.flatnonzero(questions == lab.rsplit("/", 1)[0])
         y = np.array([lab in examples[r].labels for r in rows], np.int32)
-        if y.sum() == 0 or y.sum() == len(y):
-            continue
-        clf = LogisticRegression(C=cfg.c, class_weight="balanced", solver="liblinear", max_iter=2000)
-        clf.fit(x[rows], y)
-        coef[:, j] = clf.coef_[0]
-        intercept[j] = clf.intercept_[0]
-    return Head(labels, {str(g): int(i) for g, i in vec.vocabulary_.items()}, vec.idf_.astype(np.float32),
-                cfg.longest, cfg.dense_weight, coef, intercept, np.full(len(labels), 0.5, np.float32))
+        if 0 < y.sum() < len(y):
+            coef[:, j], intercept[j] = fit_label(x[rows], y, cfg.c)
+    return head_of(vec, cfg, labels, coef, intercept)
 
 
 def predict(head: Head, examples: list[Example], cache: VectorCache) -> np.ndarray:
