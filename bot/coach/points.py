@@ -1,8 +1,8 @@
 """Which points of a free question an answer makes, read by a model trained on labelled answers.
 
 Wordings (cues) and reference similarity find a point only when it is said close to how the question's author
-foresaw it. Trainees say 「车上装的啥、装了多少」 for the product spec and quantity, or 「他拿到手的减去他掏出去的」
-for delivered value. The detector is the recogniser's linear head (``bot/kb/linear.py``: character n-grams and
+foresaw it. Trainees say 「开车师傅怎么联系」 for the driver's phone number, or 「客户从后门一个个溜走」 for the
+leaky bucket's lost customers. The detector is the recogniser's linear head (``bot/kb/linear.py``: character n-grams and
 the e5 vector) trained on answers labelled point by point (``eval/study/points-train-*.yaml``, written from the
 questions and their articles by authors who never saw the grader) and on the bank's own reference wordings.
 Each label is one point or one mistake of one question (``free-five-facts/p2``, ``free-apology/m1``); each is
