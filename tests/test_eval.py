@@ -89,6 +89,9 @@ def test_free_text_grading_agreement_and_quiz_quality(settings, figures):
     dev = next(r for r in results if r.name == "freetext-dev")
     assert dev.total >= 40
     assert dev.agreement >= 0.85
+    # dev3 reads colloquial restatements: 122/156 by wordings and meaning alone, 131 with the point detector
+    dev3 = next(r for r in results if r.name == "freetext-dev3")
+    assert dev3.agreement >= 0.82
     assert report.passed == report.questions
 
 
