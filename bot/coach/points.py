@@ -9,8 +9,9 @@ Each label is one point or one mistake of one question (``free-five-facts/p2``, 
 fitted only on its own question's answers, so the other questions' answers never teach it what it is not.
 
 An answer is read whole and clause by clause (a list answer makes five points in five clauses); a label is made
-when any of them reaches its threshold, chosen on predictions for one author's answers by a model trained on the
-other's. Retrain with ``salescoach study points`` after changing the free questions or the corpus.
+when any of them reaches its threshold, chosen on predictions for each author's answers by a model trained on the
+others'. The grader (``bot/coach/freetext.py``) credits only a clear reading of a point and leaves mistakes to the
+wordings and the recogniser. Retrain with ``salescoach study points`` after changing the free questions or the corpus.
 """
 
 from __future__ import annotations
