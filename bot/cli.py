@@ -451,7 +451,10 @@ def study_points() -> None:
     from bot.coach.points import MODEL_FILE
     from bot.coach.pointtrain import train
 
-    head, r = train(cache_path=_settings().data_dir / "cache" / "point-vectors.npz")
+    try:
+        head, r = train(cache_path=_settings().data_dir / "cache" / "point-vectors.npz")
+    except ValueError as exc:  # no corpus, or a label the question lacks: one line naming the file
+        raise _fail(str(exc)) from None
     console.print(f"wrote {MODEL_FILE}: {r.answers} labelled answers by {', '.join(r.authors)}, {r.labels} points and "
                   f"mistakes; out of fold precision {r.precision:.3f}, recall {r.recall:.3f}")
 

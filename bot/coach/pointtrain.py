@@ -167,8 +167,9 @@ def choose_thresholds(oof: np.ndarray, y: np.ndarray, labels: list[str], example
 
 
 def train(cfg: TrainConfig | None = None, *, cache_path: Path | None = None, out: Path | None = MODEL_FILE,
-          directory: Path = CORPUS_DIR, bank_file: Path | None = None) -> tuple[Head, Report]:
+          directory: Path | None = None, bank_file: Path | None = None) -> tuple[Head, Report]:
     cfg = cfg or TrainConfig()
+    directory = directory or CORPUS_DIR
     specs = free_specs(bank_file)
     labels = label_names(specs)
     corpus = load_corpus(specs, directory)

@@ -232,3 +232,21 @@ def test_the_terminal_in_english_shows_no_chinese_outside_the_content(face_setti
     assert "📝 Exam question 1/20 (" in shown
     assert chinese_outside_content(shown.splitlines(), content(chat.services)) == []
     chat.services.close()
+
+
+def test_retraining_the_point_detector_on_a_bad_corpus_says_which_file_in_one_line(env, tmp_path, monkeypatch):
+    from bot.coach import points, pointtrain
+
+    shipped = points.MODEL_FILE.read_bytes()
+    monkeypatch.setattr(pointtrain, "CORPUS_DIR", tmp_path)
+    empty = CliRunner().invoke(app, ["study", "points"])
+    assert empty.exit_code == 1
+    assert "no labelled answers (points-train-*.yaml)" in empty.output
+    assert "Traceback" not in empty.output
+    (tmp_path / "points-train-z.yaml").write_text(
+        "author: z\nitems:\n  - {question: free-kotler, text: 基本型, points: [p7]}\n", encoding="utf-8")
+    bad = CliRunner().invoke(app, ["study", "points"])
+    assert bad.exit_code == 1
+    assert "points-train-z.yaml: free-kotler has no p7" in bad.output
+    assert len(bad.output.strip().splitlines()) == 1
+    assert points.MODEL_FILE.read_bytes() == shipped  # nothing trained, nothing written
