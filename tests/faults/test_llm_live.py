@@ -101,6 +101,10 @@ def test_a_failing_llm_falls_back_within_the_timeout(built_kb, tmp_path, mode):
     bot = BotProcess(api, tmp_path / "data", LLM_PROVIDER="openai", LLM_BASE_URL=url, LLM_API_KEY="sk-test",
                      LLM_TIMEOUT=str(TIMEOUT)).with_kb(built_kb).start()
     try:
+        # The first question also pays the process's cold start (segmenter, indexes, the judge's warm-up beside
+        # it: up to ~2 s on two busy cores); the fallback's own time is measured on the next one.
+        text, _ = _answer(api, 419, TIMEOUT)
+        assert "来源" in text
         text, waited = _answer(api, 420, TIMEOUT)
         assert "来源" in text
         assert waited < TIMEOUT + 1.5
