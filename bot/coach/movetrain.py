@@ -27,11 +27,11 @@ from bot.coach.moves import (
     MODEL_VERSION,
     Head,
     MoveCatalogue,
-    char_ngrams,
     load_catalogue,
     predictions,
     units,
 )
+from bot.kb.linear import design
 
 log = logging.getLogger(__name__)
 
@@ -113,18 +113,6 @@ def label_matrix(examples: list[Example], labels: list[str]) -> np.ndarray:
     return y
 
 
-def design(texts: list[str], cfg, cache: VectorCache):
-    """A Head's features for training: TF-IDF character n-grams (sublinear, L2 rows) beside the weighted e5
-    vector. Returns the fitted vectorizer and the sparse matrix."""
-    import scipy.sparse as sp
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
-    vec = TfidfVectorizer(analyzer=lambda t: [g for g, c in char_ngrams(t, cfg.longest).items() for _ in range(c)],
-                          min_df=cfg.min_df, sublinear_tf=True, dtype=np.float32)
-    grams = vec.fit_transform(texts)
-    return vec, sp.hstack([grams, sp.csr_matrix(cfg.dense_weight * cache.get(texts))]).tocsr()
-
-
 def fit_label(x, y: np.ndarray, c: float) -> tuple[np.ndarray, float]:
     """One L2-regularised logistic regression (liblinear, balanced classes): deterministic. Coefficients, intercept."""
     from sklearn.linear_model import LogisticRegression
@@ -134,14 +122,10 @@ def fit_label(x, y: np.ndarray, c: float) -> tuple[np.ndarray, float]:
     return clf.coef_[0], float(clf.intercept_[0])
 
 
-def head_of(vec, cfg, labels: list[str], coef: np.ndarray, intercept: np.ndarray) -> Head:
-    return Head(labels, {str(g): int(i) for g, i in vec.vocabulary_.items()}, vec.idf_.astype(np.float32),
-                cfg.longest, cfg.dense_weight, coef, intercept, np.full(len(labels), 0.5, np.float32))
-
-
 def fit_head(examples: list[Example], labels: list[str], cfg: TrainConfig, cache: VectorCache) -> Head:
     """One logistic regression per move over every sentence (``fit_label``)."""
-    vec, x = design([e.text for e in examples], cfg, cache)
+    texts = [e.text for e in examples]
+    vec, x = design(texts, cache.get(texts), longest=cfg.longest, dense_weight=cfg.dense_weight, min_df=cfg.min_df)
     y = label_matrix(examples, labels)
     coef = np.zeros((x.shape[1], len(labels)), np.float32)
     intercept = np.zeros(len(labels), np.float32)
@@ -150,7 +134,7 @@ def fit_head(examples: list[Example], labels: list[str], cfg: TrainConfig, cache
             intercept[j] = -10.0
             continue
         coef[:, j], intercept[j] = fit_label(x, y[:, j], cfg.c)
-    return head_of(vec, cfg, labels, coef, intercept)
+    return Head.fitted(vec, labels, cfg.longest, cfg.dense_weight, coef, intercept)
 
 
 def predict_items(head: Head, examples: list[Example], cache: VectorCache) -> np.ndarray:

@@ -17,9 +17,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.coach.freetext import detector_units as units_of
-from bot.coach.movetrain import TrainConfig, VectorCache, design, fit_label, head_of
+from bot.coach.movetrain import TrainConfig, VectorCache, fit_label
 from bot.coach.points import MODEL_FILE, MODEL_VERSION, label
-from bot.kb.linear import Head
+from bot.kb.linear import Head, design
 from bot.prompts import PROJECT_ROOT
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,8 @@ def bank_examples(specs: dict) -> list[Example]:
 
 def fit(examples: list[Example], labels: list[str], cfg: TrainConfig, cache: VectorCache) -> Head:
     """One logistic regression per label (``movetrain.fit_label``), fitted on its own question's answers only."""
-    vec, x = design([e.text for e in examples], cfg, cache)
+    texts = [e.text for e in examples]
+    vec, x = design(texts, cache.get(texts), longest=cfg.longest, dense_weight=cfg.dense_weight, min_df=cfg.min_df)
     coef = np.zeros((x.shape[1], len(labels)), np.float32)
     intercept = np.full(len(labels), -10.0, np.float32)
     questions = np.array([e.question for e in examples])
@@ -116,7 +117,7 @@ def fit(examples: list[Example], labels: list[str], cfg: TrainConfig, cache: Vec
         y = np.array([lab in examples[r].labels for r in rows], np.int32)
         if 0 < y.sum() < len(y):
             coef[:, j], intercept[j] = fit_label(x[rows], y, cfg.c)
-    return head_of(vec, cfg, labels, coef, intercept)
+    return Head.fitted(vec, labels, cfg.longest, cfg.dense_weight, coef, intercept)
 
 
 def predict(head: Head, examples: list[Example], cache: VectorCache) -> np.ndarray:

@@ -206,23 +206,18 @@ def structure(retriever) -> list[Labelled]:
 
 def fit_head(items: list[Labelled], labels: list[str]) -> Head:
     """Multinomial logistic regression from a question to its article (lbfgs: deterministic)."""
-    import scipy.sparse as sp
-    from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
-    from bot.kb.linear import char_ngrams
+    from bot.kb.linear import design
 
-    vec = TfidfVectorizer(analyzer=lambda t: [g for g, c in char_ngrams(t, LONGEST).items() for _ in range(c)],
-                          sublinear_tf=True, dtype=np.float32)
-    grams = vec.fit_transform([i.question for i in items])
-    x = sp.hstack([grams, sp.csr_matrix(DENSE_WEIGHT * np.vstack([i.vector for i in items]))]).tocsr()
+    vec, x = design([i.question for i in items], np.vstack([i.vector for i in items]), longest=LONGEST,
+                    dense_weight=DENSE_WEIGHT)
     clf = LogisticRegression(C=C_HEAD, max_iter=5000).fit(x, [labels.index(i.article) for i in items])
     coef = np.zeros((x.shape[1], len(labels)), np.float32)
     intercept = np.full(len(labels), -30.0, np.float32)  # an article with no question never wins
     coef[:, clf.classes_] = clf.coef_.T
     intercept[clf.classes_] = clf.intercept_
-    return Head(labels, {str(g): int(i) for g, i in vec.vocabulary_.items()}, vec.idf_.astype(np.float32), LONGEST,
-                DENSE_WEIGHT, coef, intercept, np.zeros(len(labels), np.float32))
+    return Head.fitted(vec, labels, LONGEST, DENSE_WEIGHT, coef, intercept, np.zeros(len(labels), np.float32))
 
 
 def train(retriever, directory: Path, *, out: Path | None = DATA_FILE, folds: int = 5) -> tuple[ArticleChooser, TrainReport]:

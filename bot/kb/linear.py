@@ -28,6 +28,18 @@ def char_ngrams(text: str, longest: int) -> dict[str, int]:
     return counts
 
 
+def design(texts: list[str], dense: np.ndarray, *, longest: int, dense_weight: float, min_df: int = 1):
+    """Training features of a Head (scikit-learn, offline): TF-IDF character n-grams (sublinear, L2 rows) beside the
+    weighted dense vectors. Returns the fitted vectorizer and the sparse matrix."""
+    import scipy.sparse as sp
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    vec = TfidfVectorizer(analyzer=lambda t: [g for g, c in char_ngrams(t, longest).items() for _ in range(c)],
+                          min_df=min_df, sublinear_tf=True, dtype=np.float32)
+    grams = vec.fit_transform(texts)
+    return vec, sp.hstack([grams, sp.csr_matrix(dense_weight * dense)]).tocsr()
+
+
 @dataclass
 class Head:
     """One logistic regression per label over TF-IDF character n-grams (1..``longest``) and the e5 vector.
@@ -47,6 +59,14 @@ class Head:
     intercept: np.ndarray
     thresholds: np.ndarray
     meta: dict = field(default_factory=dict)
+
+    @classmethod
+    def fitted(cls, vec, labels: list[str], longest: int, dense_weight: float, coef: np.ndarray,
+               intercept: np.ndarray, thresholds: np.ndarray | None = None) -> Head:
+        """A head from the vectorizer ``design`` fitted and the trained weights."""
+        return cls(labels, {str(g): int(i) for g, i in vec.vocabulary_.items()}, vec.idf_.astype(np.float32), longest,
+                   dense_weight, coef, intercept,
+                   np.full(len(labels), 0.5, np.float32) if thresholds is None else thresholds)
 
     def tfidf(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
         """Sparse rows as (indices, values): sublinear tf times idf, L2-normalised (as scikit-learn's)."""
