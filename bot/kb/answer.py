@@ -14,7 +14,7 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-from bot.kb.articles import default_chooser
+from bot.kb.articles import confidence, default_chooser
 from bot.kb.index import section_gloss
 from bot.kb.relevance import default_relevance
 from bot.kb.retrieve import Passage, Retriever
@@ -182,14 +182,24 @@ class Answerer:
             return Answer(question, "", [], [])
         gen = self.retriever.generation
         english = is_english(question)
+        probabilities, chooser = None, self.chooser
+        vector = result.signals.get("vector")
+        if chooser is not None and vector is not None:
+            try:
+                probabilities = chooser.probabilities(question, vector)
+            except ValueError as exc:  # a chooser file at odds with this index: retrieval's order stands
+                log.warning("article chooser failed (%s); answering in retrieval's order", exc)
+                chooser = None
+            else:  # how surely the question is one article's: the relevance decision reads it
+                result.signals.update(confidence(probabilities, passages))
         if self.relevance is not None and not self.relevance.in_scope(result.signals, english):
             return self._decline(question, passages)
         article = None
-        if self.chooser is not None:
+        if chooser is not None:
             try:
-                ranked = self.chooser.rank(question, result.signals.get("vector"), passages, gen.docs)
+                ranked = chooser.rank(question, vector, passages, gen.docs, probabilities)
                 article = ranked[0] if ranked else None
-            except ValueError as exc:  # a chooser file at odds with this index: retrieval's order stands
+            except ValueError as exc:
                 log.warning("article chooser failed (%s); answering in retrieval's order", exc)
         text, cited, units, trimmed = extractive_answer(question, passages, gen, article)
         ordered = _cited_first(passages, units)[: max(self.k, len(cited))]

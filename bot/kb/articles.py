@@ -94,6 +94,25 @@ def candidates(question: str, passages: Sequence, docs: dict, probabilities: dic
     return out
 
 
+CONFIDENCE = ("article_top", "article_margin", "article_entropy", "article_first", "article_found")
+
+
+def confidence(probabilities: dict[str, float], passages: Sequence) -> dict[str, float]:
+    """How surely the classifier reads the question as one bundled article's, and whether retrieval found that
+    article: the relevance decision (bot/kb/relevance.py) reads these. A question the knowledge base does not cover
+    spreads its probability thinly, or puts it on articles retrieval did not find."""
+    if not probabilities:
+        return {}
+    p = np.sort(np.fromiter(probabilities.values(), np.float64))[::-1]
+    found = {x.doc_id for x in passages}
+    first = probabilities.get(passages[0].doc_id, 0.0) if passages else 0.0
+    return {"article_top": float(np.log(p[0] + 1e-6)),
+            "article_margin": float(np.log(p[0] + 1e-6) - np.log(p[1] + 1e-6)) if len(p) > 1 else 0.0,
+            "article_entropy": float(-np.sum(p * np.log(p + 1e-12))),
+            "article_first": float(np.log(first + 1e-6)),
+            "article_found": float(np.log(sum(probabilities.get(d, 0.0) for d in found) + 1e-6))}
+
+
 @dataclass
 class ArticleChooser:
     head: Head  # question -> article (labels: article ids)
@@ -106,9 +125,10 @@ class ArticleChooser:
         e = np.exp(logits - logits.max())
         return dict(zip(self.head.labels, (e / e.sum()).tolist(), strict=True))
 
-    def rank(self, question: str, vector: np.ndarray | None, passages: Sequence, docs: dict) -> list[str]:
-        """The candidate articles, likeliest first."""
-        probs = self.probabilities(question, vector) if vector is not None else None
+    def rank(self, question: str, vector: np.ndarray | None, passages: Sequence, docs: dict,
+             probabilities: dict[str, float] | None = None) -> list[str]:
+        """The candidate articles, likeliest first (``probabilities``: the classifier's, when already read)."""
+        probs = probabilities or (self.probabilities(question, vector) if vector is not None else None)
         cands = candidates(question, passages, docs, probs)
         scores = [float(c.features @ self.weights + self.bias) for c in cands]
         return [c.doc_id for _, c in sorted(zip(scores, cands, strict=True), key=lambda x: -x[0])]

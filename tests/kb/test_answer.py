@@ -234,9 +234,9 @@ def test_the_llm_may_say_the_passages_do_not_answer(units_kb):
 def test_relevance_decision_reads_its_features_and_threshold():
     import numpy as np
 
-    from bot.kb.relevance import SCALARS, Relevance
+    from bot.kb.relevance import NAMES, Relevance
 
-    dim = len(SCALARS) + 3
+    dim = len(NAMES) + 3
     weights = np.zeros(dim, dtype=np.float32)
     weights[0] = 4.0  # only the best window's cosine matters in this toy model
     rel = Relevance(weights, 0.0, np.zeros(dim, np.float32), np.ones(dim, np.float32), 0.5, "x")
@@ -245,6 +245,46 @@ def test_relevance_decision_reads_its_features_and_threshold():
     assert rel.in_scope(close, False)
     assert not rel.in_scope(far, False)
     assert rel.in_scope({"bm25_words": 1.0}, False)  # no dense evidence: never refuse on a guess
+
+
+def test_relevance_reads_the_article_choosers_confidence_and_does_without_it():
+    """A question the article classifier spreads thinly over the articles is declined; with no chooser (another
+    embedding model, a broken file) its confidence counts as the training mean and the rest decides."""
+    import numpy as np
+
+    from bot.kb.articles import confidence
+    from bot.kb.relevance import NAMES, Relevance
+    from bot.kb.retrieve import Passage
+
+    dim = len(NAMES) + 3
+    weights = np.zeros(dim, dtype=np.float32)
+    weights[NAMES.index("article_top")] = 2.0
+    mean = np.zeros(dim, np.float32)
+    mean[NAMES.index("article_top")] = -1.0  # the training questions' mean log-probability
+    rel = Relevance(weights, 0.0, mean, np.ones(dim, np.float32), 0.5, "x")
+    passages = [Passage("…", "大客户流失", "a.md", "", "churn", "churn:0", 1.0)]
+    sure = confidence({"churn": 0.9, "service": 0.05, "value": 0.05}, passages)
+    unsure = confidence({"churn": 0.2, "service": 0.2, "value": 0.2, "tax": 0.2, "hr": 0.2}, passages)
+    assert sure["article_first"] > unsure["article_first"]
+    assert sure["article_entropy"] < unsure["article_entropy"]
+    base = {"window_cos": 0.5, "vector": np.zeros(3)}
+    assert rel.in_scope({**base, **sure}, False)
+    assert not rel.in_scope({**base, **unsure}, False)
+    assert rel.in_scope(base, False)  # no chooser: the mean, so only the other features decide (here: none)
+
+
+def test_a_relevance_file_with_other_features_is_not_used(tmp_path, caplog):
+    import numpy as np
+
+    from bot.kb.relevance import Relevance
+
+    old = tmp_path / "relevance.npz"  # the decision as saved before the chooser's confidence was a feature
+    np.savez_compressed(old, weights=np.zeros(10), bias=0.0, mean=np.zeros(10), scale=np.ones(10), threshold=0.5,
+                        embedder="multilingual-e5-small")
+    assert Relevance.load(old) is None
+    assert "salescoach answers train" in caplog.text
+    (tmp_path / "broken.npz").write_bytes(b"not a numpy file")
+    assert Relevance.load(tmp_path / "broken.npz") is None
 
 
 def test_segmented_words_are_cached_until_the_segmenter_learns_a_word():
