@@ -4,8 +4,8 @@ Retrieval scores are normalised per query, so the weather gets a top passage wit
 reads absolute evidence instead: how close the best sentence window and passage are (cosine), how far the
 question is from the typical sales question, how much BM25 finds per query word, whether it is English,
 the question's own vector (which learns what the domain is about: tax, HR and CRM set-up are not), and how
-surely the article chooser reads the question as one bundled article's (a near miss such as a commission plan
-for key-account reps is about no article in particular; bot/kb/articles.confidence).
+surely the article chooser reads the question as one bundled article's (bot/kb/articles.confidence: a near
+miss tends to spread over several articles, or to land on one retrieval did not find).
 A logistic regression over these, trained on labelled in- and out-of-scope questions
 (`salescoach answers train`, from eval/answers/scope-train*.yaml, train-*.yaml and the first dev set; never a
 blind set; the chooser's classifier is refitted out of fold for its confidence), with its threshold chosen on
