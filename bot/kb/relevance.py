@@ -117,19 +117,18 @@ class TrainReport:
     oof_false_abstain: float  # in-scope questions declined, out of fold
 
 
-def question_rows(retriever, questions: list[str], confidences: list[dict] | None = None) -> np.ndarray:
+def question_rows(questions: list[str], searched: list, confidences: list[dict]) -> np.ndarray:
+    """Feature rows of questions from their searches and the chooser's confidence on each."""
     rows = []
-    for i, q in enumerate(questions):
-        signals = dict(retriever.search(q, k=1).signals)
-        signals.update(confidences[i] if confidences else {})
-        row = features(signals, is_english(q))
+    for q, result, conf in zip(questions, searched, confidences, strict=True):
+        row = features({**result.signals, **conf}, is_english(q))
         if row is None:
             raise ValueError("relevance needs the dense retriever (the default embedding model)")
         rows.append(row)
     return np.vstack(rows)
 
 
-def chooser_confidence(retriever, items: list[tuple[str, bool, str | None]], folds: list) -> list[dict]:
+def chooser_confidence(retriever, items: list[tuple[str, bool, str | None]], searched: list, folds: list) -> list[dict]:
     """The article chooser's confidence on each training question, out of fold: its classifier is refitted
     without the fold's questions (as the shipped one never saw the questions it is asked)."""
     from bot.kb.articles import ArticleChooser, Labelled, confidence, fit_head, structure
@@ -137,7 +136,6 @@ def chooser_confidence(retriever, items: list[tuple[str, bool, str | None]], fol
     docs = retriever.generation.docs
     labels = sorted(docs)
     known = structure(retriever)
-    searched = [retriever.search(q, k=12) for q, _, _ in items]
     vectors = [np.asarray(r.signals["vector"]) for r in searched]
     out: list[dict] = [{} for _ in items]
     for train_idx, test_idx in folds:
@@ -160,7 +158,11 @@ def train(retriever, directory: Path, *, out: Path | None = DATA_FILE, c: float 
         items += [(q["q"], q["scope"] == "in", (q.get("articles") or [None])[0]) for q in data["questions"]]
     y = np.array([label for _, label, _ in items], dtype=int)
     folds = list(StratifiedKFold(5, shuffle=True, random_state=0).split(np.zeros(len(y)), y))
-    x = question_rows(retriever, [q for q, _, _ in items], chooser_confidence(retriever, items, folds))
+    questions = [q for q, _, _ in items]
+    searched = [retriever.search(q, k=12) for q in questions]  # as the answerer searches
+    if any(r.signals.get("vector") is None for r in searched):
+        raise ValueError("relevance needs the dense retriever (the default embedding model)")
+    x = question_rows(questions, searched, chooser_confidence(retriever, items, searched, folds))
     mean, scale = x.mean(axis=0), x.std(axis=0) + 1e-6
     z = (x - mean) / scale
 
