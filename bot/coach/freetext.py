@@ -71,8 +71,9 @@ DETECTED_POINT = 0.8
 Its own thresholds (0.5-0.6, chosen out of fold on the labelled corpus) are right for finding points, but a verdict
 turns on the one point too many: a partly right answer credited with a point it only gestures at reads as right.
 On the four dev answer sets a clear reading agrees with the trainers best (two authors' detector: 412-414 of 448 at
-0.7-0.9, 393 at 0.5; three authors': 415 at 0.8 and 0.9; 407 without a detector). Its mistake readings are not used: at every threshold they cost more right answers than
-they caught wrong ones, and the wordings and the recogniser already read the mistakes trainers mark."""
+0.7-0.9, 393 at 0.5; three authors': 415 at 0.8 and 0.9; 407 without a detector). Its mistake readings are not
+used: at every threshold they cost more right answers than they caught wrong ones, and the wordings and the
+recogniser already read the mistakes trainers mark."""
 MAX_UNITS = 24
 """Clauses read for meaning (a long answer's first ones): bounds the time a pasted essay takes to grade."""
 _CLAUSE = re.compile(r"[。！？!?；;，,、\n：:]|\s{2,}|\.\s|\s[-–—]\s")
