@@ -41,6 +41,7 @@ def label(question: str, kind: str, index: int) -> str:
 class Detected:
     items: dict[int, float]  # point index -> the highest probability over the answer's units, made points only
     mistakes: dict[int, float]
+    item_probabilities: dict[int, float] = field(default_factory=dict)  # every point -> its highest probability
     vectors: dict[str, np.ndarray] | None = field(default=None, repr=False)  # each unit read -> its e5 vector
 
 
@@ -60,6 +61,10 @@ class PointDetector:
         if not units or not self.knows(question):
             return found
         probs = self.head.probabilities(units, dense).max(axis=0)
+        for i in range(n_items):
+            j = self._index.get(label(question, "item", i))
+            if j is not None:
+                found.item_probabilities[i] = round(float(probs[j]), 4)
         for kind, n, out in (("item", n_items, found.items), ("avoid", n_avoid, found.mistakes)):
             for i in range(n):
                 j = self._index.get(label(question, kind, i))

@@ -66,6 +66,34 @@ def test_only_a_clear_reading_earns_a_point():
     assert (sure.grade, sure.found) == ("partly", ["车号"])
 
 
+class _Reads:
+    """A detector that gives every point of every question its own probability (and credits none itself)."""
+
+    def __init__(self, probabilities: dict[int, float]) -> None:
+        self.probabilities = probabilities
+
+    def knows(self, question: str) -> bool:
+        return True
+
+    def detect(self, question, n_items, n_avoid, units, dense) -> Detected:
+        return Detected({}, {}, item_probabilities={i: self.probabilities.get(i, 0.9) for i in range(n_items)})
+
+
+def test_a_point_the_detector_doubts_never_makes_an_answer_right():
+    """Wordings alone found 车号 (the plate) in each answer; a detector that reads it as not said (a trainer's
+    "gestured at") keeps the answer from right, while a point gestured at alone still earns partly."""
+    spec = _free()["free-five-facts"]
+    full = "规格数量、发货时间、车号、司机电话、预计到达时间"
+    assert FreeTextGrader(detector=_Reads({})).grade(spec, full).grade == "right"
+    doubted = FreeTextGrader(detector=_Reads({2: 0.01})).grade(spec, full)
+    assert doubted.grade == "partly"
+    assert "车号" in doubted.missing and "车号" in doubted.reason.split("还差")[1]
+    alone = FreeTextGrader(detector=_Reads({2: 0.01})).grade(spec, "把车牌报给他就行")
+    assert (alone.grade, alone.found) == ("partly", [])
+    assert alone.reason.startswith("方向对")
+    assert FreeTextGrader(detector=_Reads({})).grade(spec, "把车牌报给他就行").found == ["车号"]
+
+
 def test_a_missing_or_stale_detector_file_leaves_grading_to_wordings(tmp_path, monkeypatch, caplog):
     shipped = load_detector().head
     broken = tmp_path / "points.npz"
