@@ -81,6 +81,19 @@ def test_an_apology_that_blames_the_driver_is_a_blame_shift_not_ownership(judge,
     assert "apology-ownership" not in verdict.criteria
 
 
+def test_a_day_without_an_hour_is_a_vague_promise_not_a_time_commitment(judge, scenarios):
+    """「今天之内肯定到」 names a day, not a time the customer can plan on (the customer's own objection: 「你说今天到，
+    上次也是这么说的」); an hour is a commitment."""
+    scenario = scenarios["late-delivery-complaint"]
+    vague = judge.judge(scenario, "放心吧，今天之内肯定给您送到，您先忙您的。")
+    assert "vague-promise" in vague.mistakes
+    hit = vague.criteria.get("time-commitment")
+    assert hit is None or hit.strength < MET
+    timed = judge.judge(scenario, "货下午三点前一定到工地，一小时内我再打给您确认车到哪了。")
+    assert timed.criteria["time-commitment"].strength >= MET
+    assert "vague-promise" not in timed.mistakes
+
+
 def test_a_bare_sorry_is_not_ownership(judge, scenarios):
     verdict = judge.judge(scenarios["late-delivery-complaint"], "对不起对不起，我马上去查一下。")
     hit = verdict.criteria.get("apology-ownership")
