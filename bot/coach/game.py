@@ -112,6 +112,9 @@ class Mandate(_Strict):
         "(「按305走」) or a cut per unit (「每吨低八百」) is read as a cut in percent against it."))
     fastest_days: int | None = Field(None, gt=0, description=(
         "The fastest delivery team A can promise, in days: a promise of less (「保证3天到」) is beyond its authority."))
+    min_share_pct: float | None = Field(None, gt=0, le=100, description=(
+        "The least share of the account's volume a price cut may be traded for (「只能换取主供地位（份额不低于 55%）」): "
+        "a cut offered for less (「给我们50%的份额，单价就降2%」) is a cut the brief does not allow."))
 
 
 class TeamA(_Strict):
@@ -394,12 +397,13 @@ _NOT_PRICE = re.compile(r"损耗|准时|合格|份额|毛利|成本|利润|涨|�
 _DISCOUNT_RATE = re.compile(r"([八九])([一二三四五六七八九])?折")  # 九五折 = 5% off
 _DAYS = re.compile(_NUM + r"\s*天")
 _WAN = re.compile(_NUM + r"\s*万")
-_REFUSE = re.compile(r"不能|不可能|做不到|办不到|没法|没办法|无法|不行|不了|不答应|给不起|超出|超过了?权限|不会")
+_REFUSE = re.compile(r"不能|不可能|不可以|做不到|办不到|没法|没办法|无法|不行|不了|不答应|给不起|超出|超过了?权限|不会")
 _CANNOT = re.compile(r"做不到|办不到|保证不了|(?:不能|不敢|没法|无法|不会)(?:乱|随便|轻易)?(?:答应|保证|承诺|打包票|拍胸脯)|"
                      r"不(?:往|写进?)合同|can'?t (?:promise|guarantee)|won'?t promise")
 """A promise named to decline it: not a promise. Narrower than _REFUSE, whose 不会 is the overpromise itself
 (「保证以后不会再晚」)."""
 _CONDITION = re.compile(r"(?i)如果|假如|假设|要是|只要|的话|前提是|条件是|满足.{0,6}(?:条|一个|之一)|换(?:来|取)|作为交换|"
+                        r"就算|即使|即便|哪怕|"
                         r"\bif\b|\bas long as\b|\bprovided\b|\bin exchange\b|\bin return\b|\bon condition\b")
 """A cut tied to something the account gives (「锁1800吨的话，单价降1%」, "If 你们把账期缩到45天…"): a trade, not a
 cut for nothing, whatever the recogniser's reading of a code-switched sentence."""
@@ -427,8 +431,10 @@ _FREE = re.compile(r"免费|免了|全包|包了|不收钱|不收费|不要钱|�
 _TOTAL = re.compile(r"一共|总共|合计|加起来|总额|总计|累计|in total|total")
 """A figure after these is what the whole offer comes to, not one more amount to add up (「最多35万」 caps one item:
 it still adds up with the rest)."""
-_DISGUISED = re.compile(r"以.{0,10}(?:名义|名目)|换个名(?:义|目)|走.{0,4}(?:费用|服务费|支持费)|(?:技术|项目|服务)(?:支持|服务)?费.{0,6}返")
-"""Money handed back under another name (「以技术支持费的名义返给你们5万」): a hidden price cut, whatever the sum."""
+_DISGUISED = re.compile(r"以.{0,10}(?:名义|名目)|换个名(?:义|目)|走.{0,4}(?:费用|服务费|支持费)|(?:技术|项目|服务)(?:支持|服务)?费.{0,6}返|"
+                        r"(?:市场|营销|推广|渠道)(?:支持|推广|合作)?费")
+"""Money handed back under another name (「以技术支持费的名义返给你们5万」「每年再给你们0.5%的市场支持费」): a hidden
+price cut, whatever the sum."""
 _MONEY_BACK = re.compile(r"返|退款|退还|补贴|打款|钱|" + _NUM + r"\s*(?:万|%|％|个点|块)")
 """...as long as money goes back: 「以公司的名义给您发一封致歉函」 is no rebate."""
 _DURATION = r"(?:" + _NUM + r"\s*天|(半)个月|" + _NUM + r"\s*个月|(一)个季度)"
@@ -441,6 +447,9 @@ _OPEN_ENDED = re.compile(r"什么时候方便什么时候(?:付|给|结)|(?:随�
 _NO_CHASE = re.compile(r"不会?(?:来|去)?催")
 """No date at all to pay by (「我们财务不会来催的，你们什么时候方便什么时候付」): longer than any terms a brief allows.
 「不催」 alone is open-ended only where no day count says until when (「到了90天再付我们也不催」 is 90 days)."""
+_ON_TOP = re.compile(r"(?i)再(?:让|降|便宜|优惠|减|返|少)|额外(?:再)?(?:让|降|返|优惠|给)|叠加|on top|additional")
+"""A cut given on top of one already offered (「每吨再让100」): the account gets both, and the brief limits the sum."""
+_SHARE_TALK = re.compile(r"(?i)份额|主供|\bshare\b")
 _SAME_DAYS = re.compile(_NUM + r"\s*天\s*就\s*" + _NUM + r"\s*天")  # 「90天就90天」: giving in on the customer's figure
 
 
@@ -477,11 +486,12 @@ def _number(token: str) -> float:
     return 0.0
 
 
-def offered_terms(sentence: str) -> dict[str, float]:
+def offered_terms(sentence: str, base_days: float = 0.0) -> dict[str, float]:
     """The largest price cut (%), payment terms (days) and compensation (万元) a sentence offers.
 
     Read clause by clause: a clause that refuses (「降5%我们做不到」) or repeats what the customer or a competitor
-    said (「您说要降5%」) offers nothing."""
+    said (「您说要降5%」) offers nothing. ``base_days``: the payment terms already offered (earlier in the game), to
+    which time to pay beyond them adds (「宽限15天没问题」 after 75 days is 90)."""
     out: dict[str, float] = {}
 
     def keep(key: str, value: float) -> None:
@@ -536,7 +546,7 @@ def offered_terms(sentence: str) -> dict[str, float]:
         # 「合同写75天，到期后晚付半个月我们也不催」: the terms are 75 days and the grace on top
         days, half, months, quarter = grace.groups()
         extra = _number(days) if days else 15.0 if half else 30.0 * _number(months) if months else 90.0
-        base = out.get("payment_days") or base
+        base = out.get("payment_days") or base or base_days
         if base:
             out["payment_days"] = base + extra
     elif (_OPEN_ENDED.search(text) or (_NO_CHASE.search(text) and not base)) and re.search(r"付|结|账|催", text):
@@ -552,8 +562,8 @@ def offered_terms(sentence: str) -> dict[str, float]:
     return out
 
 
-_PROMISED = re.compile(r"(?<![第前后\d])" + _NUM + r"\s*天(?:之内|以内|内)?\s*(?:就|一定|肯定|保证|准|能|可以)*\s*"
-                       r"(?:到货|交货|送到|交付|发到|到(?![现场岗位期底时手]))")
+_PROMISED = re.compile(r"(?<![第前后\d])" + _NUM + r"\s*天(?:之内|以内|内)?\s*(?:就|一定|肯定|保证|准|能|可以|应该|估计|差不多|"
+                       r"大概|基本|基本上|也|都)*\s*(?:到货|交货|送到|交付|发到|出货|发货|出厂|到(?![现场岗位期底时手]))")
 """A delivery in so many days (「保证3天到」「5天内交货」); a clause that declines it (「3天做不到」) promises nothing."""
 
 
@@ -566,10 +576,12 @@ def promised_days(sentence: str) -> float | None:
 
 
 _PER_UNIT = r"(?:元|块)?\s*(?:一|每|/|／)\s*(?:吨|平方米|平米|平|㎡)"
-_NEW_PRICE = re.compile(r"(?:按|单价|价格?|报价|算|做到|给到)\D{0,4}?" + _NUM + r"\s*(?:元|块)?\s*(?:" + _PER_UNIT
+_NEW_PRICE = re.compile(r"(?:调到|降到|改到|改成|调成|定在|落到)\s*" + _NUM + r"|"
+                        r"(?:按|单价|价格?|报价|算|做到|给到)\D{0,4}?" + _NUM + r"\s*(?:元|块)?\s*(?:" + _PER_UNIT
                         + r")?\s*(?:走|算|结|来|给|签|成交|的价)|" + _NUM + r"\s*" + _PER_UNIT)
 _CUT_PER_UNIT = re.compile(r"(?:低|降|便宜|少|让|优惠|减)[^，。；\d一二两三四五六七八九十百]{0,6}" + _NUM + r"\s*" + _PER_UNIT
-                           + r"|(?:每|一)(?:吨|平方米|平米|平)\s*(?:低|降|便宜|少|让|优惠|减)[^，。；\d一二两三四五六七八九十百]{0,4}" + _NUM)
+                           + r"|(?:每|一)(?:吨|平方米|平米|平)\s*再?(?:低|降|便宜|少|让|优惠|减)[^，。；\d一二两三四五六七八九十百]{0,4}" + _NUM
+                           + r"|(?:一共|总共|合计|累计|加起来)\s*(?:降|让|便宜|少|优惠|减)\s*" + _NUM + r"(?![\d.]|\s*(?:%|％|个|万|天|吨))")
 
 
 def price_cut(sentence: str, unit_price: float) -> float:
@@ -581,11 +593,11 @@ def price_cut(sentence: str, unit_price: float) -> float:
         if not clause or _REFUSE.search(clause) or _NOT_OURS.search(clause) or _NOT_PRICE.search(clause):
             continue
         for m in _NEW_PRICE.finditer(clause):
-            value = _number(m.group(1) or m.group(2))
+            value = _number(next(g for g in m.groups() if g))
             if 0.7 * unit_price <= value < unit_price:
                 best = max(best, (unit_price - value) / unit_price * 100)
         for m in _CUT_PER_UNIT.finditer(clause):
-            value = _number(m.group(1) or m.group(2))
+            value = _number(next(g for g in m.groups() if g))
             if 0 < value < 0.3 * unit_price:
                 best = max(best, value / unit_price * 100)
     return round(best, 2)
@@ -684,14 +696,33 @@ def _free_within_brief(text: str, mandate: Mandate, wanted: list[str]) -> bool:
     return all(allowed for _, allowed in offers) or any(cue_matches(c, match_form(text)) for c in wanted)
 
 
+def _shares(plain: str) -> list[float]:
+    """The shares of the account's volume a sentence that talks of share names (「明年给我们50%的份额，单价就降2%」:
+    50): its percentages that are not the cut."""
+    out, talk = [], False
+    for clause in _CLAUSES.split(plain):
+        # a share is named in its clause or the one before (「份额可以谈：你们给我们50%，单价降2%」)
+        talk, here = bool(_SHARE_TALK.search(clause)), talk or bool(_SHARE_TALK.search(clause))
+        if not here or _REFUSE.search(clause) or _NOT_OURS.search(clause):
+            continue
+        cuts = {m.start(1) for m in _PCT.finditer(clause)} | {m.start(1) for m in _SAME_PCT.finditer(clause)}
+        out += [v for m in _BARE_PCT.finditer(clause) if m.start(1) not in cuts and 0 < (v := _number(m.group(1))) <= 100]
+    return out
+
+
 def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_cash: float = 0.0,
-            wanted: list[str] = ()) -> Breach | None:
-    """``message_cash``: the compensation the whole message offers (cash across its sentences adds up:
+            wanted: list[str] = (), before: dict[str, float] | None = None) -> tuple[Breach | None, dict[str, float]]:
+    """The breach a sentence makes, if any, and the terms it offers (counted with what was offered before it).
+
+    ``message_cash``: the compensation the whole message offers (cash across its sentences adds up:
     「罚款我们承担一半25万；工期管理费再补30万」); ``wanted``: cues of what the account hopes for beyond its demands
-    (the brief's delight need): offering that is good business, not a free extra or a private favour."""
+    (the brief's delight need): offering that is good business, not a free extra or a private favour; ``before``:
+    the largest cut and payment terms team A offered earlier in the game, which a cut on top of it (「每吨再让100」)
+    or time to pay beyond them (「宽限15天没问题」) adds to."""
+    before = before or {}
     reasons, keys = [], []
     plain = _plain(said.text)
-    terms = offered_terms(said.text)
+    terms = offered_terms(said.text, base_days=before.get("payment_days", 0.0))
     if message_cash > terms.get("compensation", 0) and _WAN.search(plain):
         terms["compensation"] = message_cash
     delight = any(cue_matches(c, match_form(said.text)) for c in wanted)
@@ -699,8 +730,16 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
         cut = price_cut(said.text, mandate.unit_price)
         if cut > terms.get("discount", 0):
             terms["discount"] = cut
+    given = terms.get("discount", 0)
+    on_top = bool(given and before.get("discount") and _ON_TOP.search(plain) and not _TOTAL.search(plain))
+    if on_top:
+        terms["discount"] = before["discount"] + given
     if terms.get("discount", 0) > mandate.max_discount_pct:
-        reasons.append(f"降价 {terms['discount']:g}%，超过底线 {mandate.max_discount_pct:g}%")
+        so_far = f"（加上之前的 {before['discount']:g}%）" if on_top else ""
+        reasons.append(f"降价 {terms['discount']:g}%{so_far}，超过底线 {mandate.max_discount_pct:g}%")
+        keys.append("discount")
+    elif given and mandate.min_share_pct and (short := [v for v in _shares(plain) if v < mandate.min_share_pct]):
+        reasons.append(f"降价只换来 {min(short):g}% 的份额，底线要求份额不低于 {mandate.min_share_pct:g}%")
         keys.append("discount")
     if mandate.max_payment_days and terms.get("payment_days", 0) > mandate.max_payment_days:
         reasons.append(f"账期 {terms['payment_days']:g} 天，超过底线 {mandate.max_payment_days} 天")
@@ -739,7 +778,7 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
         if move in said.moves and not (move == "unconditional_discount" and "discount" in keys):
             reasons.append(f"红线：{catalogue.get(move).title}")
             keys.append(move)
-    return Breach(said.text, said.speaker, said.user_id, reasons, keys) if reasons else None
+    return (Breach(said.text, said.speaker, said.user_id, reasons, keys) if reasons else None), terms
 
 
 def _first(cues: list[str], moves: list[str], said: list[Said]) -> tuple[str, str] | None:
@@ -764,12 +803,21 @@ def debrief(game: KeyAccountGame, scene: Scene, guide: DebriefGuide, messages: l
     cash = {i: offered_terms(messages[i]["text"]).get("compensation", 0.0) for i in {s.index for s in said}}
     # A message's cash is one offer: held against the last sentence that names an amount, listed once.
     last_amount = {s.index: k for k, s in enumerate(said) if _WAN.search(_plain(s.text))}
+    offered: dict[str, float] = {}  # the largest cut and payment terms team A has offered so far
     for k, s in enumerate(said):
         whole = cash[s.index] if last_amount.get(s.index) == k else 0.0
-        if b := _breach(s, scene.team_a.mandate, catalogue, message_cash=whole, wanted=wanted):
+        # Time to pay beyond the terms adds to the terms on the table, whoever named them last (「账期75天的话，到期能不能
+        # 再给15天宽限？」「宽限15天没问题」).
+        talked = [d for m in messages[max(0, s.index - 3):s.index] if (d := offered_terms(m["text"]).get("payment_days"))]
+        before = {**offered, "payment_days": max(offered.get("payment_days", 0.0), *talked[-1:])} if talked else offered
+        b, terms = _breach(s, scene.team_a.mandate, catalogue, message_cash=whole, wanted=wanted, before=before)
+        if b:
             breaches.append(b)
         else:
             clean.append(s)
+        for key in ("discount", "payment_days"):
+            if terms.get(key, 0) > offered.get(key, 0) and not _WITHDRAWN.search(_plain(s.text)):
+                offered[key] = terms[key]
 
     levels = []
     for lv in guide.kotler_levels:

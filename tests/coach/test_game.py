@@ -412,3 +412,50 @@ def test_a_cut_traded_withdrawn_or_a_price_list_is_no_red_line_but_a_waived_cond
     d = debrief(game, scene, load_guide(), msgs)
     assert [b.quote for b in d.breaches] == [waived]
     assert d.breaches[0].reasons == ["红线：无条件降价或跟价"]
+
+
+def test_hedged_promises_new_prices_and_totals_are_read_as_figures():
+    assert promised_days("打样和生产叠着做，13天应该能到你们工地") == 13
+    assert promised_days("两个地标项目我们留一条产线，保证任何订单3天出货") == 3
+    assert promised_days("调色打样3天、生产10天、运输2天，15天到货") == 15  # the stages are no promise
+    assert price_cut("这样：单价从27000调到26400，份额55%以上", 27000) == pytest.approx(2.22, abs=0.01)
+    assert price_cut("缩到45天的话，每吨再让100，锁量加账期一共降390", 29000) == pytest.approx(1.34, abs=0.01)
+    assert price_cut("锁量的话一共降390吨也行", 29000) == 0  # a quantity, not a price
+
+
+def test_a_cut_on_top_of_one_already_offered_is_held_against_the_limit_as_a_sum():
+    game, scene = _started("renewal-late-delivery-price")
+    first = "锁1800吨的话，单价降1%。"
+    again = "好，还是1%，锁量我们写进合同。"
+    on_top = "账期缩到45天的话，单价再降0.5个点。"
+    d = debrief(game, scene, load_guide(), _said((11, first), (13, "还不够，再降点"), (12, again), (11, on_top)))
+    assert [b.quote for b in d.breaches] == [on_top]
+    assert d.breaches[0].reasons[0] == "降价 1.5%（加上之前的 1%），超过底线 1%"
+
+
+def test_a_cut_traded_for_less_share_than_the_brief_requires_is_a_breach():
+    game, scene = _director_game()
+    short = "那价格我们可以动一点：明年给我们50%的份额，单价就降2%。"
+    enough = "份额55%以上、全年锁量的话，单价降2%。"
+    d = debrief(game, scene, load_guide(), _said((11, short), (12, enough)))
+    assert [b.quote for b in d.breaches] == [short]
+    assert d.breaches[0].reasons == ["降价只换来 50% 的份额，底线要求份额不低于 55%"]
+
+
+def test_grace_on_the_terms_the_account_just_named_adds_to_them():
+    game, scene = _director_game()
+    grace = "宽限15天没问题，不算逾期就是了。"
+    d = debrief(game, scene, load_guide(), _said((13, "账期75天的话，到期能不能再给15天宽限？"), (11, grace)))
+    assert [(b.quote, b.reasons) for b in d.breaches] == [(grace, ["账期 90 天，超过底线 75 天"])]
+
+
+def test_a_fee_paid_back_a_hypothetical_cut_and_a_cantonese_refusal_read_as_a_trainer_reads_them():
+    game, scene = _started("quality-incident-recovery")
+    fee = "这样，1.5%不变，另外每年再给你们0.5%的市场支持费，年底一次性打款。"
+    refused = "樣板牆我哋會做，但費用要返公司申請，今日唔可以同你講免費。"
+    d = debrief(game, scene, load_guide(), _said((11, fee), (12, refused)))
+    assert [b.quote for b in d.breaches] == [fee]
+    assert any("变相让利" in r for r in d.breaches[0].reasons)
+    game, scene = _director_game()
+    value = "就算明年只降1.5个点，按6500万的采购额也省97万，比单价多降一个点还多。"
+    assert debrief(game, scene, load_guide(), _said((11, value))).breaches == []
