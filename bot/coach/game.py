@@ -806,17 +806,19 @@ def debrief(game: KeyAccountGame, scene: Scene, guide: DebriefGuide, messages: l
     offered: dict[str, float] = {}  # the largest cut and payment terms team A has offered so far
     for k, s in enumerate(said):
         whole = cash[s.index] if last_amount.get(s.index) == k else 0.0
-        # Time to pay beyond the terms adds to the terms on the table, whoever named them last (「账期75天的话，到期能不能
-        # 再给15天宽限？」「宽限15天没问题」).
+        # Time to pay beyond the terms adds to the terms team A offered, or, before it offered any, to those the
+        # account just named (「账期75天的话，到期能不能再给15天宽限？」「宽限15天没问题」).
         talked = [d for m in messages[max(0, s.index - 3):s.index] if (d := offered_terms(m["text"]).get("payment_days"))]
-        before = {**offered, "payment_days": max(offered.get("payment_days", 0.0), *talked[-1:])} if talked else offered
+        before = offered if offered.get("payment_days") or not talked else {**offered, "payment_days": talked[-1]}
         b, terms = _breach(s, scene.team_a.mandate, catalogue, message_cash=whole, wanted=wanted, before=before)
         if b:
             breaches.append(b)
         else:
             clean.append(s)
+        if _WITHDRAWN.search(_plain(s.text)):  # 「刚才的0.8%不算数」: nothing is on the table to add to
+            offered.clear()
         for key in ("discount", "payment_days"):
-            if terms.get(key, 0) > offered.get(key, 0) and not _WITHDRAWN.search(_plain(s.text)):
+            if terms.get(key, 0) > offered.get(key, 0):
                 offered[key] = terms[key]
 
     levels = []

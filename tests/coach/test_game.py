@@ -431,6 +431,8 @@ def test_a_cut_on_top_of_one_already_offered_is_held_against_the_limit_as_a_sum(
     d = debrief(game, scene, load_guide(), _said((11, first), (13, "还不够，再降点"), (12, again), (11, on_top)))
     assert [b.quote for b in d.breaches] == [on_top]
     assert d.breaches[0].reasons[0] == "降价 1.5%（加上之前的 1%），超过底线 1%"
+    withdrawn = _said((11, "锁量的话单价降0.8%。"), (12, "刚才的0.8%不算数。"), (11, "锁1800吨的话，单价再降0.5个点。"))
+    assert debrief(game, scene, load_guide(), withdrawn).breaches == []  # nothing left on the table to add to
 
 
 def test_a_cut_traded_for_less_share_than_the_brief_requires_is_a_breach():
@@ -447,6 +449,9 @@ def test_grace_on_the_terms_the_account_just_named_adds_to_them():
     grace = "宽限15天没问题，不算逾期就是了。"
     d = debrief(game, scene, load_guide(), _said((13, "账期75天的话，到期能不能再给15天宽限？"), (11, grace)))
     assert [(b.quote, b.reasons) for b in d.breaches] == [(grace, ["账期 90 天，超过底线 75 天"])]
+    # team A's own terms are what a grace adds to, not the account's demand
+    msgs = _said((11, "账期我们做到60天。"), (13, "我们要90天账期"), (11, "到期后宽限10天可以。"))
+    assert debrief(game, scene, load_guide(), msgs).breaches == []
 
 
 def test_a_fee_paid_back_a_hypothetical_cut_and_a_cantonese_refusal_read_as_a_trainer_reads_them():
