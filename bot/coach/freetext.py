@@ -19,9 +19,9 @@ a price cut, blaming the carrier, "no complaints means satisfied"). A point is f
 
 The verdict counts points: all (or ``right``) of them and every ``core`` point is right, ``partly`` or more is
 partly right, fewer is wrong. A point only wordings or a move found, that the detector doubts (``CUE_CONFIRM``),
-is gestured at: it counts towards partly, never towards right. A mistake found makes the answer wrong unless it is otherwise complete (then
-partly). An answer that makes no listed point but says the reference answer in other words (whole-answer
-similarity) is partly right. Deterministic.
+is gestured at: it counts towards partly, never towards right. A mistake found makes the answer wrong unless it
+is otherwise complete (then partly). An answer that makes no listed point but says the reference answer in other
+words (whole-answer similarity) is partly right. Deterministic.
 """
 
 from __future__ import annotations
@@ -285,8 +285,9 @@ class FreeTextGrader:
         # order is read from wordings only: a meaning or a move has no exact place
         position = {i: at for i, p in enumerate(spec.items) if (at := _cue_position(p.cues, form)) is not None}
         by_words = set(position) | {i for i, p in enumerate(spec.items) if set(p.moves) & made}
-        # The detector reads every answer it knows the question of: a point a wording or move found stands only
-        # when the detector does not clearly deny it (CUE_CONFIRM), and it adds the points it is sure of.
+        # The detector reads every answer it knows the question of (an e5 vector a clause, ~15 ms each): a point a
+        # wording or move found counts fully only when the detector does not doubt it (CUE_CONFIRM), and it adds
+        # the points it is sure of.
         units = clauses(text)
         detected = self._detect(spec, text)
         doubted = {i for i in by_words if detected.item_probabilities.get(i, 1.0) < CUE_CONFIRM}
@@ -314,10 +315,8 @@ class FreeTextGrader:
             grade, why = "right", "complete"
         elif len(found) >= spec.partly:
             grade, why = "partly", "some"
-        elif len(touched) >= spec.partly:
-            grade, why = "partly", "near"
-        elif vecs is not None and self._close_to_reference(spec, text):
-            grade, why = "partly", "near"
+        elif len(touched) >= spec.partly or (vecs is not None and self._close_to_reference(spec, text)):
+            grade, why = "partly", "near"  # points gestured at, or the reference answer in other words
         else:
             grade, why = "wrong", ("few" if got else "none")
         verdict = Verdict(grade, "", got, missing, mistakes)
