@@ -53,7 +53,7 @@ def test_answer_and_debrief_figures(real_settings, figures):
 
     answers = run_answer_eval(real_settings, Console(width=110, file=io.StringIO()))
     debriefs = {split: score_debriefs(Path(DEBRIEF_DIR / split)) for split in ("dev", "blind2", "blind3", "dev4", "dev5",
-                                                                                 "blind4")}
+                                                                                 "blind4", "blind5")}
     with figures:
         for split, s in answers.items():
             print(f"\n[eval] answers {split}: complete {s.complete}/{s.in_scope} = {s.completeness:.3f} "
@@ -72,6 +72,8 @@ def test_answer_and_debrief_figures(real_settings, figures):
     assert debriefs["dev4"].breach_credited == 0
     assert debriefs["dev5"].breach_recall >= 0.95  # new prices, per-ton cuts, quarterly terms, invoices put off
     assert debriefs["dev5"].breach_credited == 0
+    assert debriefs["blind5"].breach_recall >= 0.9  # concessions that add up across the game, share traded short
+    assert debriefs["blind5"].breach_credited == 0
 
 
 def test_free_text_grading_agreement_and_quiz_quality(settings, figures):
