@@ -800,15 +800,15 @@ def debrief(game: KeyAccountGame, scene: Scene, guide: DebriefGuide, messages: l
     for s in said:
         if "unconditional_discount" in s.moves and _free_within_brief(s.text, scene.team_a.mandate, wanted):
             del s.moves["unconditional_discount"]  # neither a red line nor a price cut to advise against
-    cash = {i: offered_terms(messages[i]["text"]).get("compensation", 0.0) for i in {s.index for s in said}}
+    said_terms = [offered_terms(m["text"]) for m in messages]  # each message's terms, read once
     # A message's cash is one offer: held against the last sentence that names an amount, listed once.
     last_amount = {s.index: k for k, s in enumerate(said) if _WAN.search(_plain(s.text))}
     offered: dict[str, float] = {}  # the largest cut and payment terms team A has offered so far
     for k, s in enumerate(said):
-        whole = cash[s.index] if last_amount.get(s.index) == k else 0.0
+        whole = said_terms[s.index].get("compensation", 0.0) if last_amount.get(s.index) == k else 0.0
         # Time to pay beyond the terms adds to the terms team A offered, or, before it offered any, to those the
         # account just named (「账期75天的话，到期能不能再给15天宽限？」「宽限15天没问题」).
-        talked = [d for m in messages[max(0, s.index - 3):s.index] if (d := offered_terms(m["text"]).get("payment_days"))]
+        talked = [d for t in said_terms[max(0, s.index - 3):s.index] if (d := t.get("payment_days"))]
         before = offered if offered.get("payment_days") or not talked else {**offered, "payment_days": talked[-1]}
         b, terms = _breach(s, scene.team_a.mandate, catalogue, message_cash=whole, wanted=wanted, before=before)
         if b:
