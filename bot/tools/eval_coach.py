@@ -481,7 +481,7 @@ def freetext_agreement(path: Path, questions: dict, grader) -> FreeTextAgreement
     return out
 
 
-BLIND_FREETEXT = frozenset({"freetext-blind2", "freetext-blind3", "freetext-blind4"})
+BLIND_FREETEXT = frozenset({"freetext-blind2", "freetext-blind3", "freetext-blind5"})
 """Answer files written blind and not yet studied: their disagreements are never printed."""
 
 

@@ -427,7 +427,7 @@ answers:
     assert "还差" in reason
 
 
-@pytest.mark.parametrize("blind", ["freetext-blind2", "freetext-blind3", "freetext-blind4"])
+@pytest.mark.parametrize("blind", ["freetext-blind2", "freetext-blind3", "freetext-blind5"])
 def test_free_text_eval_prints_a_dev_files_disagreements_and_never_a_blind_ones(tmp_path, blind):
     import io
 
