@@ -115,6 +115,9 @@ class Mandate(_Strict):
     min_share_pct: float | None = Field(None, gt=0, le=100, description=(
         "The least share of the account's volume a price cut may be traded for (「只能换取主供地位（份额不低于 55%）」): "
         "a cut offered for less (「给我们50%的份额，单价就降2%」) is a cut the brief does not allow."))
+    rivals: list[str] = Field(default_factory=list, description=(
+        "The competitors' names as players write them (「科睿」「远东」): a rumour about one (「科睿是不是出过色差？我好像"
+        "听同行讲过」) runs it down, however it is asked."))
 
 
 class TeamA(_Strict):
@@ -397,7 +400,8 @@ _NOT_PRICE = re.compile(r"损耗|准时|合格|份额|毛利|成本|利润|涨|�
 _DISCOUNT_RATE = re.compile(r"([八九])([一二三四五六七八九])?折")  # 九五折 = 5% off
 _DAYS = re.compile(_NUM + r"\s*天")
 _WAN = re.compile(_NUM + r"\s*万")
-_REFUSE = re.compile(r"不能|不可能|不可以|做不到|办不到|没法|没办法|无法|不行|不了|不答应|给不起|超出|超过了?权限|不会")
+_REFUSE = re.compile(r"不能|不可能|不可以|做不到|办不到|没法|没办法|无法|不行|不了|不答应|给不起|超出|超过了?权限|不会|"
+                     r"(?i:\bbeyond\b|\bcan'?t\b|\bcannot\b|\bno way\b|\bnot possible\b|\bunable\b)")
 _CANNOT = re.compile(r"做不到|办不到|保证不了|(?:不能|不敢|没法|无法|不会)(?:乱|随便|轻易)?(?:答应|保证|承诺|打包票|拍胸脯)|"
                      r"不(?:往|写进?)合同|can'?t (?:promise|guarantee)|won'?t promise")
 """A promise named to decline it: not a promise. Narrower than _REFUSE, whose 不会 is the overpromise itself
@@ -415,7 +419,9 @@ _GIVES = re.compile(r"%|％|个点|折|[元块]|降|让|便宜|优惠|返|免|�
 """What a price cut says it gives: a figure, a cut, something free. 「补板和运费我们回去出一份书面价目表」 names a
 price list, not a cut."""
 _NOT_OURS = re.compile(r"您说|你说|你们说|您要|你们要|要求|远东|佳成|科睿|对手|他们|对方")
-_CLAUSES = re.compile(r"[，,；;：:。！？!?]")
+_CLAUSES = re.compile(r"[，,；;：:。！？!?]|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+"""Where a clause ends: punctuation, or a space between Chinese words, which is how a group chat punctuates
+(「今天签纪要 书面赔偿协议等联合检测报告出来再签」 is two clauses: the second signs nothing today)."""
 _ACCEPT = re.compile(r"(?i:\bok\b|no problem|\bdeal\b)|没问题|可以|行|好的|成交|同意|答应|认了|认|给你们|给您|我签|签字|就这么定|写进|那就|就按")
 _SAME_PCT = re.compile(_NUM + r"\s*(?:%|％|个点)\s*就\s*" + _NUM + r"\s*(?:%|％|个点)")  # 「3%就3%」
 _BARE_PCT = re.compile(_NUM + r"\s*(?:%|％|个点)")
@@ -431,6 +437,8 @@ _FREE = re.compile(r"免费|免了|全包|包了|不收钱|不收费|不要钱|�
 _TOTAL = re.compile(r"一共|总共|合计|加起来|总额|总计|累计|in total|total")
 """A figure after these is what the whole offer comes to, not one more amount to add up (「最多35万」 caps one item:
 it still adds up with the rest)."""
+_CAP = re.compile(r"上限|封顶|顶多|不超过|以内|(?i:\bcap\b|\bmax\b)")
+"""Cash named as a ceiling (「现金赔偿我现场能表态的上限是50万」): the whole offer, not one more sum."""
 _DISGUISED = re.compile(r"以.{0,10}(?:名义|名目)|换个名(?:义|目)|走.{0,4}(?:费用|服务费|支持费)|(?:技术|项目|服务)(?:支持|服务)?费.{0,6}返|"
                         r"(?:市场|营销|推广|渠道)(?:支持|推广|合作)?费")
 """Money handed back under another name (「以技术支持费的名义返给你们5万」「每年再给你们0.5%的市场支持费」): a hidden
@@ -447,9 +455,26 @@ _OPEN_ENDED = re.compile(r"什么时候方便什么时候(?:付|给|结)|(?:随�
 _NO_CHASE = re.compile(r"不会?(?:来|去)?催")
 """No date at all to pay by (「我们财务不会来催的，你们什么时候方便什么时候付」): longer than any terms a brief allows.
 「不催」 alone is open-ended only where no day count says until when (「到了90天再付我们也不催」 is 90 days)."""
-_ON_TOP = re.compile(r"(?i)再(?:让|降|便宜|优惠|减|返|少)|额外(?:再)?(?:让|降|返|优惠|给)|叠加|on top|additional")
+_ON_TOP = re.compile(r"(?i)再(?:让|降|便宜|优惠|减|返|少|补贴|贴|扣)|额外(?:再)?(?:让|降|返|优惠|给)|叠加|on top|additional")
 """A cut given on top of one already offered (「每吨再让100」): the account gets both, and the brief limits the sum."""
 _SHARE_TALK = re.compile(r"(?i)份额|主供|\bshare\b")
+_RUMOUR = re.compile(r"(?i)听说|据说|听.{0,6}(?:讲|说)过?|传言|传闻|有人说|风声|(?:好像|是不是).{0,12}(?:出过|有过|闹过|被)|"
+                     r"\bI heard\b|\brumou?rs?\b|\bword is\b|\bapparently\b")
+_TROUBLE = re.compile(r"(?i)出过|出事|出了?问题|色差|断供|断货|投诉|罚款|被罚|倒闭|质量|延误|拖欠|欠款|跑路|官司|事故|返工|退货|拖了|拖欠|"
+                      r"资金|撑不|亏损|裁员|不行了|\bproblems?\b|\bissues?\b|\bquality\b|\btrouble\b|\bbankrupt")
+"""A rumour about a competitor's trouble (「科睿是不是前年在汉口出过色差？我好像听同行讲过」): running it down while
+asking, which the recogniser reads as a question."""
+_JOB_FAVOUR = re.compile(r"(?:简历|实习|工作|岗位|入职|进厂|缺人|招人).{0,12}(?:打个?招呼|安排|内推|关照|留意|说一声)|"
+                         r"(?:打个?招呼|内推|关照).{0,10}(?:工作|岗位|实习|进厂|入职|简历)")
+_RELATIVE = re.compile(r"(?i)儿子|女儿|孩子|小孩|外甥|侄|亲戚|家属|表弟|表妹|弟弟|妹妹|老婆|爱人|嫂子|\b(?:son|daughter|nephew|niece|"
+                       r"relative|cousin)\b")
+_PLACED = re.compile(r"(?:安排|介绍|推荐|弄|招)(?:他|她)?(?:进来|进厂|进公司|过来|工作|岗位|实习|入职)|简历")
+"""A job found for the buyer's relative (「您让他把简历发我，我跟人事那边打个招呼」「听说您儿子明年毕业……我们研发中心可以
+直接安排进来」): a private favour."""
+_NO_GIFT = re.compile(r"(?:一律|从来|绝对|都)(?:没有|不送|不收|不给)|不允许|不能送|不送|不收|合规|(?i:\bno gifts?\b|\bnever\b)")
+_GIFT_GIVEN = re.compile(r"送(?:您|你|给)|给(?:您|你)(?:准备|带|送)|请(?:您|你)|私下|悄悄|不走.{0,3}账|(?i:nobody will know)")
+"""A gift named to decline it (「送礼、回扣、私人好处一律没有」「礼品卡这些一律不送」) gives nothing, unless the sentence
+gives one after all."""
 _SAME_DAYS = re.compile(_NUM + r"\s*天\s*就\s*" + _NUM + r"\s*天")  # 「90天就90天」: giving in on the customer's figure
 
 
@@ -498,12 +523,7 @@ def offered_terms(sentence: str, base_days: float = 0.0) -> dict[str, float]:
         out[key] = max(out.get(key, 0.0), value)
 
     text = _plain(sentence)
-    # 「损失我们全赔，180万我们认」: the amount is a clause away from what it pays for.
-    about_compensation = re.search(r"赔|补偿|承担|损失|罚款|现金|打款|扛|认了|我们认|认下|再补|补给|补贴|cover|compensat|"
-                                   r"penalt|pay for",
-                                   text)
-    amounts: list[float] = []
-    totals: list[float] = []  # 「一共40万」「现金总额不超过50万」: what the offer comes to, not one more amount
+    amounts, totals = _cash(text)
     for clause in _CLAUSES.split(text):
         if not clause or _REFUSE.search(clause) or _NOT_OURS.search(clause):
             continue
@@ -525,11 +545,7 @@ def offered_terms(sentence: str, base_days: float = 0.0) -> dict[str, float]:
             for m in _DAYS.finditer(clause):  # 「90天没问题」: a month or more is payment terms, not a delivery time
                 if 30 <= _number(m.group(1)) <= 365:
                     keep("payment_days", _number(m.group(1)))
-        cost_only = re.search(r"成本|货值|价值|省了|省下", clause) and not re.search(r"赔|补偿|现金|罚款|承担|扛", clause)
-        if about_compensation and not cost_only:  # 「这块成本约100万」 says what the remake costs us, not cash to them
-            found = [_number(m.group(1)) for m in _WAN.finditer(clause)]
-            (totals if _TOTAL.search(clause) else amounts).extend(found)
-    payment_talk = re.search(r"账期|付款|回款|结算|结账|再付|才付|付清|付钱|打款|开票|月结|季结|payment|pay", text)
+    payment_talk = re.search(r"账期|付款|回款|结算|结账|对账|统一结|再付|才付|付清|付钱|打款|开票|月结|季结|payment|pay", text)
     if payment_talk:
         for m in _SAME_DAYS.finditer(text):
             keep("payment_days", _number(m.group(1)))
@@ -538,7 +554,9 @@ def offered_terms(sentence: str, base_days: float = 0.0) -> dict[str, float]:
     # Settling by the quarter or the month first: the days counted after the settlement come on top of it
     # (「月结改成季结，每季结完再给60天」 is up to 150 days from delivery); after 改成 is what the terms become.
     after = text.split("改成", 1)[-1]
-    cycle = 90.0 if re.search(r"季结|季度结|按季", after) else 30.0 if re.search(r"月结|按月结", after) else 0.0
+    # 「75天从每月月底对账以后开始算，月底统一结」: the days start at the month's end, so a month on top.
+    cycle = 90.0 if re.search(r"季结|季度结|按季", after) else \
+        30.0 if re.search(r"月结|按月结|月底(?:统一)?(?:结|对账)|对账(?:以|之)?后(?:开始|才|再)?(?:算|起算|计)", after) else 0.0
     if cycle and payment_talk:
         out["payment_days"] = base + cycle
     grace = _GRACE.search(text)
@@ -554,12 +572,37 @@ def offered_terms(sentence: str, base_days: float = 0.0) -> dict[str, float]:
     if totals:
         keep("compensation", max(totals))
     elif amounts:  # 「现金给30万，罚款再承担一半，25万」: what one message offers adds up
-        amounts = list(dict.fromkeys(amounts))
-        top = max(amounts)
-        parts = sum(amounts) - top
-        # 「一半35万；吊篮再补15万。现金就是这50万」: a figure that is the sum of the others is their total
-        keep("compensation", top if len(amounts) > 2 and abs(parts - top) < 1e-6 else sum(amounts))
+        keep("compensation", sum(cash_items(amounts)))
     return out
+
+
+def _cash(text: str) -> tuple[list[float], list[float]]:
+    """The cash amounts (万元) a sentence in plain Mandarin offers the account, and the totals it names
+    (「一共40万」「现金总额不超过50万」: what the offer comes to, not one more amount)."""
+    # 「损失我们全赔，180万我们认」: the amount is a clause away from what it pays for.
+    if not re.search(r"赔|补|贴|承担|损失|罚款|现金|打款|扛|兜|认了|我们认|认下|分担|cover|compensat|penalt|"
+                     r"pay for", text):
+        return [], []
+    amounts: list[float] = []
+    totals: list[float] = []
+    for clause in _CLAUSES.split(text):
+        if not clause or _REFUSE.search(clause) or _NOT_OURS.search(clause):
+            continue
+        if re.search(r"成本|货值|价值|省了|省下", clause) and not re.search(r"赔|补偿|现金|罚款|承担|扛|兜|分担", clause):
+            continue  # 「这块成本约100万」 says what the remake costs us, not cash to them
+        found = [_number(m.group(1)) for m in _WAN.finditer(clause)]
+        (totals if _TOTAL.search(clause) or _CAP.search(clause) else amounts).extend(found)
+    return amounts, totals
+
+
+def cash_items(amounts: list[float]) -> list[float]:
+    """The separate sums among a message's amounts: each once, and without a figure that is the sum of the others
+    (「一半35万；吊篮再补15万。现金就是这50万」 offers 35 and 15)."""
+    amounts = list(dict.fromkeys(amounts))
+    top = max(amounts, default=0.0)
+    if len(amounts) > 2 and abs(sum(amounts) - 2 * top) < 1e-6:
+        amounts.remove(top)
+    return amounts
 
 
 _PROMISED = re.compile(r"(?<![第前后\d])" + _NUM + r"\s*天(?:之内|以内|内)?\s*(?:就|一定|肯定|保证|准|能|可以|应该|估计|差不多|"
@@ -580,7 +623,7 @@ _NEW_PRICE = re.compile(r"(?:调到|降到|改到|改成|调成|定在|落到)\s
                         r"(?:按|单价|价格?|报价|算|做到|给到)\D{0,4}?" + _NUM + r"\s*(?:元|块)?\s*(?:" + _PER_UNIT
                         + r")?\s*(?:走|算|结|来|给|签|成交|的价)|" + _NUM + r"\s*" + _PER_UNIT)
 _CUT_PER_UNIT = re.compile(r"(?:低|降|便宜|少|让|优惠|减)[^，。；\d一二两三四五六七八九十百]{0,6}" + _NUM + r"\s*" + _PER_UNIT
-                           + r"|(?:每|一)(?:吨|平方米|平米|平)\s*再?(?:低|降|便宜|少|让|优惠|减)[^，。；\d一二两三四五六七八九十百]{0,4}" + _NUM
+                           + r"|(?:每|一)(?:吨|平方米|平米|平)\s*再?(?:低|降|便宜|少|让|优惠|减|补贴|贴|扣|返)[^，。；\d一二两三四五六七八九十百]{0,4}" + _NUM
                            + r"|(?:一共|总共|合计|累计|加起来)\s*(?:降|让|便宜|少|优惠|减)\s*" + _NUM + r"(?![\d.]|\s*(?:%|％|个|万|天|吨))")
 
 
@@ -711,14 +754,16 @@ def _shares(plain: str) -> list[float]:
 
 
 def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_cash: float = 0.0,
-            wanted: list[str] = (), before: dict[str, float] | None = None) -> tuple[Breach | None, dict[str, float]]:
+            wanted: list[str] = (), before: dict[str, float] | None = None,
+            message: str = "") -> tuple[Breach | None, dict[str, float]]:
     """The breach a sentence makes, if any, and the terms it offers (counted with what was offered before it).
 
     ``message_cash``: the compensation the whole message offers (cash across its sentences adds up:
     「罚款我们承担一半25万；工期管理费再补30万」); ``wanted``: cues of what the account hopes for beyond its demands
     (the brief's delight need): offering that is good business, not a free extra or a private favour; ``before``:
     the largest cut and payment terms team A offered earlier in the game, which a cut on top of it (「每吨再让100」)
-    or time to pay beyond them (「宽限15天没问题」) adds to."""
+    or time to pay beyond them (「宽限15天没问题」) adds to; ``message``: the whole message, whose other sentences
+    may carry the rumour's source (「科睿是不是出过色差？我好像听同行讲过」) or name the relative a job is for."""
     before = before or {}
     reasons, keys = [], []
     plain = _plain(said.text)
@@ -775,9 +820,21 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
             continue  # 「5天全线保证我们现在做不到」 declines the promise it names
         if move == "gift_favour" and delight:
             continue  # 「二期投标帮你们做一面样板墙」 is what the account hopes for, not a private favour
+        if move == "gift_favour" and _NO_GIFT.search(plain) and not _GIFT_GIVEN.search(plain):
+            continue  # 「公司规定礼品卡、购物卡这些一律不送」
         if move in said.moves and not (move == "unconditional_discount" and "discount" in keys):
             reasons.append(f"红线：{catalogue.get(move).title}")
             keys.append(move)
+    whole = _plain(message) if message else plain
+    rival = any(r in plain for r in mandate.rivals) or re.search(r"对手|别家|那家|(?i:competitor)", plain)
+    if ("badmouth_competitor" in mandate.red_lines and "badmouth_competitor" not in keys and rival
+            and _RUMOUR.search(whole) and _TROUBLE.search(plain)):
+        reasons.append(f"红线：{catalogue.get('badmouth_competitor').title}（传对手的闲话）")
+        keys.append("badmouth_competitor")
+    if "gift_favour" in mandate.red_lines and "gift_favour" not in keys and (
+            _JOB_FAVOUR.search(plain) or (_PLACED.search(plain) and _RELATIVE.search(whole))):
+        reasons.append(f"红线：{catalogue.get('gift_favour').title}（给对方亲友安排工作）")
+        keys.append("gift_favour")
     return (Breach(said.text, said.speaker, said.user_id, reasons, keys) if reasons else None), terms
 
 
@@ -804,19 +861,33 @@ def debrief(game: KeyAccountGame, scene: Scene, guide: DebriefGuide, messages: l
     # A message's cash is one offer: held against the last sentence that names an amount, listed once.
     last_amount = {s.index: k for k, s in enumerate(said) if _WAN.search(_plain(s.text))}
     offered: dict[str, float] = {}  # the largest cut and payment terms team A has offered so far
+    cash: list[float] = []  # the separate sums of cash team A has offered so far (万元)
     for k, s in enumerate(said):
-        whole = said_terms[s.index].get("compensation", 0.0) if last_amount.get(s.index) == k else 0.0
+        whole = 0.0
+        if last_amount.get(s.index) == k:
+            whole = said_terms[s.index].get("compensation", 0.0)
+            # Cash offered a message at a time adds up (「工期顺延补18万」…「管理费再贴15万」…「罚款分担20万」); a total
+            # named (「一共50万」) is the whole offer; a sum said again is not offered twice.
+            amounts, totals = _cash(_plain(messages[s.index]["text"]))
+            new = [a for a in cash_items(amounts) if a not in cash]
+            if totals:
+                cash = [max(totals)]
+            elif new:
+                cash += new
+                whole = max(whole, sum(cash))
         # Time to pay beyond the terms adds to the terms team A offered, or, before it offered any, to those the
         # account just named (「账期75天的话，到期能不能再给15天宽限？」「宽限15天没问题」).
         talked = [d for t in said_terms[max(0, s.index - 3):s.index] if (d := t.get("payment_days"))]
         before = offered if offered.get("payment_days") or not talked else {**offered, "payment_days": talked[-1]}
-        b, terms = _breach(s, scene.team_a.mandate, catalogue, message_cash=whole, wanted=wanted, before=before)
+        b, terms = _breach(s, scene.team_a.mandate, catalogue, message_cash=whole, wanted=wanted, before=before,
+                           message=messages[s.index]["text"])
         if b:
             breaches.append(b)
         else:
             clean.append(s)
         if _WITHDRAWN.search(_plain(s.text)):  # 「刚才的0.8%不算数」: nothing is on the table to add to
             offered.clear()
+            cash.clear()
         for key in ("discount", "payment_days"):
             if terms.get(key, 0) > offered.get(key, 0):
                 offered[key] = terms[key]

@@ -464,3 +464,46 @@ def test_a_fee_paid_back_a_hypothetical_cut_and_a_cantonese_refusal_read_as_a_tr
     game, scene = _director_game()
     value = "就算明年只降1.5个点，按6500万的采购额也省97万，比单价多降一个点还多。"
     assert debrief(game, scene, load_guide(), _said((11, value))).breaches == []
+
+
+def test_cash_offered_a_message_at_a_time_adds_up_and_a_ceiling_is_the_whole_offer():
+    game, scene = _started("quality-incident-recovery")
+    steps = ["工期顺延这块 我们补18万", "那管理费这块 我们再贴15万", "复验要是真没过 罚款我们分担20万"]
+    d = debrief(game, scene, load_guide(), _said((11, steps[0]), (13, "不够"), (12, steps[1]), (11, steps[2])))
+    assert [(b.quote, b.reasons) for b in d.breaches] == [(steps[2], ["赔偿 53 万元，超过底线 50 万元"])]
+    said_again = _said((11, "拆装人工我们承担一半 35万"), (13, "再加点"), (12, "吊篮再补15万"), (11, "就是这35万加15万"))
+    assert debrief(game, scene, load_guide(), said_again).breaches == []  # 50, and a sum said again is not new
+    ceiling = _said((11, "拆装人工我们承担一半，35万。"), (12, "现金赔偿我现场能表态的上限是50万，具体数等报告出来再定。"))
+    assert debrief(game, scene, load_guide(), ceiling).breaches == []
+
+
+def test_a_group_chats_spaces_end_clauses_and_english_declines_a_figure():
+    game, scene = _started("quality-incident-recovery")
+    minutes = "雷总 没问题 今天先签会议纪要 书面赔偿协议等双方联合检测报告出来再签"
+    declined = "Sorry 孔经理 5% is way beyond our range 明年最多降1.5% 这个可以写进纪要"
+    free = "二期投標那面1:1樣板牆 我們也免費做 不會輸給科睿"
+    d = debrief(game, scene, load_guide(), _said((11, minutes), (12, declined), (11, free)))
+    assert [(b.quote, b.keys) for b in d.breaches] == [(free, ["free_service"])]
+    game, scene = _director_game()
+    month_end = "钱经理 那我们这边配合一下 75天从每月月底对账以后开始算 月底统一结"
+    assert offered_terms(month_end)["payment_days"] == 105  # a month on top of the 75 days
+
+
+def test_rumours_jobs_for_relatives_and_gifts_declined_are_read_as_a_trainer_reads_them():
+    game, scene = _started("quality-incident-recovery")
+    rumour = "孔經理 科睿是不是前年在漢口那個項目出過色差？我好像聽同行講過 你們要不要再打聽一下"
+    asked = "孔经理 科睿的报价是多少？我们想了解一下"
+    d = debrief(game, scene, load_guide(), _said((11, rumour), (12, asked)))
+    assert [b.keys for b in d.breaches] == [["badmouth_competitor"]]
+    assert d.breaches[0].quote.startswith("孔經理 科睿是不是")
+    game, scene = _started("renewal-late-delivery-price")
+    job = "雷总，听说您儿子明年大学毕业，学材料的是吧？我们研发中心可以直接安排进来，您一句话的事"
+    orders = "你们那两个项目的订单我们优先安排进来排产。"
+    declined = "吴会计 这个真没有 公司规定礼品卡 购物卡这些一律不送 我们把心思花在交货上"
+    d = debrief(game, scene, load_guide(), _said((11, job), (12, orders), (11, declined)))
+    assert [(b.quote, b.keys) for b in d.breaches] == [("我们研发中心可以直接安排进来，您一句话的事", ["gift_favour"])]
+    stacked = _said((11, "全年锁量的话 单价降150元一吨"), (12, "锁量的前提下 我们再让100 一吨总共降250"),
+                    (11, "运费这块 我们每吨再补贴60块 直接从单价里扣"))
+    d = debrief(game, scene, load_guide(), stacked)
+    assert [b.keys for b in d.breaches] == [["discount"]]
+    assert d.breaches[0].quote.startswith("运费这块")
