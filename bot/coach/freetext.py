@@ -20,7 +20,7 @@ a price cut, blaming the carrier, "no complaints means satisfied"). A point is f
 The verdict counts points: all (or ``right``) of them and every ``core`` point is right, ``partly`` or more is
 partly right, fewer is wrong. A point only wordings or a move found, that the detector doubts (``CUE_CONFIRM``),
 is gestured at: it counts towards partly, never towards right. A mistake found makes the answer wrong unless it
-is otherwise complete (then partly). An answer that makes no listed point but says the reference answer in other
+is otherwise complete, or lacks only one point of a list of three or more (then partly). An answer that makes no listed point but says the reference answer in other
 words (whole-answer similarity) is partly right. Deterministic.
 """
 
@@ -87,7 +87,7 @@ keep partly."""
 MAX_UNITS = 24
 """Clauses read for meaning (a long answer's first ones): bounds the time a pasted essay takes to grade."""
 _CLAUSE = re.compile(r"[。！？!?；;，,、\n：:]|\s{2,}|\.\s|\s[-–—]\s")
-_SAID = re.compile(r"[。！？!?；;，,\n]")
+_SAID = re.compile(r"[。！？!?；;，,\n]|\s+(?=\d{1,2}[.、)）])|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 """Where a mistake is looked for: a sentence or comma clause (a mistake is said in one; a list of points is not)."""
 _ADVICE_AGAINST = re.compile(r"不要|不能|不该|不应|不可|别|千万|避免|切忌|不急|先不|而不是|不是去|不去|不会|少用|杜绝|不轻易|"
                              r"不代表|不等于|不说明|并不|不意味|"
@@ -308,7 +308,9 @@ class FreeTextGrader:
         lacking = cores_missing + [m for m in missing if m not in cores_missing]
         position = {i: at for i, at in position.items() if i in found}
         if mistakes:
-            grade, why = ("partly", "complete_but_mistake") if complete else ("wrong", "mistake")
+            # most of a long list beside the mistake (four defences right, the fifth 「请客送礼」) is partly right
+            most = len(spec.items) >= 3 and len(found) >= spec.need_right - 1 and not cores_missing
+            grade, why = ("partly", "complete_but_mistake") if complete or most else ("wrong", "mistake")
         elif complete and spec.ordered and not _in_order([position[i] for i in sorted(position)]):
             grade, why = "partly", "order"
         elif complete:

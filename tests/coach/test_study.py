@@ -238,6 +238,10 @@ def test_free_text_is_graded_by_meaning_with_partial_credit(study):
     # a clause that says a mistake earns no point for the terms it reuses
     ("free-delivered-value", "顾客总成本减去顾客总价值", "wrong", "减反了"),
     ("free-leaky-bucket", "老客户走了没关系，多开发新客户就能补回来", "wrong", "没关系"),
+    # the problem named, the lesson turned round: find new customers faster
+    ("free-leaky-bucket", "漏桶就是老客戶一直流失，所以要加大力度開發新客戶把桶灌滿", "wrong", "多开发新客户"),
+    # four of five defences in a numbered list, the fifth a gift: most of it is there, beside a mistake
+    ("free-churn-defences", "1.顾问式销售 2.做品牌 3.打响品牌 4.大客户服务标准 5.定期请客送礼维护关系", "partly", "送礼"),
     # a character the input method picked for its sound is no missing point (斯机 司机, 遇计 预计)
     ("free-five-facts", "规格数量，发货时间，车号，斯机电话，遇计到达时间", "right", "说到了要点"),
 ])
