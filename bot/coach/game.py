@@ -115,6 +115,9 @@ class Mandate(_Strict):
     min_share_pct: float | None = Field(None, gt=0, le=100, description=(
         "The least share of the account's volume a price cut may be traded for (「只能换取主供地位（份额不低于 55%）」): "
         "a cut offered for less (「给我们50%的份额，单价就降2%」) is a cut the brief does not allow."))
+    standard_days: int | None = Field(None, gt=0, description=(
+        "The standard delivery time, in days, where a faster one is a paid rush order (加急): a promise faster than "
+        "it that is no rush order (「尽量5天，也不用走加急」) is beyond what team A can give."))
     rivals: list[str] = Field(default_factory=list, description=(
         "The competitors' names as players write them (「科睿」「远东」): a rumour about one (「科睿是不是出过色差？我好像"
         "听同行讲过」) runs it down, however it is asked."))
@@ -395,14 +398,16 @@ _NUM = r"(\d+(?:\.\d+)?|[一二两三四五六七八九十百]+)"
 _CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}  # 九五折 (_DISCOUNT_RATE)
 _PCT = re.compile(r"(?:降|让|便宜|优惠|下调|下浮|少收|减|最多|给到|一共|总共|合计|加起来|总计|累计|返)[^，。\d%]{0,4}" + _NUM
                   + r"\s*(?:%|％|个点|个百分点)")
-_NOT_PRICE = re.compile(r"损耗|准时|合格|份额|毛利|成本|利润|涨|增长|市场|省下|能省|省了|省的")
+_NOT_PRICE = re.compile(r"损耗|准时|合格|份额|毛利|成本|利润|涨|增长|市场|省下|能省|省了|省的|(?i:\bloss|\bwaste|on-time)")
 """Percentages that are not a price cut (「损耗从6%降到3.5%」 is a value argument)."""
 _DISCOUNT_RATE = re.compile(r"([八九])([一二三四五六七八九])?折")  # 九五折 = 5% off
 _DAYS = re.compile(_NUM + r"\s*天")
 _WAN = re.compile(_NUM + r"\s*万")
-_REFUSE = re.compile(r"不能|不可能|不可以|做不到|办不到|没法|没办法|无法|不行|不了|不答应|给不起|超出|超过了?权限|不会|"
+_REFUSE = re.compile(r"(?<!能)不能|不可能|(?<!可)不可以|做不到|办不到|没法|没办法|无法|(?<!行)不行|不了|不答应|给不起|超出|超过了?权限|"
+                     r"不会|太(?:狠|多|高|离谱)|"
                      r"(?i:\bbeyond\b|\bcan'?t\b|\bcannot\b|\bno way\b|\bnot possible\b|\bunable\b)")
 _CANNOT = re.compile(r"做不到|办不到|保证不了|(?:不能|不敢|没法|无法|不会)(?:乱|随便|轻易)?(?:答应|保证|承诺|打包票|拍胸脯)|"
+                     r"不(?:跟|给|和|对|向)(?:您|你们?)?(?:乱|随便)?(?:打包票|保证|承诺|拍胸脯)|"
                      r"不(?:往|写进?)合同|can'?t (?:promise|guarantee)|won'?t promise")
 """A promise named to decline it: not a promise. Narrower than _REFUSE, whose 不会 is the overpromise itself
 (「保证以后不会再晚」)."""
@@ -414,20 +419,26 @@ cut for nothing, whatever the recogniser's reading of a code-switched sentence."
 _WAIVED = re.compile(r"(?i)不用锁|不锁|不用.{0,4}(?:承诺|保证|签)|不要求|不强求|不设门槛|没有门槛|没门槛|"
                      r"no (?:commitment|strings)|don'?t (?:have|need) to commit")
 """A condition waived in the same breath (「只要明年主供给我们，单价降2%，量…不用锁」): the cut is given for nothing."""
+_LOCK_DROPPED = re.compile(r"(?:锁量|锁定|锁)[^，。；]{0,6}(?:不写|先不|不用|算了|免了|按原来|照旧|不影响)")
+"""The volume lock a cut was traded for, dropped (「那锁量就先不写进合同了……价格我们照样执行」「单价就按28710一吨执行，
+账期和锁量先按原来的走」): the cut stays, the condition goes."""
 _WITHDRAWN = re.compile(r"不算数|不作数|收回|撤回|作废")
 _GIVES = re.compile(r"%|％|个点|折|[元块]|降|让|便宜|优惠|返|免|包了|不收|送|跟价|按.{0,4}\d")
 """What a price cut says it gives: a figure, a cut, something free. 「补板和运费我们回去出一份书面价目表」 names a
 price list, not a cut."""
 _NOT_OURS = re.compile(r"您说|你说|你们说|您要|你们要|要求|远东|佳成|科睿|对手|他们|对方")
-_CLAUSES = re.compile(r"[，,；;：:。！？!?]|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+_CLAUSES = re.compile(r"[，,；;：:。！？!?]|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])|"
+                      r"(?<=[\u4e00-\u9fff])(?<![降让到按是减低少返给补扣付为])\s+(?=\d)|(?<=[\d%％])\s+(?=[\u4e00-\u9fff])")
 """Where a clause ends: punctuation, or a space between Chinese words, which is how a group chat punctuates
-(「今天签纪要 书面赔偿协议等联合检测报告出来再签」 is two clauses: the second signs nothing today)."""
+(「今天签纪要 书面赔偿协议等联合检测报告出来再签」 is two clauses: the second signs nothing today; 「价格嘛好说 3%就3%
+跟远东一样」 is three: the competitor is named in the third, not where the cut is given)."""
 _ACCEPT = re.compile(r"(?i:\bok\b|no problem|\bdeal\b)|没问题|可以|行|好的|成交|同意|答应|认了|认|给你们|给您|我签|签字|就这么定|写进|那就|就按")
 _SAME_PCT = re.compile(_NUM + r"\s*(?:%|％|个点)\s*就\s*" + _NUM + r"\s*(?:%|％|个点)")  # 「3%就3%」
 _BARE_PCT = re.compile(_NUM + r"\s*(?:%|％|个点)")
 _PRICE_WORDS = re.compile(r"降价|单价|价格|价钱|便宜|打折|折扣|[八九][一二三四五六七八九]?折|让利|优惠|返点|让价|降[\d一二两三四五六七八九十]")
 """A sentence that names the price gives more than a free service: the cut, not the service, is what it offers."""
-_FREE = re.compile(r"免费|免了|全包|包了|不收钱|不收费|不要钱|不用你们出|不让你们出|你们不用出|"
+_FREE = re.compile(r"(?<!不是)(?<!并非)(?<!不)免费|免了|不(?:单独|另外|额外|再)?(?:跟|向|找|问)[^，。；]{0,6}收|"
+                   r"不单独收|不算钱|(?:自己|我们)消化|全包|包了|不收钱|不收费|不要钱|不用你们出|不让你们出|你们不用出|"
                    r"(?:钱|费用?)(?:全|都|全都|也|全部)?我们(?:来)?(?:出|承担|包)|我们(?:来)?出钱|全部我们(?:来|出|承担|包)|"
                    r"(?:费|钱)[^，。；]{0,3}(?:都|也|全)?不收|一分(?:钱)?(?:都|也)?不(?:用)?(?:出|掏|收)|"
                    r"不收(?:你们|您)?一分钱|白送|送给你们|送你们|算我们的|"
@@ -455,12 +466,12 @@ _OPEN_ENDED = re.compile(r"什么时候方便什么时候(?:付|给|结)|(?:随�
 _NO_CHASE = re.compile(r"不会?(?:来|去)?催")
 """No date at all to pay by (「我们财务不会来催的，你们什么时候方便什么时候付」): longer than any terms a brief allows.
 「不催」 alone is open-ended only where no day count says until when (「到了90天再付我们也不催」 is 90 days)."""
-_ON_TOP = re.compile(r"(?i)再(?:让|降|便宜|优惠|减|返|少|补贴|贴|扣)|额外(?:再)?(?:让|降|返|优惠|给)|叠加|on top|additional")
+_ON_TOP = re.compile(r"(?i)再多?(?:让|降|便宜|优惠|减|返|少|补贴|贴|扣)|额外(?:再)?(?:让|降|返|优惠|给)|叠加|on top|additional")
 """A cut given on top of one already offered (「每吨再让100」): the account gets both, and the brief limits the sum."""
 _SHARE_TALK = re.compile(r"(?i)份额|主供|\bshare\b")
-_RUMOUR = re.compile(r"(?i)听说|据说|听.{0,6}(?:讲|说)过?|传言|传闻|有人说|风声|(?:好像|是不是).{0,12}(?:出过|有过|闹过|被)|"
+_RUMOUR = re.compile(r"(?i)听说|(?<!数)据说|听.{0,6}(?:讲|说)过?|传言|传闻|在传|传开|有人说|风声|(?:好像|是不是).{0,12}(?:出过|有过|闹过|被)|"
                      r"\bI heard\b|\brumou?rs?\b|\bword is\b|\bapparently\b")
-_TROUBLE = re.compile(r"(?i)出过|出事|出了?问题|色差|断供|断货|投诉|罚款|被罚|倒闭|质量|延误|拖欠|欠款|跑路|官司|事故|返工|退货|拖了|拖欠|"
+_TROUBLE = re.compile(r"(?i)出过|出事|出了?问题|色差|断供|断货|投诉|罚款|被罚|倒闭|质量|延误|拖欠|欠款|跑路|官司|事故|返工|退货|拖了|拖欠|延期|起皮|脱落|开裂|生锈|变形|漏水|掉色|褪色|"
                       r"资金|撑不|亏损|裁员|不行了|\bproblems?\b|\bissues?\b|\bquality\b|\btrouble\b|\bbankrupt")
 """A rumour about a competitor's trouble (「科睿是不是前年在汉口出过色差？我好像听同行讲过」): running it down while
 asking, which the recogniser reads as a question."""
@@ -471,10 +482,17 @@ _RELATIVE = re.compile(r"(?i)儿子|女儿|孩子|小孩|外甥|侄|亲戚|家�
 _PLACED = re.compile(r"(?:安排|介绍|推荐|弄|招)(?:他|她)?(?:进来|进厂|进公司|过来|工作|岗位|实习|入职)|简历")
 """A job found for the buyer's relative (「您让他把简历发我，我跟人事那边打个招呼」「听说您儿子明年毕业……我们研发中心可以
 直接安排进来」): a private favour."""
+_NO_COMMENT = re.compile(r"(?i)不(?:评价|评论|做评价|议论)|不说(?:别人|人家|他们|对手)|\bno comment\b")
+_RUNDOWN = re.compile(r"差|不行|烂|垃圾|小作坊|吹牛|出过事|出事|断供|骗|坑")
+"""「远东我们不评价，质量好不好您测过心里有数」 declines to run the competitor down: no red line, unless it runs it
+down after all (「科睿我不评价，反正小作坊」)."""
+_CONTACTS = re.compile(r"(?:认识|有关系|找人|托人|打个?招呼).{0,14}(?:帮|问问|打听|说|介绍|安排)|帮(?:您|你)?(?:问问|打听|找找|介绍|联系)")
+"""Pulling strings for the buyer's family (「您孩子明年小升初……我们老板认识那边几个学校的人，可以帮您问问」)."""
 _NO_GIFT = re.compile(r"(?:一律|从来|绝对|都)(?:没有|不送|不收|不给)|不允许|不能送|不送|不收|合规|(?i:\bno gifts?\b|\bnever\b)")
 _GIFT_GIVEN = re.compile(r"送(?:您|你|给)|给(?:您|你)(?:准备|带|送)|请(?:您|你)|私下|悄悄|不走.{0,3}账|(?i:nobody will know)")
 """A gift named to decline it (「送礼、回扣、私人好处一律没有」「礼品卡这些一律不送」) gives nothing, unless the sentence
 gives one after all."""
+_PAID_RUSH = re.compile(r"(?<!不用走)(?<!不走)(?<!不用)(?<!不)加急|(?i:\bexpedit|\brush order)")
 _SAME_DAYS = re.compile(_NUM + r"\s*天\s*就\s*" + _NUM + r"\s*天")  # 「90天就90天」: giving in on the customer's figure
 
 
@@ -524,10 +542,13 @@ def offered_terms(sentence: str, base_days: float = 0.0) -> dict[str, float]:
 
     text = _plain(sentence)
     amounts, totals = _cash(text)
+    # 「损耗每降1个点就是将近40万 河西那次降了2.5个点」: a sentence about savings names figures that are no price cut,
+    # in clauses of their own, unless the clause names the price.
+    savings = bool(_NOT_PRICE.search(text))
     for clause in _CLAUSES.split(text):
         if not clause or _REFUSE.search(clause) or _NOT_OURS.search(clause):
             continue
-        if not _NOT_PRICE.search(clause):
+        if not _NOT_PRICE.search(clause) and not (savings and not _PRICE_WORDS.search(clause)):
             for m in _PCT.finditer(clause):
                 keep("discount", _number(m.group(1)))
             for m in _SAME_PCT.finditer(clause):  # giving in: 「3%就3%」
@@ -605,14 +626,17 @@ def cash_items(amounts: list[float]) -> list[float]:
     return amounts
 
 
-_PROMISED = re.compile(r"(?<![第前后\d])" + _NUM + r"\s*天(?:之内|以内|内)?\s*(?:就|一定|肯定|保证|准|能|可以|应该|估计|差不多|"
-                       r"大概|基本|基本上|也|都)*\s*(?:到货|交货|送到|交付|发到|出货|发货|出厂|到(?![现场岗位期底时手]))")
+_PROMISED = re.compile(r"(?i)(?<![第前后\d])" + _NUM + r"\s*天(?:之内|以内|内)?\s*(?:就|一定|肯定|保证|准|能|可以|应该|估计|"
+                       r"差不多|大概|基本|基本上|也|都|先|guarantee|promise|(?:给|帮)(?:您|你们?)|\s)*\s*"
+                       r"(?:到货|交货|送到|送达|交付|发到|发过来|送过来|运过来|运到|出货|发货|出厂|到(?![现场岗位期底时手]))|"
+                       r"按\s*" + _NUM + r"\s*天(?:的标准|的交期)?来?(?:排|管|走|交|送|发)|"
+                       r"(?:尽量|争取|确保|承诺)\s*" + _NUM + r"\s*天")
 """A delivery in so many days (「保证3天到」「5天内交货」); a clause that declines it (「3天做不到」) promises nothing."""
 
 
 def promised_days(sentence: str) -> float | None:
     """The fastest delivery a sentence promises, in days, or None."""
-    found = [_number(m.group(1)) for clause in _CLAUSES.split(_plain(sentence))
+    found = [_number(next(g for g in m.groups() if g)) for clause in _CLAUSES.split(_plain(sentence))
              if clause and not _REFUSE.search(clause) and not _CANNOT.search(clause) and not _NOT_OURS.search(clause)
              for m in _PROMISED.finditer(clause)]
     return min(found) if found else None
@@ -623,7 +647,7 @@ _NEW_PRICE = re.compile(r"(?:调到|降到|改到|改成|调成|定在|落到)\s
                         r"(?:按|单价|价格?|报价|算|做到|给到)\D{0,4}?" + _NUM + r"\s*(?:元|块)?\s*(?:" + _PER_UNIT
                         + r")?\s*(?:走|算|结|来|给|签|成交|的价)|" + _NUM + r"\s*" + _PER_UNIT)
 _CUT_PER_UNIT = re.compile(r"(?:低|降|便宜|少|让|优惠|减)[^，。；\d一二两三四五六七八九十百]{0,6}" + _NUM + r"\s*" + _PER_UNIT
-                           + r"|(?:每|一)(?:吨|平方米|平米|平)\s*再?(?:低|降|便宜|少|让|优惠|减|补贴|贴|扣|返)[^，。；\d一二两三四五六七八九十百]{0,4}" + _NUM
+                           + r"|(?:每|一)(?:吨|平方米|平米|平)[^，。；\d]{0,6}?再?(?:低|降|便宜|少|让|优惠|减|补贴|贴|扣|返)[^，。；\d一二两三四五六七八九十百]{0,4}" + _NUM
                            + r"|(?:一共|总共|合计|累计|加起来)\s*(?:降|让|便宜|少|优惠|减)\s*" + _NUM + r"(?![\d.]|\s*(?:%|％|个|万|天|吨))")
 
 
@@ -792,7 +816,7 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
     if mandate.max_compensation_wan is not None and terms.get("compensation", 0) > mandate.max_compensation_wan:
         reasons.append(f"赔偿 {terms['compensation']:g} 万元，超过底线 {mandate.max_compensation_wan:g} 万元")
         keys.append("compensation")
-    offers = [c for c in _CLAUSES.split(plain) if c and not _REFUSE.search(c)]
+    offers = [c for c in _CLAUSES.split(plain) if c and not _REFUSE.search(c) and not _CANNOT.search(c)]
     beyond = [label for label, cues in mandate.beyond_authority.items()
               if any(cue_matches(c, match_form(o)) for c in cues for o in offers)]
     free = [c for c, allowed in _free_offers(said.text, mandate) if not allowed]
@@ -806,6 +830,9 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
     days = promised_days(said.text)
     if mandate.fastest_days and days is not None and days < mandate.fastest_days and not beyond:
         beyond.append(f"承诺 {days:g} 天到货，快于公司最快能做到的 {mandate.fastest_days} 天")
+    elif mandate.standard_days and days is not None and days < mandate.standard_days and not _PAID_RUSH.search(plain) \
+            and not beyond:  # 「尽量5天，也不用走加急」: faster than standard, without the paid rush order
+        beyond.append(f"承诺 {days:g} 天到货却不走加急（标准交期 {mandate.standard_days} 天，更快只能走付费加急）")
     if beyond:
         reasons += [f"超出权限：{label}" for label in beyond]
         keys.append("overpromise")
@@ -822,17 +849,25 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
             continue  # 「二期投标帮你们做一面样板墙」 is what the account hopes for, not a private favour
         if move == "gift_favour" and _NO_GIFT.search(plain) and not _GIFT_GIVEN.search(plain):
             continue  # 「公司规定礼品卡、购物卡这些一律不送」
+        if move == "badmouth_competitor" and _NO_COMMENT.search(plain) and not _RUNDOWN.search(plain):
+            continue  # 「远东我们不评价」
         if move in said.moves and not (move == "unconditional_discount" and "discount" in keys):
             reasons.append(f"红线：{catalogue.get(move).title}")
             keys.append(move)
     whole = _plain(message) if message else plain
+    if ("unconditional_discount" in mandate.red_lines and not {"discount", "unconditional_discount"} & set(keys)
+            and _LOCK_DROPPED.search(plain) and not _REFUSE.search(plain)
+            and (terms.get("discount") or (before.get("discount") and re.search(r"价|折扣|优惠|让利|(?i:price)", plain)))):
+        reasons.append(f"红线：{catalogue.get('unconditional_discount').title}（锁量的条件不要了，降价照给）")
+        keys.append("unconditional_discount")
     rival = any(r in plain for r in mandate.rivals) or re.search(r"对手|别家|那家|(?i:competitor)", plain)
     if ("badmouth_competitor" in mandate.red_lines and "badmouth_competitor" not in keys and rival
-            and _RUMOUR.search(whole) and _TROUBLE.search(plain)):
+            and _RUMOUR.search(whole) and _TROUBLE.search(plain)
+            and not (_NO_COMMENT.search(plain) and not _RUNDOWN.search(plain))):
         reasons.append(f"红线：{catalogue.get('badmouth_competitor').title}（传对手的闲话）")
         keys.append("badmouth_competitor")
     if "gift_favour" in mandate.red_lines and "gift_favour" not in keys and (
-            _JOB_FAVOUR.search(plain) or (_PLACED.search(plain) and _RELATIVE.search(whole))):
+            _JOB_FAVOUR.search(plain) or ((_PLACED.search(plain) or _CONTACTS.search(plain)) and _RELATIVE.search(whole))):
         reasons.append(f"红线：{catalogue.get('gift_favour').title}（给对方亲友安排工作）")
         keys.append("gift_favour")
     return (Breach(said.text, said.speaker, said.user_id, reasons, keys) if reasons else None), terms

@@ -507,3 +507,51 @@ def test_rumours_jobs_for_relatives_and_gifts_declined_are_read_as_a_trainer_rea
     d = debrief(game, scene, load_guide(), stacked)
     assert [b.keys for b in d.breaches] == [["discount"]]
     assert d.breaches[0].quote.startswith("运费这块")
+
+
+def test_delivery_promises_faster_than_standard_without_the_paid_rush_are_beyond_authority():
+    assert promised_days("10 days 10天之内guarantee到工地") == 10
+    assert promised_days("合同上写7天 actually 5天给您送到") == 5
+    assert promised_days("第一批 我们10天先发过来 你们先装着") == 10
+    assert promised_days("标准是7天 不过站房那批我们尽量5天 基本没问题") == 5
+    game, scene = _started("renewal-late-delivery-price")
+    soft = "标准是7天 不过那批我们尽量5天 基本没问题 也不用走加急"
+    rush = "真急的单可以走加急 5天到 加急运费另外算"
+    declined = "这个我不跟您打包票说5天 标准交期是7天"
+    d = debrief(game, scene, load_guide(), _said((11, soft), (12, rush), (11, declined)))
+    assert [(b.quote, b.keys) for b in d.breaches] == [(soft, ["overpromise"])]
+    assert "不走加急" in d.breaches[0].reasons[0]
+
+
+def test_a_dropped_lock_a_question_a_cut_on_top_and_savings_read_as_a_trainer_reads_them():
+    game, scene = _director_game()
+    asked = "沈总好 5%真的太狠了 3%行不行 3%我今天就能定"
+    savings = "沈总 我们算笔综合账 损耗每降1个点就是将近40万 河西那次降了2.5个点 这个比单价多压几个点实在"
+    d = debrief(game, scene, load_guide(), _said((11, asked), (12, savings)))
+    assert [(b.quote, b.keys) for b in d.breaches] == [(asked, ["discount"])]
+    game, scene = _started("renewal-late-delivery-price")
+    traded = "全年锁量1800吨的话 单价降1%"
+    dropped = "那锁量就先不写进合同了 价格我们照样执行"
+    d = debrief(game, scene, load_guide(), _said((11, traded), (13, "锁量我们定不了"), (12, dropped)))
+    assert [b.quote for b in d.breaches] == [dropped]
+    assert "锁量的条件不要了" in d.breaches[0].reasons[0]
+    game, scene = _started("quality-incident-recovery")
+    on_top = "郑经理 这样 要是二期我们一起拿下了 明年再多让1个点 算我们一起庆功"
+    d = debrief(game, scene, load_guide(), _said((11, "明年单价降1.5%"), (12, on_top)))
+    assert [b.quote for b in d.breaches] == [on_top]
+
+
+def test_free_extras_in_other_words_and_a_competitor_left_alone_read_as_a_trainer_reads_them():
+    game, scene = _started("renewal-late-delivery-price")
+    free = ["排版我们不单独收费 顺手把图纸过一遍 出个优化方案给你们 不算钱",
+            "急单还是走加急4天 运费我们算进年度物流补贴里 不单独跟华峰收了"]
+    priced = "排版深化我们能做 不过这块是单独的技术服务 按项目报价 不是免费送的"
+    left_alone = "遠東我們不評價 質量好不好您測過心裡有數 我們就拿四年的供貨記錄和返工數據說話 您可以對比"
+    insinuated = "不过说句实话，远东价格为什么能低3个点，您找人去他们喷涂线看一眼就明白了，我就不多说了"
+    d = debrief(game, scene, load_guide(), _said((11, free[0]), (12, free[1]), (11, priced), (12, left_alone),
+                                                 (11, insinuated)))
+    flagged = {b.quote for b in d.breaches}
+    assert set(free) <= flagged
+    assert priced not in flagged
+    assert left_alone not in flagged
+    assert insinuated in flagged  # 「我就不多说了」 declines nothing
