@@ -419,6 +419,11 @@ cut for nothing, whatever the recogniser's reading of a code-switched sentence."
 _WAIVED = re.compile(r"(?i)不用锁|不锁|不用.{0,4}(?:承诺|保证|签)|不要求|不强求|不设门槛|没有门槛|没门槛|"
                      r"no (?:commitment|strings)|don'?t (?:have|need) to commit")
 """A condition waived in the same breath (「只要明年主供给我们，单价降2%，量…不用锁」): the cut is given for nothing."""
+_FIGURE = re.compile(r"\d|[一二两三四五六七八九十百]+\s*(?:万|个点|吨|天|小时|年|次|成)")
+_VALUE_TALK = re.compile(r"(?i)省|损耗|准时率|合格率|返工|投诉|响应|交付率|到货率|综合账|总账|算一?笔|数据|记录|检测报告|"
+                         r"on-time|pass rate|rework|\bsav|\bdata\b|\breport")
+"""A figure put to what the account gains (「损耗每降1个点就是将近40万」「六年准时率95%，4次质量投诉都在7天内处理完」):
+a value argument however the recogniser reads it; figures are facts, read by rule."""
 _LOCK_DROPPED = re.compile(r"(?:锁量|锁定|锁)[^，。；]{0,6}(?:不写|先不|不用|算了|免了|按原来|照旧|不影响)")
 """The volume lock a cut was traded for, dropped (「那锁量就先不写进合同了……价格我们照样执行」「单价就按28710一吨执行，
 账期和锁量先按原来的走」): the cut stays, the condition goes."""
@@ -892,6 +897,9 @@ def debrief(game: KeyAccountGame, scene: Scene, guide: DebriefGuide, messages: l
     for s in said:
         if "unconditional_discount" in s.moves and _free_within_brief(s.text, scene.team_a.mandate, wanted):
             del s.moves["unconditional_discount"]  # neither a red line nor a price cut to advise against
+        plain = _plain(s.text)
+        if _FIGURE.search(plain) and _VALUE_TALK.search(plain) and "discount" not in offered_terms(s.text):
+            s.moves.setdefault("value_figures", 1.0)
     said_terms = [offered_terms(m["text"]) for m in messages]  # each message's terms, read once
     # A message's cash is one offer: held against the last sentence that names an amount, listed once.
     last_amount = {s.index: k for k, s in enumerate(said) if _WAN.search(_plain(s.text))}

@@ -555,3 +555,11 @@ def test_free_extras_in_other_words_and_a_competitor_left_alone_read_as_a_traine
     assert priced not in flagged
     assert left_alone not in flagged
     assert insinuated in flagged  # 「我就不多说了」 declines nothing
+
+
+def test_figures_put_to_what_the_account_gains_are_credited_as_a_value_argument():
+    game, scene = _director_game()
+    figures = "沈总 我们算笔综合账 损耗每降1个点就是将近40万 河西那次降了2.5个点"
+    d = debrief(game, scene, load_guide(), _said((11, figures)))
+    assert d.breaches == []
+    assert ("价值论据", figures) in [(g, f.quote) for g, f in d.credits]
