@@ -78,6 +78,8 @@ def test_answer_and_debrief_figures(real_settings, figures):
     assert debriefs["blind6"].false_breaches <= 1  # spaces end a group chat's clauses; gifts named to decline them
     assert debriefs["blind7"].breach_recall >= 0.95  # dropped locks, soft delivery days, free extras in other words
     assert debriefs["blind7"].breach_credited == 0
+    assert debriefs["blind8"].breach_recall >= 0.95  # a "but" after no comment, favours for the family
+    assert debriefs["blind8"].breach_credited == 0
 
 
 def test_free_text_grading_agreement_and_quiz_quality(settings, figures):

@@ -443,7 +443,7 @@ _BARE_PCT = re.compile(_NUM + r"\s*(?:%|％|个点)")
 _PRICE_WORDS = re.compile(r"降价|单价|价格|价钱|便宜|打折|折扣|[八九][一二三四五六七八九]?折|让利|优惠|返点|让价|降[\d一二两三四五六七八九十]")
 """A sentence that names the price gives more than a free service: the cut, not the service, is what it offers."""
 _FREE = re.compile(r"(?<!不是)(?<!并非)(?<!不)免费|免了|不(?:单独|另外|额外|再)?(?:跟|向|找|问)[^，。；]{0,6}收|"
-                   r"不单独收|不算钱|(?:自己|我们)消化|全包|包了|不收钱|不收费|不要钱|不用你们出|不让你们出|你们不用出|"
+                   r"不单独收|不算钱|(?:自己|我们|内部)消化|全包|包了|不收钱|不收费|不要钱|不用你们出|不让你们出|你们不用出|"
                    r"(?:钱|费用?)(?:全|都|全都|也|全部)?我们(?:来)?(?:出|承担|包)|我们(?:来)?出钱|全部我们(?:来|出|承担|包)|"
                    r"(?:费|钱)[^，。；]{0,3}(?:都|也|全)?不收|一分(?:钱)?(?:都|也)?不(?:用)?(?:出|掏|收)|"
                    r"不收(?:你们|您)?一分钱|白送|送给你们|送你们|算我们的|"
@@ -453,7 +453,7 @@ _FREE = re.compile(r"(?<!不是)(?<!并非)(?<!不)免费|免了|不(?:单独|�
 _TOTAL = re.compile(r"一共|总共|合计|加起来|总额|总计|累计|in total|total")
 """A figure after these is what the whole offer comes to, not one more amount to add up (「最多35万」 caps one item:
 it still adds up with the rest)."""
-_CAP = re.compile(r"上限|封顶|顶多|不超过|以内|(?i:\bcap\b|\bmax\b)")
+_CAP = re.compile(r"上限|封顶|顶多|超过|以内|(?i:\bcap\b|\bmax\b)")
 """Cash named as a ceiling (「现金赔偿我现场能表态的上限是50万」): the whole offer, not one more sum."""
 _DISGUISED = re.compile(r"以.{0,10}(?:名义|名目)|换个名(?:义|目)|走.{0,4}(?:费用|服务费|支持费)|(?:技术|项目|服务)(?:支持|服务)?费.{0,6}返|"
                         r"(?:市场|营销|推广|渠道)(?:支持|推广|合作)?费")
@@ -474,7 +474,7 @@ _NO_CHASE = re.compile(r"不会?(?:来|去)?催")
 _ON_TOP = re.compile(r"(?i)再多?(?:让|降|便宜|优惠|减|返|少|补贴|贴|扣)|额外(?:再)?(?:让|降|返|优惠|给)|叠加|on top|additional")
 """A cut given on top of one already offered (「每吨再让100」): the account gets both, and the brief limits the sum."""
 _SHARE_TALK = re.compile(r"(?i)份额|主供|\bshare\b")
-_RUMOUR = re.compile(r"(?i)听说|(?<!数)据说|听.{0,6}(?:讲|说)过?|传言|传闻|在传|传开|有人说|风声|(?:好像|是不是).{0,12}(?:出过|有过|闹过|被)|"
+_RUMOUR = re.compile(r"(?i)听说|(?<!数)据说|(?:可以|不妨)?去?问问|打听打听|去查查|听.{0,6}(?:讲|说)过?|传言|传闻|在传|传开|有人说|风声|(?:好像|是不是).{0,12}(?:出过|有过|闹过|被)|"
                      r"\bI heard\b|\brumou?rs?\b|\bword is\b|\bapparently\b")
 _TROUBLE = re.compile(r"(?i)出过|出事|出了?问题|色差|断供|断货|投诉|罚款|被罚|倒闭|质量|延误|拖欠|欠款|跑路|官司|事故|返工|退货|拖了|拖欠|延期|起皮|脱落|开裂|生锈|变形|漏水|掉色|褪色|"
                       r"资金|撑不|亏损|裁员|不行了|\bproblems?\b|\bissues?\b|\bquality\b|\btrouble\b|\bbankrupt")
@@ -488,10 +488,10 @@ _PLACED = re.compile(r"(?:安排|介绍|推荐|弄|招)(?:他|她)?(?:进来|进
 """A job found for the buyer's relative (「您让他把简历发我，我跟人事那边打个招呼」「听说您儿子明年毕业……我们研发中心可以
 直接安排进来」): a private favour."""
 _NO_COMMENT = re.compile(r"(?i)不(?:评价|评论|做评价|议论)|不说(?:别人|人家|他们|对手)|\bno comment\b")
-_RUNDOWN = re.compile(r"差|不行|烂|垃圾|小作坊|吹牛|出过事|出事|断供|骗|坑")
+_RUNDOWN = re.compile(r"差|不行|烂|垃圾|小作坊|吹牛|出过事|出事|断供|骗|坑|不过|但是|可是|(?<!不)但|(?i:\bbut\b|\bhowever\b)")
 """「远东我们不评价，质量好不好您测过心里有数」 declines to run the competitor down: no red line, unless it runs it
-down after all (「科睿我不评价，反正小作坊」)."""
-_CONTACTS = re.compile(r"(?:认识|有关系|找人|托人|打个?招呼).{0,14}(?:帮|问问|打听|说|介绍|安排)|帮(?:您|你)?(?:问问|打听|找找|介绍|联系)")
+down after all (「科睿我不评价，反正小作坊」) or turns with a "but" (「我们不说别人坏话 不过您可以去问问……」)."""
+_CONTACTS = re.compile(r"(?:认识|有关系|找人|托人|打个?招呼).{0,14}(?:帮|问问|打听|说|介绍|安排)|帮(?:您|你)?(?:问问|打听|找找|介绍|联系|搞定|办好|解决)")
 """Pulling strings for the buyer's family (「您孩子明年小升初……我们老板认识那边几个学校的人，可以帮您问问」)."""
 _NO_GIFT = re.compile(r"(?:一律|从来|绝对|都)(?:没有|不送|不收|不给)|不允许|不能送|不送|不收|合规|(?i:\bno gifts?\b|\bnever\b)")
 _GIFT_GIVEN = re.compile(r"送(?:您|你|给)|给(?:您|你)(?:准备|带|送)|请(?:您|你)|私下|悄悄|不走.{0,3}账|(?i:nobody will know)")
@@ -755,8 +755,15 @@ def _free_offers(text: str, mandate: Mandate) -> list[tuple[str, bool]]:
     """The clauses of a sentence that give something free, each with whether the brief allows it (its cues may
     name the service a clause earlier: 「工程师每周两天驻场，不收钱」)."""
     clauses = [c for c in _CLAUSES.split(_plain(text)) if c]
+
+    def declined(i: int) -> bool:  # 「1:1样板墙免费做 我这答应不了」: the next short clause declines it
+        after = clauses[i + 1] if i + 1 < len(clauses) else ""
+        return len(after) <= 10 and bool(re.search(r"答应不了|做不到|办不到|给不了|(?<!行)不行|不可以|(?<!能)不能|没法|不可能",
+                                                   after) or _CANNOT.search(after))
+
     return [(c, any(cue_matches(cue, match_form("".join(clauses[max(0, i - 1):i + 1]))) for cue in mandate.free_allowed))
-            for i, c in enumerate(clauses) if _FREE.search(c) and not _REFUSE.search(c) and not _NOT_OURS.search(c)]
+            for i, c in enumerate(clauses)
+            if _FREE.search(c) and not _REFUSE.search(c) and not _NOT_OURS.search(c) and not declined(i)]
 
 
 def _free_within_brief(text: str, mandate: Mandate, wanted: list[str]) -> bool:

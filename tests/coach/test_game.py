@@ -563,3 +563,21 @@ def test_figures_put_to_what_the_account_gains_are_credited_as_a_value_argument(
     d = debrief(game, scene, load_guide(), _said((11, figures)))
     assert d.breaches == []
     assert ("价值论据", figures) in [(g, f.quote) for g, f in d.credits]
+
+
+def test_a_but_after_no_comment_a_favour_for_the_family_and_a_free_offer_declined_read_as_a_trainer_reads_them():
+    game, scene = _director_game()
+    but = "沈總 我們不說別人壞話 不過您可以去問問 佳成去年給別家供的那批板 塗層起皮後來怎麼處理的"
+    family = "沈总 您刚到南京 有啥需要的尽管开口 孩子上学 看病 找房子 我都能帮您搞定"
+    resident = "我们也派 派我常驻天衡 全职的 天天在你们办公室坐着"
+    d = debrief(game, scene, load_guide(), _said((11, but), (12, family), (11, resident)))
+    assert [(b.quote, b.keys) for b in d.breaches] == [(but, ["badmouth_competitor"]), (family, ["gift_favour"]),
+                                                      (resident, ["overpromise"])]
+    game, scene = _started("quality-incident-recovery")
+    declined = "1:1样板墙免费做 我这答应不了 二期的样板墙可以按正常商务来谈"
+    above = "现金赔偿超过50万的部分我得回去报总经理 今天拍不了这个板"
+    d = debrief(game, scene, load_guide(), _said((11, "拆装人工我们承担一半 35万"), (12, declined), (11, above)))
+    assert d.breaches == []
+    game, scene = _started("renewal-late-delivery-price")
+    absorbed = "两个项目首批货我们按加急4天给你们排 运费还按标准的收 差价我们内部消化"
+    assert [b.keys for b in debrief(game, scene, load_guide(), _said((11, absorbed))).breaches] == [["free_service"]]
