@@ -264,3 +264,10 @@ def test_clearing_the_carrier_while_owning_the_failure_is_not_a_blame_shift(judg
     assert "blame-carrier" not in verdict.mistakes
     assert verdict.criteria["apology-ownership"].strength >= PARTLY
     assert "blame-carrier" in judge.judge(late, "真的对不起，物流公司车坏了，我们也没办法。").mistakes
+
+
+def test_a_rumour_of_the_competitors_trouble_runs_it_down_however_it_is_asked(judge, scenarios):
+    keep = scenarios["key-account-retention"]
+    verdict = judge.judge(keep, "聽說嘉盛上個月才被別的客戶退過貨，陸總您可要小心一點。")
+    assert verdict.mistakes.get("badmouth-competitor", "").startswith("聽說嘉盛")
+    assert "badmouth-competitor" not in judge.judge(keep, "听说嘉盛报价比我们低不少？您那边拿到的是什么规格的？").mistakes
