@@ -402,7 +402,7 @@ _NOT_PRICE = re.compile(r"损耗|准时|合格|份额|毛利|成本|利润|涨|�
 """Percentages that are not a price cut (「损耗从6%降到3.5%」 is a value argument)."""
 _DISCOUNT_RATE = re.compile(r"([八九])([一二三四五六七八九])?折")  # 九五折 = 5% off
 _DAYS = re.compile(_NUM + r"\s*天")
-_WAN = re.compile(_NUM + r"\s*万")
+_WAN = re.compile(r"(?<![几多数])" + _NUM + r"\s*万")  # not 「多赔几十万」: no figure
 _REFUSE = re.compile(r"(?<!能)不能|不可能|(?<!可)不可以|做不到|办不到|没法|没办法|无法|(?<!行)不行|不了|不答应|给不起|超出|超过了?权限|"
                      r"不会|太(?:狠|多|高|离谱)|"
                      r"(?i:\bbeyond\b|\bcan'?t\b|\bcannot\b|\bno way\b|\bnot possible\b|\bunable\b)")
@@ -424,7 +424,8 @@ _VALUE_TALK = re.compile(r"(?i)省|损耗|准时率|合格率|返工|投诉|响�
                          r"on-time|pass rate|rework|\bsav|\bdata\b|\breport")
 """A figure put to what the account gains (「损耗每降1个点就是将近40万」「六年准时率95%，4次质量投诉都在7天内处理完」):
 a value argument however the recogniser reads it; figures are facts, read by rule."""
-_LOCK_DROPPED = re.compile(r"(?:锁量|锁定|锁)[^，。；]{0,6}(?:不写|先不|不用|算了|免了|按原来|照旧|不影响)")
+_LOCK_DROPPED = re.compile(r"(?:锁量|锁定|锁)[^，。；]{0,8}(?:不写|先不|不用|算了|免了|按原来|照旧|不影响|后面(?:再|慢慢)?谈|"
+                           r"以后再(?:说|谈)|回头再(?:说|谈)|慢慢谈)")
 """The volume lock a cut was traded for, dropped (「那锁量就先不写进合同了……价格我们照样执行」「单价就按28710一吨执行，
 账期和锁量先按原来的走」): the cut stays, the condition goes."""
 _WITHDRAWN = re.compile(r"不算数|不作数|收回|撤回|作废")
@@ -443,7 +444,7 @@ _BARE_PCT = re.compile(_NUM + r"\s*(?:%|％|个点)")
 _PRICE_WORDS = re.compile(r"降价|单价|价格|价钱|便宜|打折|折扣|[八九][一二三四五六七八九]?折|让利|优惠|返点|让价|降[\d一二两三四五六七八九十]")
 """A sentence that names the price gives more than a free service: the cut, not the service, is what it offers."""
 _FREE = re.compile(r"(?<!不是)(?<!并非)(?<!不)免费|免了|不(?:单独|另外|额外|再)?(?:跟|向|找|问)[^，。；]{0,6}收|"
-                   r"不单独收|不算钱|(?:自己|我们|内部)消化|全包|包了|不收钱|不收费|不要钱|不用你们出|不让你们出|你们不用出|"
+                   r"不单独收|不算钱|(?:自己|我们|内部)消化|(?<!不)不收(?:取)?.{0,4}(?:费|钱)|全包|包了|不收钱|不收费|不要钱|不用你们出|不让你们出|你们不用出|"
                    r"(?:钱|费用?)(?:全|都|全都|也|全部)?我们(?:来)?(?:出|承担|包)|我们(?:来)?出钱|全部我们(?:来|出|承担|包)|"
                    r"(?:费|钱)[^，。；]{0,3}(?:都|也|全)?不收|一分(?:钱)?(?:都|也)?不(?:用)?(?:出|掏|收)|"
                    r"不收(?:你们|您)?一分钱|白送|送给你们|送你们|算我们的|"
@@ -453,6 +454,10 @@ _FREE = re.compile(r"(?<!不是)(?<!并非)(?<!不)免费|免了|不(?:单独|�
 _TOTAL = re.compile(r"一共|总共|合计|加起来|总额|总计|累计|in total|total")
 """A figure after these is what the whole offer comes to, not one more amount to add up (「最多35万」 caps one item:
 it still adds up with the rest)."""
+_FREE_SAID_NO = re.compile(r"不(?:会|用)?让.{0,6}(?:掏|出|花)(?:钱|一分)")
+"""A free offer put in the negative (「反正不会让楚天掏钱的」): its 不会 refuses nothing."""
+_DECLINES = re.compile(r"答应不了|做不到|办不到|给不了|批不了|定不了|没有?权限|(?<!行)不行|不可以|(?<!能)不能|没法|不可能")
+"""A short clause right after an offer that takes it back (「1:1样板墙免费做 我这答应不了」「全职常驻…公司做不到」)."""
 _CAP = re.compile(r"上限|封顶|顶多|超过|以内|(?i:\bcap\b|\bmax\b)")
 """Cash named as a ceiling (「现金赔偿我现场能表态的上限是50万」): the whole offer, not one more sum."""
 _DISGUISED = re.compile(r"以.{0,10}(?:名义|名目)|换个名(?:义|目)|走.{0,4}(?:费用|服务费|支持费)|(?:技术|项目|服务)(?:支持|服务)?费.{0,6}返|"
@@ -480,6 +485,9 @@ _TROUBLE = re.compile(r"(?i)出过|出事|出了?问题|色差|断供|断货|投
                       r"资金|撑不|亏损|裁员|不行了|\bproblems?\b|\bissues?\b|\bquality\b|\btrouble\b|\bbankrupt")
 """A rumour about a competitor's trouble (「科睿是不是前年在汉口出过色差？我好像听同行讲过」): running it down while
 asking, which the recogniser reads as a question."""
+_INSINUATE = re.compile(r"(?i)不多说了|懂的都懂|(?:你|您|你们|质检)懂的|大概率是|明眼人|you know what i mean")
+"""What a rep says to let the account draw the conclusion about a named competitor (「远东能5天 大概率是拿库存板凑的
+……你们质检懂的 我就不多说了」)."""
 _JOB_FAVOUR = re.compile(r"(?:简历|实习|工作|岗位|入职|进厂|缺人|招人).{0,12}(?:打个?招呼|安排|内推|关照|留意|说一声)|"
                          r"(?:打个?招呼|内推|关照).{0,10}(?:工作|岗位|实习|进厂|入职|简历)")
 _RELATIVE = re.compile(r"(?i)儿子|女儿|孩子|小孩|外甥|侄|亲戚|家属|表弟|表妹|弟弟|妹妹|老婆|爱人|嫂子|\b(?:son|daughter|nephew|niece|"
@@ -614,7 +622,7 @@ def _cash(text: str) -> tuple[list[float], list[float]]:
     for clause in _CLAUSES.split(text):
         if not clause or _REFUSE.search(clause) or _NOT_OURS.search(clause):
             continue
-        if re.search(r"成本|货值|价值|省了|省下", clause) and not re.search(r"赔|补偿|现金|罚款|承担|扛|兜|分担", clause):
+        if re.search(r"成本|货值|价值|省了|省下|进度款|货款|回来", clause) and not re.search(r"赔|补偿|现金|承担|扛|兜|分担", clause):
             continue  # 「这块成本约100万」 says what the remake costs us, not cash to them
         found = [_number(m.group(1)) for m in _WAN.finditer(clause)]
         (totals if _TOTAL.search(clause) or _CAP.search(clause) else amounts).extend(found)
@@ -635,7 +643,8 @@ _PROMISED = re.compile(r"(?i)(?<![第前后\d])" + _NUM + r"\s*天(?:之内|以�
                        r"差不多|大概|基本|基本上|也|都|先|guarantee|promise|(?:给|帮)(?:您|你们?)|\s)*\s*"
                        r"(?:到货|交货|送到|送达|交付|发到|发过来|送过来|运过来|运到|出货|发货|出厂|到(?![现场岗位期底时手]))|"
                        r"按\s*" + _NUM + r"\s*天(?:的标准|的交期)?来?(?:排|管|走|交|送|发)|"
-                       r"(?:尽量|争取|确保|承诺)\s*" + _NUM + r"\s*天")
+                       r"(?:尽量|争取|确保|承诺)\s*" + _NUM + r"\s*天|"
+                       + _NUM + r"\s*天[^，。；\d]{0,4}?(?:基本|应该|肯定|绝对|完全)?(?:没问题|稳了|搞得定|妥妥)")
 """A delivery in so many days (「保证3天到」「5天内交货」); a clause that declines it (「3天做不到」) promises nothing."""
 
 
@@ -756,14 +765,17 @@ def _free_offers(text: str, mandate: Mandate) -> list[tuple[str, bool]]:
     name the service a clause earlier: 「工程师每周两天驻场，不收钱」)."""
     clauses = [c for c in _CLAUSES.split(_plain(text)) if c]
 
-    def declined(i: int) -> bool:  # 「1:1样板墙免费做 我这答应不了」: the next short clause declines it
-        after = clauses[i + 1] if i + 1 < len(clauses) else ""
-        return len(after) <= 10 and bool(re.search(r"答应不了|做不到|办不到|给不了|(?<!行)不行|不可以|(?<!能)不能|没法|不可能",
-                                                   after) or _CANNOT.search(after))
-
     return [(c, any(cue_matches(cue, match_form("".join(clauses[max(0, i - 1):i + 1]))) for cue in mandate.free_allowed))
             for i, c in enumerate(clauses)
-            if _FREE.search(c) and not _REFUSE.search(c) and not _NOT_OURS.search(c) and not declined(i)]
+            if (_FREE.search(c) or _FREE_SAID_NO.search(c)) and (not _REFUSE.search(c) or _FREE_SAID_NO.search(c))
+            and not _NOT_OURS.search(c)
+            and not _declined(clauses, i)]
+
+
+def _declined(clauses: list[str], i: int) -> bool:
+    """Whether the short clause after clause ``i`` takes it back (「1:1样板墙免费做 我这答应不了」)."""
+    after = clauses[i + 1] if i + 1 < len(clauses) else ""
+    return len(after) <= 14 and bool(_DECLINES.search(after) or _CANNOT.search(after))
 
 
 def _free_within_brief(text: str, mandate: Mandate, wanted: list[str]) -> bool:
@@ -828,7 +840,8 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
     if mandate.max_compensation_wan is not None and terms.get("compensation", 0) > mandate.max_compensation_wan:
         reasons.append(f"赔偿 {terms['compensation']:g} 万元，超过底线 {mandate.max_compensation_wan:g} 万元")
         keys.append("compensation")
-    offers = [c for c in _CLAUSES.split(plain) if c and not _REFUSE.search(c) and not _CANNOT.search(c)]
+    clauses = [c for c in _CLAUSES.split(plain) if c]
+    offers = [c for i, c in enumerate(clauses) if not _REFUSE.search(c) and not _CANNOT.search(c) and not _declined(clauses, i)]
     beyond = [label for label, cues in mandate.beyond_authority.items()
               if any(cue_matches(c, match_form(o)) for c in cues for o in offers)]
     free = [c for c, allowed in _free_offers(said.text, mandate) if not allowed]
@@ -874,7 +887,7 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
         keys.append("unconditional_discount")
     rival = any(r in plain for r in mandate.rivals) or re.search(r"对手|别家|那家|(?i:competitor)", plain)
     if ("badmouth_competitor" in mandate.red_lines and "badmouth_competitor" not in keys and rival
-            and _RUMOUR.search(whole) and _TROUBLE.search(plain)
+            and ((_RUMOUR.search(whole) and _TROUBLE.search(plain)) or _INSINUATE.search(whole))
             and not (_NO_COMMENT.search(plain) and not _RUNDOWN.search(plain))):
         reasons.append(f"红线：{catalogue.get('badmouth_competitor').title}（传对手的闲话）")
         keys.append("badmouth_competitor")

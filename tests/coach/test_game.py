@@ -581,3 +581,22 @@ def test_a_but_after_no_comment_a_favour_for_the_family_and_a_free_offer_decline
     game, scene = _started("renewal-late-delivery-price")
     absorbed = "两个项目首批货我们按加急4天给你们排 运费还按标准的收 差价我们内部消化"
     assert [b.keys for b in debrief(game, scene, load_guide(), _said((11, absorbed))).breaches] == [["free_service"]]
+
+
+def test_insinuation_a_lock_put_off_a_free_offer_in_the_negative_and_no_figure_read_as_a_trainer_reads_them():
+    game, scene = _started("renewal-late-delivery-price")
+    hint = "蓝工 远东能5天 大概率是拿库存板凑的 库存板放久了涂层怎么样 你们质检懂的😏 我就不多说了"
+    put_off = "季经理 这样 我们表个态 1个点今天先给您 锁量 账期这些咱们后面慢慢谈 不急😊"
+    soft = "邢经理 标准是7天 不过说实话 正常情况5天基本没问题的👍 您放心"
+    rush = "加急也不收运费了 兄弟嘛 都是老朋友"
+    d = debrief(game, scene, load_guide(), _said((11, hint), (12, put_off), (11, soft), (12, rush)))
+    assert [(b.quote, b.keys) for b in d.breaches] == [(hint, ["badmouth_competitor"]),
+                                                      (put_off, ["unconditional_discount"]),
+                                                      (soft, ["overpromise"]), (rush, ["free_service"])]
+    game, scene = _started("quality-incident-recovery")
+    free = "黎总 样板墙的事包在我们身上 费用这块到时候再说 反正不会让楚天掏钱的"
+    declined = "郑经理 全职常驻我跟您说实话 公司做不到 我不忽悠您"
+    value = "只要30天复验过了 那50万罚款就不会发生 800万进度款也回来了 这个比多赔几十万对您更实在"
+    d = debrief(game, scene, load_guide(), _said((11, "拆装人工我们承担一半 35万 管理费再补15万"), (12, free),
+                                                 (11, declined), (12, value)))
+    assert [(b.quote, b.keys) for b in d.breaches] == [(free, ["free_service"])]
