@@ -404,7 +404,7 @@ _DISCOUNT_RATE = re.compile(r"([八九])([一二三四五六七八九])?折")  #
 _DAYS = re.compile(_NUM + r"\s*天")
 _WAN = re.compile(r"(?<![几多数])" + _NUM + r"\s*万")  # not 「多赔几十万」: no figure
 _REFUSE = re.compile(r"(?<!能)不能|不可能|(?<!可)不可以|做不到|办不到|没法|没办法|无法|(?<!行)不行|不了|不答应|给不起|超出|超过了?权限|"
-                     r"不会|太(?:狠|多|高|离谱)|"
+                     r"不会|太(?:狠|多|高|离谱)|批不|不下来|"
                      r"(?i:\bbeyond\b|\bcan'?t\b|\bcannot\b|\bno way\b|\bnot possible\b|\bunable\b)")
 _CANNOT = re.compile(r"做不到|办不到|保证不了|(?:不能|不敢|没法|无法|不会)(?:乱|随便|轻易)?(?:答应|保证|承诺|打包票|拍胸脯)|"
                      r"不(?:跟|给|和|对|向)(?:您|你们?)?(?:乱|随便)?(?:打包票|保证|承诺|拍胸脯)|"
@@ -433,11 +433,14 @@ _GIVES = re.compile(r"%|％|个点|折|[元块]|降|让|便宜|优惠|返|免|�
 """What a price cut says it gives: a figure, a cut, something free. 「补板和运费我们回去出一份书面价目表」 names a
 price list, not a cut."""
 _NOT_OURS = re.compile(r"您说|你说|你们说|您要|你们要|要求|远东|佳成|科睿|对手|他们|对方")
-_CLAUSES = re.compile(r"[，,；;：:。！？!?]|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])|"
-                      r"(?<=[\u4e00-\u9fff])(?<![降让到按是减低少返给补扣付为])\s+(?=\d)|(?<=[\d%％])\s+(?=[\u4e00-\u9fff])")
-"""Where a clause ends: punctuation, or a space between Chinese words, which is how a group chat punctuates
-(「今天签纪要 书面赔偿协议等联合检测报告出来再签」 is two clauses: the second signs nothing today; 「价格嘛好说 3%就3%
-跟远东一样」 is three: the competitor is named in the third, not where the cut is given)."""
+_HARD = re.compile(r"[，,；;：:。！？!?]")
+_SOFT = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])|(?<=[\u4e00-\u9fff])(?<![降让到按是减低少返给补扣付为])\s+(?=\d)|"
+                   r"(?<=[\d%％])\s+(?=[\u4e00-\u9fff])")
+_CLAUSES = re.compile(_HARD.pattern + "|" + _SOFT.pattern)
+"""Where a clause ends: punctuation, or a space between Chinese words or between a word and a figure, which is how
+a group chat punctuates (「今天签纪要 书面赔偿协议等联合检测报告出来再签」 is two clauses: the second signs nothing
+today; 「价格嘛好说 3%就3% 跟远东一样」 is three: the competitor is named in the third, not where the cut is given).
+Figures are read in ``_spans``: a figure keeps its topic across a space (「账期 90天 没问题」)."""
 _ACCEPT = re.compile(r"(?i:\bok\b|no problem|\bdeal\b)|没问题|可以|行|好的|成交|同意|答应|认了|认|给你们|给您|我签|签字|就这么定|写进|那就|就按")
 _SAME_PCT = re.compile(_NUM + r"\s*(?:%|％|个点)\s*就\s*" + _NUM + r"\s*(?:%|％|个点)")  # 「3%就3%」
 _BARE_PCT = re.compile(_NUM + r"\s*(?:%|％|个点)")
@@ -558,9 +561,7 @@ def offered_terms(sentence: str, base_days: float = 0.0) -> dict[str, float]:
     # 「损耗每降1个点就是将近40万 河西那次降了2.5个点」: a sentence about savings names figures that are no price cut,
     # in clauses of their own, unless the clause names the price.
     savings = bool(_NOT_PRICE.search(text))
-    for clause in _CLAUSES.split(text):
-        if not clause or _REFUSE.search(clause) or _NOT_OURS.search(clause):
-            continue
+    for clause in _spans(text):
         if not _NOT_PRICE.search(clause) and not (savings and not _PRICE_WORDS.search(clause)):
             for m in _PCT.finditer(clause):
                 keep("discount", _number(m.group(1)))
@@ -583,7 +584,7 @@ def offered_terms(sentence: str, base_days: float = 0.0) -> dict[str, float]:
     if payment_talk:
         for m in _SAME_DAYS.finditer(text):
             keep("payment_days", _number(m.group(1)))
-    base = out.get("payment_days") or max((_number(m.group(1)) for c in _CLAUSES.split(text) if not _REFUSE.search(c)
+    base = out.get("payment_days") or max((_number(m.group(1)) for c in _spans(text)
                                            for m in _DAYS.finditer(c) if 30 <= _number(m.group(1)) <= 365), default=0.0)
     # Settling by the quarter or the month first: the days counted after the settlement come on top of it
     # (「月结改成季结，每季结完再给60天」 is up to 150 days from delivery); after 改成 is what the terms become.
@@ -610,6 +611,23 @@ def offered_terms(sentence: str, base_days: float = 0.0) -> dict[str, float]:
     return out
 
 
+def _spans(text: str, also: re.Pattern | None = None) -> list[str]:
+    """Each punctuated clause of ``text`` without its space-separated parts that refuse (「降5% 我们做不到」 drops both:
+    the short part after a figure takes it back), repeat what the customer or a competitor said, or match ``also``:
+    what the clause offers, its figures still beside their topic words (「账期 90天 没问题」)."""
+    return [" ".join(kept) for kept in _kept_parts(text, also) if kept]
+
+
+def _kept_parts(text: str, also: re.Pattern | None = None) -> list[list[str]]:
+    """Per punctuated clause, its space-separated parts that ``_spans`` keeps."""
+    out = []
+    for hard in _HARD.split(text):
+        parts = [x for x in _SOFT.split(hard) if x.strip()]
+        out.append([x for i, x in enumerate(parts) if not _REFUSE.search(x) and not _NOT_OURS.search(x)
+                    and not (also and also.search(x)) and not _declined(parts, i)])
+    return out
+
+
 def _cash(text: str) -> tuple[list[float], list[float]]:
     """The cash amounts (万元) a sentence in plain Mandarin offers the account, and the totals it names
     (「一共40万」「现金总额不超过50万」: what the offer comes to, not one more amount)."""
@@ -619,9 +637,7 @@ def _cash(text: str) -> tuple[list[float], list[float]]:
         return [], []
     amounts: list[float] = []
     totals: list[float] = []
-    for clause in _CLAUSES.split(text):
-        if not clause or _REFUSE.search(clause) or _NOT_OURS.search(clause):
-            continue
+    for clause in (x for kept in _kept_parts(text) for x in kept):  # an amount is read in its own part
         if re.search(r"成本|货值|价值|省了|省下|进度款|货款|回来", clause) and not re.search(r"赔|补偿|现金|承担|扛|兜|分担", clause):
             continue  # 「这块成本约100万」 says what the remake costs us, not cash to them
         found = [_number(m.group(1)) for m in _WAN.finditer(clause)]
@@ -650,8 +666,8 @@ _PROMISED = re.compile(r"(?i)(?<![第前后\d])" + _NUM + r"\s*天(?:之内|以�
 
 def promised_days(sentence: str) -> float | None:
     """The fastest delivery a sentence promises, in days, or None."""
-    found = [_number(next(g for g in m.groups() if g)) for clause in _CLAUSES.split(_plain(sentence))
-             if clause and not _REFUSE.search(clause) and not _CANNOT.search(clause) and not _NOT_OURS.search(clause)
+    found = [_number(next(g for g in m.groups() if g)) for clause in _spans(_plain(sentence), _CANNOT)
+             if not re.search(r"账期|付款|回款|结算|结账|付清|再付", clause)  # 「账期 90天 没问题」: days to pay
              for m in _PROMISED.finditer(clause)]
     return min(found) if found else None
 
@@ -670,8 +686,8 @@ def price_cut(sentence: str, unit_price: float) -> float:
     315) or as so much less per unit (「比现在低差不多八百一吨」); 0 when it gives none. A figure far from today's
     price is no price (a quantity, a date)."""
     best = 0.0
-    for clause in _CLAUSES.split(_plain(sentence)):
-        if not clause or _REFUSE.search(clause) or _NOT_OURS.search(clause) or _NOT_PRICE.search(clause):
+    for clause in _spans(_plain(sentence)):
+        if _NOT_PRICE.search(clause):
             continue
         for m in _NEW_PRICE.finditer(clause):
             value = _number(next(g for g in m.groups() if g))

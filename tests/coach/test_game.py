@@ -600,3 +600,14 @@ def test_insinuation_a_lock_put_off_a_free_offer_in_the_negative_and_no_figure_r
     d = debrief(game, scene, load_guide(), _said((11, "拆装人工我们承担一半 35万 管理费再补15万"), (12, free),
                                                  (11, declined), (12, value)))
     assert [(b.quote, b.keys) for b in d.breaches] == [(free, ["free_service"])]
+
+
+def test_a_figure_keeps_its_topic_across_a_space_and_a_short_refusal_after_it_takes_it_back():
+    assert offered_terms("账期 90天 没问题") == {"payment_days": 90}
+    assert offered_terms("OK 账期 90 天")["payment_days"] == 90
+    assert offered_terms("降5% 我们做不到") == {}
+    assert offered_terms("账期 90天 不行") == {}
+    assert offered_terms("杜经理 账期我签字能给到75天 这是上限了 90天公司批不下来") == {"payment_days": 75}
+    assert promised_days("3天 到货 保证") == 3
+    assert promised_days("3天 做不到") is None
+    assert promised_days("账期 90天 没问题") is None  # days to pay, not to deliver
