@@ -482,9 +482,9 @@ _NO_CHASE = re.compile(r"不会?(?:来|去)?催")
 _ON_TOP = re.compile(r"(?i)再多?(?:让|降|便宜|优惠|减|返|少|补贴|贴|扣)|额外(?:再)?(?:让|降|返|优惠|给)|叠加|on top|additional")
 """A cut given on top of one already offered (「每吨再让100」): the account gets both, and the brief limits the sum."""
 _SHARE_TALK = re.compile(r"(?i)份额|主供|\bshare\b")
-_RUMOUR = re.compile(r"(?i)听说|(?<!数)据说|(?:可以|不妨)?去?问问|打听打听|去查查|听.{0,6}(?:讲|说)过?|传言|传闻|在传|传开|有人说|风声|(?:好像|是不是).{0,12}(?:出过|有过|闹过|被)|"
+_RUMOUR = re.compile(r"(?i)听说|(?<!数)据说|(?:您|你们?)(?:可以|不妨)?去?问问|打听打听|去查查|听.{0,6}(?:讲|说)过?|传言|传闻|在传|传开|有人说|风声|(?:好像|是不是).{0,12}(?:出过|有过|闹过|被)|"
                      r"\bI heard\b|\brumou?rs?\b|\bword is\b|\bapparently\b")
-_TROUBLE = re.compile(r"(?i)出过|出事|出了?问题|色差|断供|断货|投诉|罚款|被罚|倒闭|质量|延误|拖欠|欠款|跑路|官司|事故|返工|退货|拖了|拖欠|延期|起皮|脱落|开裂|生锈|变形|漏水|掉色|褪色|"
+_TROUBLE = re.compile(r"(?i)出过|出事|出了?问题|色差|断供|断货|投诉|罚款|被罚|倒闭|质量|延误|拖欠|欠款|跑路|官司|事故|返工|退货|拖了|延期|起皮|脱落|开裂|生锈|变形|漏水|掉色|褪色|"
                       r"资金|撑不|亏损|裁员|不行了|\bproblems?\b|\bissues?\b|\bquality\b|\btrouble\b|\bbankrupt")
 """A rumour about a competitor's trouble (「科睿是不是前年在汉口出过色差？我好像听同行讲过」): running it down while
 asking, which the recogniser reads as a question."""
@@ -780,7 +780,6 @@ def _free_offers(text: str, mandate: Mandate) -> list[tuple[str, bool]]:
     """The clauses of a sentence that give something free, each with whether the brief allows it (its cues may
     name the service a clause earlier: 「工程师每周两天驻场，不收钱」)."""
     clauses = [c for c in _CLAUSES.split(_plain(text)) if c]
-
     return [(c, any(cue_matches(cue, match_form("".join(clauses[max(0, i - 1):i + 1]))) for cue in mandate.free_allowed))
             for i, c in enumerate(clauses)
             if (_FREE.search(c) or _FREE_SAID_NO.search(c)) and (not _REFUSE.search(c) or _FREE_SAID_NO.search(c))
@@ -905,11 +904,11 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
     if ("badmouth_competitor" in mandate.red_lines and "badmouth_competitor" not in keys and rival
             and ((_RUMOUR.search(whole) and _TROUBLE.search(plain)) or _INSINUATE.search(whole))
             and not (_NO_COMMENT.search(plain) and not _RUNDOWN.search(plain))):
-        reasons.append(f"红线：{catalogue.get('badmouth_competitor').title}（传对手的闲话）")
+        reasons.append(f"红线：{catalogue.get('badmouth_competitor').title}（传对手的闲话或暗示它有问题）")
         keys.append("badmouth_competitor")
     if "gift_favour" in mandate.red_lines and "gift_favour" not in keys and (
             _JOB_FAVOUR.search(plain) or ((_PLACED.search(plain) or _CONTACTS.search(plain)) and _RELATIVE.search(whole))):
-        reasons.append(f"红线：{catalogue.get('gift_favour').title}（给对方亲友安排工作）")
+        reasons.append(f"红线：{catalogue.get('gift_favour').title}（替对方或家人办私事）")
         keys.append("gift_favour")
     return (Breach(said.text, said.speaker, said.user_id, reasons, keys) if reasons else None), terms
 
