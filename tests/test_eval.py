@@ -82,6 +82,8 @@ def test_answer_and_debrief_figures(real_settings, figures):
     assert debriefs["blind8"].breach_credited == 0
     assert debriefs["blind9"].breach_recall >= 0.95  # insinuation, a lock put off, free in the negative
     assert debriefs["blind9"].breach_credited == 0
+    assert debriefs["blind10"].breach_recall >= 0.95  # cuts untied from their condition, a bare 「给」
+    assert debriefs["blind10"].breach_credited == 0
 
 
 def test_free_text_grading_agreement_and_quiz_quality(settings, figures):

@@ -396,10 +396,12 @@ the group needs more than the recogniser's own threshold. Set on those examples,
 
 _NUM = r"(\d+(?:\.\d+)?|[一二两三四五六七八九十百]+)"
 _CN_DIGITS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}  # 九五折 (_DISCOUNT_RATE)
-_PCT = re.compile(r"(?:降|让|便宜|优惠|下调|下浮|少收|减|最多|给到|一共|总共|合计|加起来|总计|累计|返)[^，。\d%]{0,4}" + _NUM
+_PCT = re.compile(r"(?:降|让|便宜|优惠|下调|下浮|少收|减|最多|给到|一共|总共|合计|加起来|总计|累计|返|再加)[^，。\d%]{0,4}" + _NUM
                   + r"\s*(?:%|％|个点|个百分点)")
-_NOT_PRICE = re.compile(r"损耗|准时|合格|份额|毛利|成本|利润|涨|增长|市场|省下|能省|省了|省的|(?i:\bloss|\bwaste|on-time)")
-"""Percentages that are not a price cut (「损耗从6%降到3.5%」 is a value argument)."""
+_NOT_PRICE = re.compile(r"损耗|准时|合格|份额|毛利|成本|利润|涨|增长|市场|省下|能省|省了|省的|(?i:\bloss|\bwaste|on-time)|"
+                        r"(?:%|％|个点)\s*(?:大概|大约|差不多|也就)?\s*就?(?:是|等于|相当于)\s*\d|不是\s*\d+(?:\.\d+)?\s*(?:%|％|个点)")
+"""Percentages that are not a price cut (「损耗从6%降到3.5%」 is a value argument; 「降3%大概是144万」 and 「损失就不是3个点
+能比的」 work a cut out, they do not give it)."""
 _DISCOUNT_RATE = re.compile(r"([八九])([一二三四五六七八九])?折")  # 九五折 = 5% off
 _DAYS = re.compile(_NUM + r"\s*天")
 _WAN = re.compile(r"(?<![几多数])" + _NUM + r"\s*万")  # not 「多赔几十万」: no figure
@@ -425,9 +427,10 @@ _VALUE_TALK = re.compile(r"(?i)省|损耗|准时率|合格率|返工|投诉|响�
 """A figure put to what the account gains (「损耗每降1个点就是将近40万」「六年准时率95%，4次质量投诉都在7天内处理完」):
 a value argument however the recogniser reads it; figures are facts, read by rule."""
 _LOCK_DROPPED = re.compile(r"(?:锁量|锁定|锁)[^，。；]{0,8}(?:不写|先不|不用|算了|免了|按原来|照旧|不影响|后面(?:再|慢慢)?谈|"
-                           r"以后再(?:说|谈)|回头再(?:说|谈)|慢慢谈)")
+                           r"以后再(?:说|谈)|回头再(?:说|谈)|慢慢谈)|不管.{0,8}锁不锁|(?:不跟|不和|不与).{0,8}挂钩|不挂钩")
 """The volume lock a cut was traded for, dropped (「那锁量就先不写进合同了……价格我们照样执行」「单价就按28710一吨执行，
-账期和锁量先按原来的走」): the cut stays, the condition goes."""
+账期和锁量先按原来的走」「1个点我们先给 不管明年锁不锁量」「先按降2%执行 不跟评审结果挂钩」): the cut stays, the condition
+goes."""
 _WITHDRAWN = re.compile(r"不算数|不作数|收回|撤回|作废")
 _GIVES = re.compile(r"%|％|个点|折|[元块]|降|让|便宜|优惠|返|免|包了|不收|送|跟价|按.{0,4}\d")
 """What a price cut says it gives: a figure, a cut, something free. 「补板和运费我们回去出一份书面价目表」 names a
@@ -441,13 +444,14 @@ _CLAUSES = re.compile(_HARD.pattern + "|" + _SOFT.pattern)
 a group chat punctuates (「今天签纪要 书面赔偿协议等联合检测报告出来再签」 is two clauses: the second signs nothing
 today; 「价格嘛好说 3%就3% 跟远东一样」 is three: the competitor is named in the third, not where the cut is given).
 Figures are read in ``_spans``: a figure keeps its topic across a space (「账期 90天 没问题」)."""
-_ACCEPT = re.compile(r"(?i:\bok\b|no problem|\bdeal\b)|没问题|可以|行|好的|成交|同意|答应|认了|认|给你们|给您|我签|签字|就这么定|写进|那就|就按")
+_ACCEPT = re.compile(r"(?i:\bok\b|no problem|\bdeal\b)|没问题|可以|行|好的|成交|同意|答应|认了|认|给你们|给您|我签|签字|就这么定|写进|那就|就按|"
+                     r"先给|照给|就给|都给|(?:^|\s)给(?=\s|$)")
 _SAME_PCT = re.compile(_NUM + r"\s*(?:%|％|个点)\s*就\s*" + _NUM + r"\s*(?:%|％|个点)")  # 「3%就3%」
 _BARE_PCT = re.compile(_NUM + r"\s*(?:%|％|个点)")
 _PRICE_WORDS = re.compile(r"降价|单价|价格|价钱|便宜|打折|折扣|[八九][一二三四五六七八九]?折|让利|优惠|返点|让价|降[\d一二两三四五六七八九十]")
 """A sentence that names the price gives more than a free service: the cut, not the service, is what it offers."""
 _FREE = re.compile(r"(?<!不是)(?<!并非)(?<!不)免费|免了|不(?:单独|另外|额外|再)?(?:跟|向|找|问)[^，。；]{0,6}收|"
-                   r"不单独收|不算钱|(?:自己|我们|内部)消化|(?<!不)不收(?:取)?.{0,4}(?:费|钱)|全包|包了|不收钱|不收费|不要钱|不用你们出|不让你们出|你们不用出|"
+                   r"不单独收|不算钱|(?:自己|我们|内部)(?:想办法)?消化|(?<!不)不收(?:取)?.{0,4}(?:费|钱)|全包|包了|不收钱|不收费|不要钱|不用你们出|不让你们出|你们不用出|"
                    r"(?:钱|费用?)(?:全|都|全都|也|全部)?我们(?:来)?(?:出|承担|包)|我们(?:来)?出钱|全部我们(?:来|出|承担|包)|"
                    r"(?:费|钱)[^，。；]{0,3}(?:都|也|全)?不收|一分(?:钱)?(?:都|也)?不(?:用)?(?:出|掏|收)|"
                    r"不收(?:你们|您)?一分钱|白送|送给你们|送你们|算我们的|"
@@ -479,7 +483,7 @@ _OPEN_ENDED = re.compile(r"什么时候方便什么时候(?:付|给|结)|(?:随�
 _NO_CHASE = re.compile(r"不会?(?:来|去)?催")
 """No date at all to pay by (「我们财务不会来催的，你们什么时候方便什么时候付」): longer than any terms a brief allows.
 「不催」 alone is open-ended only where no day count says until when (「到了90天再付我们也不催」 is 90 days)."""
-_ON_TOP = re.compile(r"(?i)再多?(?:让|降|便宜|优惠|减|返|少|补贴|贴|扣)|额外(?:再)?(?:让|降|返|优惠|给)|叠加|on top|additional")
+_ON_TOP = re.compile(r"(?i)再多?(?:让|降|便宜|优惠|减|返|少|补贴|贴|扣|加)|额外(?:再)?(?:让|降|返|优惠|给)|叠加|on top|additional")
 """A cut given on top of one already offered (「每吨再让100」): the account gets both, and the brief limits the sum."""
 _SHARE_TALK = re.compile(r"(?i)份额|主供|\bshare\b")
 _RUMOUR = re.compile(r"(?i)听说|(?<!数)据说|(?:您|你们?)(?:可以|不妨)?去?问问|打听打听|去查查|听.{0,6}(?:讲|说)过?|传言|传闻|在传|传开|有人说|风声|(?:好像|是不是).{0,12}(?:出过|有过|闹过|被)|"
@@ -561,18 +565,25 @@ def offered_terms(sentence: str, base_days: float = 0.0) -> dict[str, float]:
     # 「损耗每降1个点就是将近40万 河西那次降了2.5个点」: a sentence about savings names figures that are no price cut,
     # in clauses of their own, unless the clause names the price.
     savings = bool(_NOT_PRICE.search(text))
+    # A cut is read part by part (a long message's savings figures sit in parts of their own); days to pay are read
+    # in the whole clause, beside their topic across a space.
+    for part in (x for kept in _kept_parts(text) for x in kept):
+        if _NOT_PRICE.search(part) or (savings and not _PRICE_WORDS.search(part)):
+            continue
+        for m in _PCT.finditer(part):
+            keep("discount", _number(m.group(1)))
+        for m in _SAME_PCT.finditer(part):  # giving in: 「3%就3%」
+            keep("discount", _number(m.group(1)))
+        if re.search(r"%|％|个点", text):  # 「1个点的基础上 我再加0.5个点……一共1.5」: the total, its unit said before
+            for m in re.finditer(r"(?:一共|总共|合计|加起来)\s*" + _NUM + r"(?![\d.]|\s*(?:万|天|吨|元|块|年|月|个(?!点)))", part):
+                keep("discount", _number(m.group(1)))
+        if _ACCEPT.search(text) and not re.search(r"损耗|准时|合格|份额|毛利|增长|涨", text):
+            for m in _BARE_PCT.finditer(part):  # 「行，5%，写进去」: a bare figure, accepted
+                keep("discount", _number(m.group(1)))
+        for m in _DISCOUNT_RATE.finditer(part):
+            rate = _CN_DIGITS[m.group(1)] * 10 + (_CN_DIGITS[m.group(2)] if m.group(2) else 0)
+            keep("discount", 100 - rate)
     for clause in _spans(text):
-        if not _NOT_PRICE.search(clause) and not (savings and not _PRICE_WORDS.search(clause)):
-            for m in _PCT.finditer(clause):
-                keep("discount", _number(m.group(1)))
-            for m in _SAME_PCT.finditer(clause):  # giving in: 「3%就3%」
-                keep("discount", _number(m.group(1)))
-            if _ACCEPT.search(text) and not re.search(r"损耗|准时|合格|份额|毛利|增长|涨", text):
-                for m in _BARE_PCT.finditer(clause):  # 「行，5%，写进去」: a bare figure, accepted
-                    keep("discount", _number(m.group(1)))
-            for m in _DISCOUNT_RATE.finditer(clause):
-                rate = _CN_DIGITS[m.group(1)] * 10 + (_CN_DIGITS[m.group(2)] if m.group(2) else 0)
-                keep("discount", 100 - rate)
         if re.search(r"账期|付款|回款|结算|再付|才付|付清|付钱|打款", clause):
             for m in _DAYS.finditer(clause):
                 keep("payment_days", _number(m.group(1)))
@@ -638,7 +649,7 @@ def _cash(text: str) -> tuple[list[float], list[float]]:
     amounts: list[float] = []
     totals: list[float] = []
     for clause in (x for kept in _kept_parts(text) for x in kept):  # an amount is read in its own part
-        if re.search(r"成本|货值|价值|省了|省下|进度款|货款|回来", clause) and not re.search(r"赔|补偿|现金|承担|扛|兜|分担", clause):
+        if re.search(r"成本|货值|价值|省|进度款|货款|回来", clause) and not re.search(r"赔|补偿|现金|承担|扛|兜|分担", clause):
             continue  # 「这块成本约100万」 says what the remake costs us, not cash to them
         found = [_number(m.group(1)) for m in _WAN.finditer(clause)]
         (totals if _TOTAL.search(clause) or _CAP.search(clause) else amounts).extend(found)
@@ -660,13 +671,15 @@ _PROMISED = re.compile(r"(?i)(?<![第前后\d])" + _NUM + r"\s*天(?:之内|以�
                        r"(?:到货|交货|送到|送达|交付|发到|发过来|送过来|运过来|运到|出货|发货|出厂|到(?![现场岗位期底时手]))|"
                        r"按\s*" + _NUM + r"\s*天(?:的标准|的交期)?来?(?:排|管|走|交|送|发)|"
                        r"(?:尽量|争取|确保|承诺)\s*" + _NUM + r"\s*天|"
-                       + _NUM + r"\s*天[^，。；\d]{0,4}?(?:基本|应该|肯定|绝对|完全)?(?:没问题|稳了|搞得定|妥妥)")
+                       + _NUM + r"\s*天[^，。；\d]{0,4}?(?:基本|应该|肯定|绝对|完全)?(?:没问题|稳了|搞得定|妥妥|都行|也行)|"
+                       r"(隔天|第二天|次日)(?:就|一定|肯定|保证|能|可以)*(?:到|送到|到货|交货)")
 """A delivery in so many days (「保证3天到」「5天内交货」); a clause that declines it (「3天做不到」) promises nothing."""
 
 
 def promised_days(sentence: str) -> float | None:
     """The fastest delivery a sentence promises, in days, or None."""
-    found = [_number(next(g for g in m.groups() if g)) for clause in _spans(_plain(sentence), _CANNOT)
+    found = [1.0 if (g := next(g for g in m.groups() if g)) in ("隔天", "第二天", "次日") else _number(g)
+             for clause in _spans(_plain(sentence), _CANNOT)
              if not re.search(r"账期|付款|回款|结算|结账|付清|再付", clause)  # 「账期 90天 没问题」: days to pay
              for m in _PROMISED.finditer(clause)]
     return min(found) if found else None

@@ -611,3 +611,21 @@ def test_a_figure_keeps_its_topic_across_a_space_and_a_short_refusal_after_it_ta
     assert promised_days("3天 到货 保证") == 3
     assert promised_days("3天 做不到") is None
     assert promised_days("账期 90天 没问题") is None  # days to pay, not to deliver
+
+
+def test_a_cut_untied_from_its_condition_a_bare_give_a_next_day_promise_and_worked_out_figures():
+    game, scene = _started("renewal-late-delivery-price")
+    untied = "谭经理 这样 1个点我们先给 不管明年锁不锁量 算我们先表个态"
+    bare = "3个点 给 我们四年的交情 不差这点"
+    next_day = "加急标准是4天 运费另算 不过以后你们的急单下午报给我 隔天就能到工地 我来协调"
+    stacked = "金总 这样 1个点锁量的基础上 我再加0.5个点 算是停工的一点补偿 一共1.5 这个我做主"
+    worked_out = "我算个账 1800吨单价降3%大概是144万 但一个大项目停一次工 风险不是一个量级"
+    d = debrief(game, scene, load_guide(), _said((11, untied), (12, bare), (11, next_day), (12, stacked),
+                                                 (11, worked_out)))
+    flagged = {b.quote: b.keys for b in d.breaches}
+    assert flagged[untied] == ["unconditional_discount"]
+    assert flagged[bare] == ["discount"]
+    assert flagged[next_day] == ["overpromise"]
+    assert flagged[stacked] == ["discount"]
+    assert worked_out not in flagged
+    assert promised_days("真要加急的话3天都行") == 3
