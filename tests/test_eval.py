@@ -53,7 +53,7 @@ def test_answer_and_debrief_figures(real_settings, figures):
 
     answers = run_answer_eval(real_settings, Console(width=110, file=io.StringIO()))
     debriefs = {split: score_debriefs(Path(DEBRIEF_DIR / split)) for split in ("dev", "blind2", "blind3", "dev4", "dev5",
-                                                                                 "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10")}
+                                                                                 "blind4", "blind5", "blind6", "blind7", "blind8", "blind9", "blind10", "blind11")}
     with figures:
         for split, s in answers.items():
             print(f"\n[eval] answers {split}: complete {s.complete}/{s.in_scope} = {s.completeness:.3f} "
