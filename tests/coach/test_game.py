@@ -629,3 +629,4 @@ def test_a_cut_untied_from_its_condition_a_bare_give_a_next_day_promise_and_work
     assert flagged[stacked] == ["discount"]
     assert worked_out not in flagged
     assert promised_days("真要加急的话3天都行") == 3
+    assert promised_days("质量问题我们第二天就到现场处理") is None  # a visit, not a delivery
