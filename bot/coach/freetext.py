@@ -20,8 +20,8 @@ a price cut, blaming the carrier, "no complaints means satisfied"). A point is f
 The verdict counts points: all (or ``right``) of them and every ``core`` point is right, ``partly`` or more is
 partly right, fewer is wrong. A point only wordings or a move found, that the detector doubts (``CUE_CONFIRM``),
 is gestured at: it counts towards partly, never towards right. A mistake found makes the answer wrong unless it
-is otherwise complete, or lacks only one point of a list of three or more (then partly). An answer that makes no listed point but says the reference answer in other
-words (whole-answer similarity) is partly right. Deterministic.
+is otherwise complete, or lacks only one point of a list of three or more (then partly). An answer that makes no
+listed point but says the reference answer in other words (whole-answer similarity) is partly right. Deterministic.
 """
 
 from __future__ import annotations
