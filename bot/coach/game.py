@@ -843,6 +843,7 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
     before = before or {}
     reasons, keys = [], []
     plain = _plain(said.text)
+    left_alone = bool(_NO_COMMENT.search(plain) and not _RUNDOWN.search(plain))  # 「远东我们不评价」
     terms = offered_terms(said.text, base_days=before.get("payment_days", 0.0))
     if message_cash > terms.get("compensation", 0) and _WAN.search(plain):
         terms["compensation"] = message_cash
@@ -902,8 +903,8 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
             continue  # 「二期投标帮你们做一面样板墙」 is what the account hopes for, not a private favour
         if move == "gift_favour" and _NO_GIFT.search(plain) and not _GIFT_GIVEN.search(plain):
             continue  # 「公司规定礼品卡、购物卡这些一律不送」
-        if move == "badmouth_competitor" and _NO_COMMENT.search(plain) and not _RUNDOWN.search(plain):
-            continue  # 「远东我们不评价」
+        if move == "badmouth_competitor" and left_alone:
+            continue
         if move in said.moves and not (move == "unconditional_discount" and "discount" in keys):
             reasons.append(f"红线：{catalogue.get(move).title}")
             keys.append(move)
@@ -916,7 +917,7 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
     rival = any(r in plain for r in mandate.rivals) or re.search(r"对手|别家|那家|(?i:competitor)", plain)
     if ("badmouth_competitor" in mandate.red_lines and "badmouth_competitor" not in keys and rival
             and ((_RUMOUR.search(whole) and _TROUBLE.search(plain)) or _INSINUATE.search(whole))
-            and not (_NO_COMMENT.search(plain) and not _RUNDOWN.search(plain))):
+            and not left_alone):
         reasons.append(f"红线：{catalogue.get('badmouth_competitor').title}（传对手的闲话或暗示它有问题）")
         keys.append("badmouth_competitor")
     if "gift_favour" in mandate.red_lines and "gift_favour" not in keys and (
@@ -945,9 +946,6 @@ def debrief(game: KeyAccountGame, scene: Scene, guide: DebriefGuide, messages: l
     for s in said:
         if "unconditional_discount" in s.moves and _free_within_brief(s.text, scene.team_a.mandate, wanted):
             del s.moves["unconditional_discount"]  # neither a red line nor a price cut to advise against
-        plain = _plain(s.text)
-        if _FIGURE.search(plain) and _VALUE_TALK.search(plain) and "discount" not in offered_terms(s.text):
-            s.moves.setdefault("value_figures", 1.0)
     said_terms = [offered_terms(m["text"]) for m in messages]  # each message's terms, read once
     # A message's cash is one offer: held against the last sentence that names an amount, listed once.
     last_amount = {s.index: k for k, s in enumerate(said) if _WAN.search(_plain(s.text))}
@@ -976,6 +974,9 @@ def debrief(game: KeyAccountGame, scene: Scene, guide: DebriefGuide, messages: l
             breaches.append(b)
         else:
             clean.append(s)
+            plain = _plain(s.text)
+            if _FIGURE.search(plain) and _VALUE_TALK.search(plain) and "discount" not in terms:
+                s.moves.setdefault("value_figures", 1.0)  # figures put to what the account gains, read by rule
         if _WITHDRAWN.search(_plain(s.text)):  # 「刚才的0.8%不算数」: nothing is on the table to add to
             offered.clear()
             cash.clear()
