@@ -25,6 +25,8 @@ answers_app = typer.Typer(no_args_is_help=True, help="The answerer's relevance d
 app.add_typer(answers_app, name="answers")
 study_app = typer.Typer(no_args_is_help=True, help="Self-study: retrain the free-text point detector.")
 app.add_typer(study_app, name="study")
+debrief_app = typer.Typer(no_args_is_help=True, help="The key-account game's debrief: retrain its credit reader.")
+app.add_typer(debrief_app, name="debrief")
 console = Console(stderr=True, soft_wrap=True)
 log = logging.getLogger("bot")
 
@@ -443,6 +445,21 @@ def moves_train() -> None:
     console.print(f"wrote {MODEL_FILE}: {head.meta['sentences']} sentences by {len(head.meta['authors'])} authors; "
                   f"out-of-fold macro-F1 {scores.macro_f1:.3f}, mistake moves precision {scores.mistake_precision:.3f} "
                   f"recall {scores.mistake_recall:.3f}")
+
+
+@debrief_app.command("train")
+def debrief_train() -> None:
+    """Retrain what the debrief credits beyond the recogniser's moves, on the scripted games' dev sets; writes
+    bot/coach/data/credits.npz (a few minutes). Run it after `moves train` or after a scripted set joins."""
+    from bot.coach.credits import MODEL_FILE
+    from bot.coach.credittrain import train
+
+    head, figures = train(cache_path=_settings().data_dir / "cache" / "move-vectors.npz")
+    console.print(f"wrote {MODEL_FILE}: {head.meta['messages']} team A messages from {len(head.meta['sets'])} sets")
+    for kind, f in figures.items():
+        console.print(f"  {kind}: out of fold, precision and recall {f['recogniser (precision, recall)']} with the "
+                      f"recogniser alone, {f['with the reader']} with the reader (threshold {f['threshold']})",
+                      markup=False, highlight=False)
 
 
 @study_app.command("points")

@@ -18,8 +18,12 @@ from typing import Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from bot.coach.credits import GROUPS as CREDIT_GROUPS
+from bot.coach.credits import KINDS as CREDIT_KINDS
+from bot.coach.credits import TITLES as CREDIT_TITLES
+from bot.coach.credits import CreditReader, default_reader
 from bot.coach.judge import cue_matches, match_form
-from bot.coach.moves import MoveCatalogue, MoveRecogniser, default_recogniser, load_catalogue
+from bot.coach.moves import MoveCatalogue, MoveRecogniser, TurnMoves, default_recogniser, load_catalogue
 from bot.coach.scenario import Needs
 from bot.config import PROJECT_ROOT
 from bot.errors import SalescoachError
@@ -406,7 +410,7 @@ _DISCOUNT_RATE = re.compile(r"([八九])([一二三四五六七八九])?折")  #
 _DAYS = re.compile(_NUM + r"\s*天")
 _WAN = re.compile(r"(?<![几多数])" + _NUM + r"\s*万")  # not 「多赔几十万」: no figure
 _REFUSE = re.compile(r"(?<!能)不能|不可能|(?<!可)不可以|做不到|办不到|没法|没办法|无法|(?<!行)不行|不了|不答应|给不起|超出|超过了?权限|"
-                     r"不会|太(?:狠|多|高|离谱)|批不|不下来|"
+                     r"不会|太(?:狠|多|高|离谱)|批不|不下来|(?:有点|有些|比较|很|太)难|有难度|"
                      r"(?i:\bbeyond\b|\bcan'?t\b|\bcannot\b|\bno way\b|\bnot possible\b|\bunable\b)")
 _CANNOT = re.compile(r"做不到|办不到|保证不了|(?:不能|不敢|没法|无法|不会)(?:乱|随便|轻易)?(?:答应|保证|承诺|打包票|拍胸脯)|"
                      r"不(?:跟|给|和|对|向)(?:您|你们?)?(?:乱|随便)?(?:打包票|保证|承诺|拍胸脯)|"
@@ -426,7 +430,7 @@ _VALUE_TALK = re.compile(r"(?i)省|损耗|准时率|合格率|返工|投诉|响�
                          r"on-time|pass rate|rework|\bsav|\bdata\b|\breport")
 """A figure put to what the account gains (「损耗每降1个点就是将近40万」「六年准时率95%，4次质量投诉都在7天内处理完」):
 a value argument however the recogniser reads it; figures are facts, read by rule."""
-_LOCK_DROPPED = re.compile(r"(?:锁量|锁定|锁)[^，。；]{0,8}(?:不写|先不|不用|算了|免了|按原来|照旧|不影响|后面(?:再|慢慢)?谈|"
+_LOCK_DROPPED = re.compile(r"(?:锁量|锁定|锁)[^，。；]{0,8}(?:不写|先不|不用|算了|免了|按原来|照旧|不影响|不急|不着急|后面(?:再|慢慢)?谈|"
                            r"以后再(?:说|谈)|回头再(?:说|谈)|慢慢谈)|不管.{0,8}锁不锁|(?:不跟|不和|不与).{0,8}挂钩|不挂钩")
 """The volume lock a cut was traded for, dropped (「那锁量就先不写进合同了……价格我们照样执行」「单价就按28710一吨执行，
 账期和锁量先按原来的走」「1个点我们先给 不管明年锁不锁量」「先按降2%执行 不跟评审结果挂钩」): the cut stays, the condition
@@ -444,14 +448,14 @@ _CLAUSES = re.compile(_HARD.pattern + "|" + _SOFT.pattern)
 a group chat punctuates (「今天签纪要 书面赔偿协议等联合检测报告出来再签」 is two clauses: the second signs nothing
 today; 「价格嘛好说 3%就3% 跟远东一样」 is three: the competitor is named in the third, not where the cut is given).
 Figures are read in ``_spans``: a figure keeps its topic across a space (「账期 90天 没问题」)."""
-_ACCEPT = re.compile(r"(?i:\bok\b|no problem|\bdeal\b)|没问题|可以|行|好的|成交|同意|答应|认了|认|给你们|给您|我签|签字|就这么定|写进|那就|就按|"
+_ACCEPT = re.compile(r"(?i:\bok\b|no problem|\bdeal\b)|没问题|可以|行|好的|成交|同意|答应|认了|认|给你们|给您|我签|签字|就这么定|写进|那就|就按|拍板|"
                      r"先给|照给|就给|都给|(?:^|\s)给(?=\s|$)")
 _SAME_PCT = re.compile(_NUM + r"\s*(?:%|％|个点)\s*就\s*" + _NUM + r"\s*(?:%|％|个点)")  # 「3%就3%」
 _BARE_PCT = re.compile(_NUM + r"\s*(?:%|％|个点)")
 _PRICE_WORDS = re.compile(r"降价|单价|价格|价钱|便宜|打折|折扣|[八九][一二三四五六七八九]?折|让利|优惠|返点|让价|降[\d一二两三四五六七八九十]")
 """A sentence that names the price gives more than a free service: the cut, not the service, is what it offers."""
 _FREE = re.compile(r"(?<!不是)(?<!并非)(?<!不)免费|免了|不(?:单独|另外|额外|再)?(?:跟|向|找|问)[^，。；]{0,6}收|"
-                   r"不单独收|不算钱|(?:自己|我们|内部)(?:想办法)?消化|(?<!不)不收(?:取)?.{0,4}(?:费|钱)|全包|包了|不收钱|不收费|不要钱|不用你们出|不让你们出|你们不用出|"
+                   r"不单独收|不(?:另外|额外|单独|再)?算钱|不(?:跟|和|向)(?:你们|您)[^，。；]{0,6}算(?:钱|费|了)|(?:自己|我们|内部)(?:想办法)?消化|(?<!不)不收(?:取)?.{0,4}(?:费|钱)|全包|包了|不收钱|不收费|不要钱|不用你们出|不让你们出|你们不用出|"
                    r"(?:钱|费用?)(?:全|都|全都|也|全部)?我们(?:来)?(?:出|承担|包)|我们(?:来)?出钱|全部我们(?:来|出|承担|包)|"
                    r"(?:费|钱)[^，。；]{0,3}(?:都|也|全)?不收|一分(?:钱)?(?:都|也)?不(?:用)?(?:出|掏|收)|"
                    r"不收(?:你们|您)?一分钱|白送|送给你们|送你们|算我们的|"
@@ -465,6 +469,12 @@ _FREE_SAID_NO = re.compile(r"不(?:会|用)?让.{0,6}(?:掏|出|花)(?:钱|一�
 """A free offer put in the negative (「反正不会让楚天掏钱的」): its 不会 refuses nothing."""
 _DECLINES = re.compile(r"答应不了|做不到|办不到|给不了|批不了|定不了|没有?权限|(?<!行)不行|不可以|(?<!能)不能|没法|不可能")
 """A short clause right after an offer that takes it back (「1:1样板墙免费做 我这答应不了」「全职常驻…公司做不到」)."""
+_TAKES_ON = re.compile(r"(?i)赔|补|贴|承担|打款|扛|兜|认|分担|[来另额单]出|我们出|(?:不用|不让|不会让)[^，。]{0,6}(?:掏|出钱)|cover|"
+                       r"compensat|\bpay")
+"""Taking a sum on (「这50万我们来出」「罚款那50万我们来扛」): the account's figure is then team A's offer."""
+_MORE_COST = re.compile(r"(?:租金|[^，。；\s]{0,4}费|损失|罚款|人工|工资)[^，。；]{0,4}(?:也|都|全|全部)?(?:我们|我方)?(?:来)?"
+                        r"(?:出|承担|赔|包|扛|兜)")
+"""One more cost taken on (「吊篮的租金也我们出」): once the cash offered is past the cap, more than the brief allows."""
 _CAP = re.compile(r"上限|封顶|顶多|超过|以内|(?i:\bcap\b|\bmax\b)")
 """Cash named as a ceiling (「现金赔偿我现场能表态的上限是50万」): the whole offer, not one more sum."""
 _DISGUISED = re.compile(r"以.{0,10}(?:名义|名目)|换个名(?:义|目)|走.{0,4}(?:费用|服务费|支持费)|(?:技术|项目|服务)(?:支持|服务)?费.{0,6}返|"
@@ -644,7 +654,7 @@ def _cash(text: str) -> tuple[list[float], list[float]]:
     (「一共40万」「现金总额不超过50万」: what the offer comes to, not one more amount)."""
     # 「损失我们全赔，180万我们认」: the amount is a clause away from what it pays for.
     if not re.search(r"赔|补|贴|承担|损失|罚款|现金|打款|扛|兜|认了|我们认|认下|分担|cover|compensat|penalt|"
-                     r"pay for", text):
+                     r"pay for|(?:我们|我方|公司)?(?:另外|额外|单独)出|我们(?:来)?出", text):
         return [], []
     amounts: list[float] = []
     totals: list[float] = []
@@ -666,7 +676,7 @@ def cash_items(amounts: list[float]) -> list[float]:
     return amounts
 
 
-_PROMISED = re.compile(r"(?i)(?<![第前后\d])" + _NUM + r"\s*天(?:之内|以内|内)?\s*(?:就|一定|肯定|保证|准|能|可以|应该|估计|"
+_PROMISED = re.compile(r"(?i)(?<![第前后\d])" + _NUM + r"\s*天(?:之内|以内|内|左右|上下)?\s*(?:就|一定|肯定|保证|准|能|可以|应该|估计|我们?|咱们?|"
                        r"差不多|大概|基本|基本上|也|都|先|guarantee|promise|(?:给|帮)(?:您|你们?)|\s)*\s*"
                        r"(?:到货|交货|送到|送达|交付|发到|发过来|送过来|运过来|运到|出货|发货|出厂|到(?![现场岗位期底时手]))|"
                        r"按\s*" + _NUM + r"\s*天(?:的标准|的交期)?来?(?:排|管|走|交|送|发)|"
@@ -681,8 +691,13 @@ def promised_days(sentence: str) -> float | None:
     found = [1.0 if (g := next(g for g in m.groups() if g)) in ("隔天", "第二天", "次日") else _number(g)
              for clause in _spans(_plain(sentence), _CANNOT)
              if not re.search(r"账期|付款|回款|结算|结账|付清|再付", clause)  # 「账期 90天 没问题」: days to pay
-             for m in _PROMISED.finditer(clause)]
+             for m in _PROMISED.finditer(clause)
+             if not _STEP.search(clause[max(0, m.start() - 4):m.start()])]
     return min(found) if found else None
+
+
+_STEP = re.compile(r"调色|打样|生产|运输|路上|在途|排产|备料|喷涂|装车")
+"""A step of the lead time (「调色3天 生产10天 运输2天 15天到货」): its days are no delivery date."""
 
 
 _PER_UNIT = r"(?:元|块)?\s*(?:一|每|/|／)\s*(?:吨|平方米|平米|平|㎡)"
@@ -764,12 +779,13 @@ class Debrief:
     improve: list[tuple[str, list[Advice]]] = field(default_factory=list)  # per team A player
 
 
-def _read(messages: list[dict], recogniser: MoveRecogniser) -> list[Said]:
-    out = []
+def _read(messages: list[dict], recogniser: MoveRecogniser) -> tuple[list[Said], dict[int, TurnMoves]]:
+    """Each sentence of each team A message with the moves read in it, and each message as the recogniser read it."""
+    out, turns = [], {}
     for i, m in enumerate(messages):
         if m["team"] != "A":
             continue
-        turn = recogniser.recognise(m["text"])
+        turn = turns[i] = recogniser.recognise(m["text"])
         for s in split_sentences(m["text"].strip()) or [m["text"].strip()]:
             s = s.strip()
             if not s:
@@ -786,7 +802,7 @@ def _read(messages: list[dict], recogniser: MoveRecogniser) -> list[Said]:
                         if p >= SURE_ENOUGH.get(k, 0.0):
                             moves[k] = max(moves.get(k, 0.0), p)
             out.append(Said(s, m["name"], m["user_id"], moves, i))
-    return out
+    return out, turns
 
 
 def _free_offers(text: str, mandate: Mandate) -> list[tuple[str, bool]]:
@@ -831,7 +847,8 @@ def _shares(plain: str) -> list[float]:
 
 def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_cash: float = 0.0,
             wanted: list[str] = (), before: dict[str, float] | None = None,
-            message: str = "") -> tuple[Breach | None, dict[str, float]]:
+            message: str = "", theirs: frozenset[float] = frozenset(),
+            cash_so_far: float = 0.0) -> tuple[Breach | None, dict[str, float]]:
     """The breach a sentence makes, if any, and the terms it offers (counted with what was offered before it).
 
     ``message_cash``: the compensation the whole message offers (cash across its sentences adds up:
@@ -839,12 +856,16 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
     (the brief's delight need): offering that is good business, not a free extra or a private favour; ``before``:
     the largest cut and payment terms team A offered earlier in the game, which a cut on top of it (「每吨再让100」)
     or time to pay beyond them (「宽限15天没问题」) adds to; ``message``: the whole message, whose other sentences
-    may carry the rumour's source (「科睿是不是出过色差？我好像听同行讲过」) or name the relative a job is for."""
+    may carry the rumour's source (「科睿是不是出过色差？我好像听同行讲过」) or name the relative a job is for; ``theirs``:
+    the sums (万元) team B asked for, which a sentence that does not take them on only says back; ``cash_so_far``:
+    the cash team A has offered in the game so far, past the cap of which any more cost taken on is a breach."""
     before = before or {}
     reasons, keys = [], []
     plain = _plain(said.text)
     left_alone = bool(_NO_COMMENT.search(plain) and not _RUNDOWN.search(plain))  # 「远东我们不评价」
     terms = offered_terms(said.text, base_days=before.get("payment_days", 0.0))
+    if terms.get("compensation") in theirs and not (_ACCEPT.search(plain) or _TAKES_ON.search(plain)):
+        del terms["compensation"]
     if message_cash > terms.get("compensation", 0) and _WAN.search(plain):
         terms["compensation"] = message_cash
     delight = any(cue_matches(c, match_form(said.text)) for c in wanted)
@@ -868,6 +889,11 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
         keys.append("payment_days")
     if mandate.max_compensation_wan is not None and terms.get("compensation", 0) > mandate.max_compensation_wan:
         reasons.append(f"赔偿 {terms['compensation']:g} 万元，超过底线 {mandate.max_compensation_wan:g} 万元")
+        keys.append("compensation")
+    elif (mandate.max_compensation_wan is not None and cash_so_far > mandate.max_compensation_wan
+          and not terms.get("compensation") and _MORE_COST.search(plain) and not _REFUSE.search(plain)
+          and not re.search(r"纪要|写进|写清", plain)):  # the minutes say again what is on the table
+        reasons.append(f"赔偿已到底线 {mandate.max_compensation_wan:g} 万元，又多承担了一项费用")
         keys.append("compensation")
     clauses = [c for c in _CLAUSES.split(plain) if c]
     offers = [c for i, c in enumerate(clauses) if not _REFUSE.search(c) and not _CANNOT.search(c) and not _declined(clauses, i)]
@@ -935,12 +961,14 @@ def _first(cues: list[str], moves: list[str], said: list[Said]) -> tuple[str, st
 
 
 def debrief(game: KeyAccountGame, scene: Scene, guide: DebriefGuide, messages: list[dict], *,
-            recogniser: MoveRecogniser | None = None) -> Debrief:
+            recogniser: MoveRecogniser | None = None, credit_reader: CreditReader | None | str = "bundled") -> Debrief:
     """Read the record against team A's brief: breaches first, then what team A did well, which of team B's
-    needs it found, who took part and what each team A player should work on."""
+    needs it found, who took part and what each team A player should work on. ``credit_reader``: what reads
+    the credits the recogniser's moves do not name (``bot/coach/credits.py``; None: the moves alone)."""
     recogniser = recogniser or default_recogniser()
+    reader = default_reader() if credit_reader == "bundled" else credit_reader
     catalogue = load_catalogue()
-    said = _read(messages, recogniser)
+    said, turns = _read(messages, recogniser)
     breaches, clean = [], []
     wanted = scene.team_b.need_cues.get("delight", [])
     for s in said:
@@ -951,14 +979,22 @@ def debrief(game: KeyAccountGame, scene: Scene, guide: DebriefGuide, messages: l
     last_amount = {s.index: k for k, s in enumerate(said) if _WAN.search(_plain(s.text))}
     offered: dict[str, float] = {}  # the largest cut and payment terms team A has offered so far
     cash: list[float] = []  # the separate sums of cash team A has offered so far (万元)
+    named: set[float] = set()  # every sum team A has named, inside a total or not
+    # The sums team B asked for: said back without taking them on (「180万里面您最急的是哪一块」), they offer nothing.
+    theirs = frozenset(_number(m.group(1)) for msg in messages if msg["team"] == "B"
+                       for m in _WAN.finditer(_plain(msg["text"])))
     for k, s in enumerate(said):
         whole = 0.0
         if last_amount.get(s.index) == k:
+            text = _plain(messages[s.index]["text"])
+            echoed = theirs if not (_ACCEPT.search(text) or _TAKES_ON.search(text)) else frozenset()
             whole = said_terms[s.index].get("compensation", 0.0)
+            whole = 0.0 if whole in echoed else whole
             # Cash offered a message at a time adds up (「工期顺延补18万」…「管理费再贴15万」…「罚款分担20万」); a total
-            # named (「一共50万」) is the whole offer; a sum said again is not offered twice.
-            amounts, totals = _cash(_plain(messages[s.index]["text"]))
-            new = [a for a in cash_items(amounts) if a not in cash]
+            # named (「一共50万」) is the whole offer; a sum said again, alone or inside a total, is not offered twice.
+            amounts, totals = _cash(text)
+            new = [a for a in cash_items(amounts) if a not in cash and a not in named and a not in echoed]
+            named.update(amounts)
             if totals:
                 cash = [max(totals)]
             elif new:
@@ -969,7 +1005,7 @@ def debrief(game: KeyAccountGame, scene: Scene, guide: DebriefGuide, messages: l
         talked = [d for t in said_terms[max(0, s.index - 3):s.index] if (d := t.get("payment_days"))]
         before = offered if offered.get("payment_days") or not talked else {**offered, "payment_days": talked[-1]}
         b, terms = _breach(s, scene.team_a.mandate, catalogue, message_cash=whole, wanted=wanted, before=before,
-                           message=messages[s.index]["text"])
+                           message=messages[s.index]["text"], theirs=theirs, cash_so_far=sum(cash))
         if b:
             breaches.append(b)
         else:
@@ -992,18 +1028,21 @@ def debrief(game: KeyAccountGame, scene: Scene, guide: DebriefGuide, messages: l
     strategies = [Found(s.id, s.title, *hit) for s in guide.strategies if (hit := _first(s.cues, s.moves, clean))]
     values = [Found(v.id, v.title, *hit) for v in guide.value_arguments if (hit := _first(v.cues, v.moves, clean))]
 
-    credits: list[tuple[str, Found]] = []
+    found: list[tuple[int, str, Found]] = []  # (message, group, credit)
     seen = set()
     # A message that makes a mistake earns no credit for the good move beside it: 「他们今年接了多少单您问过没？
     # 到时候真交不出来……」 is pressure, not a discovery question.
     spoilt = {s.index for s in said if any(m in SPOILS_MESSAGE and p >= SPOILS for m, p in s.moves.items())}
-    for s in clean:
-        if s.index in spoilt or any(catalogue.kind(m) == "mistake" and p >= SPOILS for m, p in s.moves.items()):
-            continue
+    creditable = [s for s in clean if s.index not in spoilt
+                  and not any(catalogue.kind(m) == "mistake" and p >= SPOILS for m, p in s.moves.items())]
+    for s in creditable:
         for move in s.moves:
             if move in CREDITED and (s.text, CREDITED[move]) not in seen:
                 seen.add((s.text, CREDITED[move]))
-                credits.append((CREDITED[move], Found(move, catalogue.get(move).title, s.text, s.speaker)))
+                found.append((s.index, CREDITED[move], Found(move, catalogue.get(move).title, s.text, s.speaker)))
+    if reader is not None:
+        found += _read_credits(reader, turns, creditable, {(i, g) for i, g, _ in found})
+    credits = [(g, f) for _, g, f in sorted(found, key=lambda x: x[0])]
 
     needs = []
     for kind in NEED_KINDS:
@@ -1025,6 +1064,31 @@ def debrief(game: KeyAccountGame, scene: Scene, guide: DebriefGuide, messages: l
     improve = [(game.name(u), _advice(u, breaches, clean, guide, catalogue)) for u in game.members("A")]
     return Debrief(reached[-1] if reached else None, levels, strategies, values, needs, participation,
                    renew, not_renew, articles, breaches, credits, improve)
+
+
+def _read_credits(reader: CreditReader, turns: dict[int, TurnMoves], creditable: list[Said],
+                  have: set[tuple[int, str]]) -> list[tuple[int, str, Found]]:
+    """What the credit reader finds beyond the recogniser's moves: per message and kind not yet credited, the
+    creditable sentence holding the unit it reads most surely, when that reaches the kind's threshold."""
+    out = []
+    thresholds = reader.thresholds
+    for i, tm in turns.items():
+        mine = [s for s in creditable if s.index == i]
+        if not mine:
+            continue
+        probs = reader.probabilities(tm.sentences)
+        for j, kind in enumerate(CREDIT_KINDS):
+            group = CREDIT_GROUPS[kind]
+            if (i, group) in have:
+                continue
+            best = None
+            for u, p in zip(tm.sentences, probs[:, j], strict=True):
+                where = next((s for s in mine if u.text in s.text), None)
+                if where is not None and p >= thresholds[kind] and (best is None or p > best[0]):
+                    best = (float(p), where)
+            if best:
+                out.append((i, group, Found(kind, CREDIT_TITLES[kind], best[1].text, best[1].speaker)))
+    return out
 
 
 def _asked(cues: list[str], clean: list[Said], messages: list[dict]) -> tuple[str, str] | None:

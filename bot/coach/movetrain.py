@@ -31,6 +31,7 @@ from bot.coach.moves import (
     predictions,
     units,
 )
+from bot.config import PROJECT_ROOT
 from bot.kb.linear import design
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,9 @@ class Example:
     text: str
     moves: frozenset[str]
     author: str
+    supervises: frozenset[str] | None = None
+    """The moves this example is labelled for (None: every move). A judged role-play turn is labelled only
+    for the mistake moves its scenario judges (``judged_turns``)."""
 
 
 def load_corpus(split: str, catalogue: MoveCatalogue | None = None, directory: Path = CORPUS_DIR) -> list[Example]:
@@ -104,6 +108,38 @@ class VectorCache:
         return np.stack([self.vecs[self.key(t)] for t in texts]) if texts else np.zeros((0, DENSE), np.float32)
 
 
+JUDGED_SPLITS = ("dev", "heldout", "heldout2", "heldout3", "heldout6", "heldout7")
+"""The judge's dev sets (``eval/judge/<split>``) whose turns also train the recogniser's mistake moves: rep turns
+by six more authors, written from the printed briefs, labelled with the mistakes a trainer sees in them. The
+judge's blind sets are never among them."""
+
+
+def judged_turns(splits: tuple[str, ...] = JUDGED_SPLITS, directory: Path = PROJECT_ROOT / "eval" / "judge",
+                 catalogue: MoveCatalogue | None = None) -> list[Example]:
+    """Each labelled role-play turn as an example for the mistake moves its scenario judges: a move is positive
+    when a labelled mistake names it first (blame-carrier: blame_outside), negative when no labelled mistake
+    names it at all, and unknown (not trained on) when a labelled mistake names it second, since the trainer
+    labelled the mistake, not which of its moves the turn makes."""
+    from bot.coach.scenario import load_scenarios
+
+    catalogue = catalogue or load_catalogue()
+    scenarios = load_scenarios()
+    out = []
+    for split in splits:
+        for path in sorted((directory / split).glob("*.yaml")):
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            scenario = scenarios[data["scenario"]]
+            judged = {mv for m in scenario.mistakes for mv in m.moves if catalogue.kind(mv) == "mistake"}
+            by_id = {m.id: m for m in scenario.mistakes}
+            for turn in data["turns"]:
+                made = [by_id[m].moves for m in turn.get("mistakes") or [] if m in by_id]
+                first = {moves[0] for moves in made if moves}
+                second = {mv for moves in made for mv in moves[1:]} - first
+                out.append(Example(str(turn["text"]).strip(), frozenset(first & judged),
+                                   f"judge-{split}", frozenset(judged - second)))
+    return out
+
+
 def label_matrix(examples: list[Example], labels: list[str]) -> np.ndarray:
     y = np.zeros((len(examples), len(labels)), np.float32)
     index = {m: j for j, m in enumerate(labels)}
@@ -129,11 +165,12 @@ def fit_head(examples: list[Example], labels: list[str], cfg: TrainConfig, cache
     y = label_matrix(examples, labels)
     coef = np.zeros((x.shape[1], len(labels)), np.float32)
     intercept = np.zeros(len(labels), np.float32)
-    for j in range(len(labels)):
-        if y[:, j].sum() == 0:
+    for j, move in enumerate(labels):
+        rows = np.array([e.supervises is None or move in e.supervises for e in examples])
+        if y[rows, j].sum() == 0:
             intercept[j] = -10.0
             continue
-        coef[:, j], intercept[j] = fit_label(x, y[:, j], cfg.c)
+        coef[:, j], intercept[j] = fit_label(x[rows], y[rows, j], cfg.c)
     return Head.fitted(vec, labels, cfg.longest, cfg.dense_weight, coef, intercept)
 
 
@@ -252,32 +289,37 @@ def _fold(train_part: list[Example], held: list[Example], labels: list[str], cfg
 
 
 def train(cfg: TrainConfig | None = None, *, cache_path: Path | None = None, out: Path | None = MODEL_FILE,
-          directory: Path = CORPUS_DIR) -> tuple[Head, Scores]:
-    """Out-of-fold thresholds, then the final head on every training sentence. Returns it and the OOF scores."""
+          directory: Path = CORPUS_DIR, judged: tuple[str, ...] = JUDGED_SPLITS) -> tuple[Head, Scores]:
+    """Out-of-fold thresholds, then the final head on every training sentence. Returns it and the OOF scores.
+    The judged role-play turns (``judged_turns``) join every fit, never the out-of-fold predictions: the
+    thresholds stay those that suit the fully labelled corpus."""
     cfg = cfg or TrainConfig()
     catalogue = load_catalogue()
     labels = catalogue.ids
     examples = load_corpus("train", catalogue, directory)
+    extra = judged_turns(judged, catalogue=catalogue) if judged else []
     cache = VectorCache(cache_path)
     authors = sorted({e.author for e in examples})
     y = label_matrix(examples, labels)
     oof = np.zeros_like(y)
-    cache.get([u for e in examples for u in (e.text, *units(e.text))])  # embed once, before the folds fork
+    # Embed once, before the folds fork.
+    cache.get([u for e in examples + extra for u in (e.text, *units(e.text))])
     folds = author_folds(authors)
     from joblib import Parallel, delayed
 
     # The folds are independent fits: one per core (each fit is single-threaded liblinear).
     preds = Parallel(n_jobs=min(len(folds), cfg.jobs))(
-        delayed(_fold)([e for e in examples if e.author not in fold], [e for e in examples if e.author in fold],
-                       labels, cfg, cache) for fold in folds)
+        delayed(_fold)([e for e in examples if e.author not in fold] + extra,
+                       [e for e in examples if e.author in fold], labels, cfg, cache) for fold in folds)
     for fold, pred in zip(folds, preds, strict=True):
         oof[np.array([e.author in fold for e in examples])] = pred
     thresholds = choose_thresholds(oof, y, labels, catalogue)
     conditional = choose_conditional(oof, y, thresholds, labels, catalogue)
     oof_scores = score(oof, y, thresholds, labels, catalogue, conditional)
-    head = fit_head(examples, labels, cfg, cache)
+    head = fit_head(examples + extra, labels, cfg, cache)
     head.thresholds = thresholds
     head.meta = {"authors": authors, "sentences": len(examples), "config": dict(cfg.__dict__),
+                 "judged_turns": {"splits": list(judged), "turns": len(extra)},
                  "conditional": conditional,
                  "oof_macro_f1": round(oof_scores.macro_f1, 4),
                  "oof_mistake_precision": round(oof_scores.mistake_precision, 4),

@@ -630,3 +630,53 @@ def test_a_cut_untied_from_its_condition_a_bare_give_a_next_day_promise_and_work
     assert worked_out not in flagged
     assert promised_days("真要加急的话3天都行") == 3
     assert promised_days("质量问题我们第二天就到现场处理") is None  # a visit, not a delivery
+
+
+def test_a_sum_asked_for_said_back_a_restated_item_and_steps_of_the_lead_time_offer_nothing():
+    game, scene = _started("quality-incident-recovery")
+    echoed = "许总 想先弄清楚 120万这个数里 哪部分是你们最着急要落实的"
+    offer = "拆装人工我们分担一半 30万 另外现金补20万 加起来50万"
+    restated = "纪要里写清楚 拆装30万 现金20万 一周内签"
+    steps = "交期说实话 打样3天 生产10天 运输2天 一共15天到货"
+    d = debrief(game, scene, load_guide(), _said((13, "一共120万 你们得赔"), (11, echoed), (12, offer),
+                                                 (11, restated), (12, steps)))
+    assert d.breaches == []
+    taken_on = debrief(game, scene, load_guide(), _said((13, "一共120万 你们得赔"), (11, "行 120万我们认")))
+    assert [b.keys for b in taken_on.breaches] == [["compensation"]]
+    on_top = _said((12, "现金补偿40万 拆装人工也在这40万里"), (13, "吊篮呢"), (11, "吊篮租金一天5000 算下来12万 这个我们另外出"))
+    assert [b.keys for b in debrief(game, scene, load_guide(), on_top).breaches] == [["compensation"]]  # 52
+
+
+def test_a_counter_offer_a_lock_that_can_wait_a_fee_not_charged_and_an_hedged_fast_delivery():
+    game, scene = _started("renewal-late-delivery-price")
+    counter = "6个点确实有难度 4个点吧 我拍板"
+    lock = "1个点今天可以先给 锁量那个不着急 你们看着下单就行"
+    freight = "这种零星补货 运费就不跟你们算了 顺车带过去"
+    fast = "正常7天 我跟车间打个招呼 5天左右我给你们送到"
+    d = debrief(game, scene, load_guide(), _said((11, counter), (12, lock), (11, freight), (12, fast)))
+    flagged = {b.quote: b.keys for b in d.breaches}
+    assert flagged == {counter: ["discount"], lock: ["unconditional_discount"], freight: ["free_service"],
+                       fast: ["overpromise"]}
+    assert offered_terms(counter) == {"discount": 4.0}  # the figure declined as hard is not the offer
+
+
+def test_the_credit_reader_was_trained_beside_the_shipped_recogniser_on_dev_sets_only():
+    from bot.coach.credits import TRAIN_SETS, load_reader, moves_fingerprint
+
+    head = load_reader().head
+    assert head.meta["sets"] == list(TRAIN_SETS)
+    assert head.meta["moves"] == moves_fingerprint(), "retrain with `salescoach debrief train` after `moves train`"
+    assert not {"blind3", "blind12"} & set(TRAIN_SETS)  # the blind sets are only measured
+
+
+def test_the_debrief_credits_a_switching_cost_argument_the_moves_do_not_name_and_never_small_talk():
+    game, scene = _started("quality-incident-recovery")
+    switching = "剩下的板还用我们的 原来的色卡配方都在 对色最稳 换一家得从头调"
+    sorry = "这次是我们没把好关 对不住大家"
+    said = _said((11, "收到 我先看看群里的照片"), (12, switching), (11, "今天天气不错 大家辛苦了"), (12, sorry),
+                 (11, "吃了吗各位"))
+    moves_only = debrief(game, scene, load_guide(), said, credit_reader=None)
+    assert [(g, f.quote) for g, f in moves_only.credits] == [("道歉、认错", sorry)]
+    d = debrief(game, scene, load_guide(), said)
+    assert [(g, f.quote) for g, f in d.credits] == [("价值论据", switching), ("道歉、认错", sorry)]  # in the chat's order
+    assert "讲清对方能得到的价值" in debrief_text(d, scene, {})

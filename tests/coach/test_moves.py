@@ -9,7 +9,7 @@ import pytest
 
 from bot.coach.judge import MET, PARTLY, Judge
 from bot.coach.moves import MoveRecogniser, load_catalogue, load_head, units
-from bot.coach.movetrain import CorpusFile, load_corpus
+from bot.coach.movetrain import JUDGED_SPLITS, CorpusFile, judged_turns, load_corpus
 from bot.coach.roleplay import OFFSCRIPT_LIMIT, RolePlay
 from bot.coach.scenario import load_scenarios
 
@@ -36,6 +36,24 @@ def test_catalogue_and_corpus_are_consistent():
     head = load_head()
     assert head.labels == catalogue.ids, "the committed recogniser was trained on this catalogue"
     assert head.meta["sentences"] == len(train), "retrain with `salescoach moves train` after editing the corpus"
+    assert head.meta["judged_turns"] == {"splits": list(JUDGED_SPLITS), "turns": len(judged_turns())}
+
+
+def test_a_judged_turn_trains_only_the_mistake_moves_its_labels_speak_for(tmp_path):
+    (tmp_path / "dev").mkdir()
+    (tmp_path / "dev" / "t.yaml").write_text(
+        "scenario: late-delivery-complaint\nturns:\n"
+        "  - {text: 司机半路车坏了 我们也没办法, criteria: [], partly: [], mistakes: [blame-carrier]}\n"
+        "  - {text: 您好 我是恒力的小王, criteria: [], partly: [], mistakes: []}\n", encoding="utf-8")
+    blamed, hello = judged_turns(("dev",), tmp_path)
+    # blame-carrier names blame_outside first: that move is made; blame_customer, named second, is not known.
+    assert blamed.moves == {"blame_outside"}
+    assert "blame_customer" not in blamed.supervises
+    assert "blame_outside" in blamed.supervises
+    assert hello.moves == frozenset()
+    assert {"blame_outside", "blame_customer", "downplay"} <= hello.supervises
+    assert "price_first" not in hello.supervises  # this scenario does not judge it: unknown, not absent
+    assert blamed.author == "judge-dev"
 
 
 def test_a_corpus_file_with_an_unknown_move_is_refused(tmp_path):
