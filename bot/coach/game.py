@@ -430,7 +430,7 @@ _VALUE_TALK = re.compile(r"(?i)省|损耗|准时率|合格率|返工|投诉|响�
                          r"on-time|pass rate|rework|\bsav|\bdata\b|\breport")
 """A figure put to what the account gains (「损耗每降1个点就是将近40万」「六年准时率95%，4次质量投诉都在7天内处理完」):
 a value argument however the recogniser reads it; figures are facts, read by rule."""
-_LOCK_DROPPED = re.compile(r"(?:锁量|锁定|锁)[^，。；]{0,8}(?:不写|先不|不用|算了|免了|按原来|照旧|不影响|不急|不着急|后面(?:再|慢慢)?谈|"
+_LOCK_DROPPED = re.compile(r"(?:即便|即使|就算|哪怕|不管|无论)[^。；]{0,24}(?:照给|也给|照样给|一样给)|(?:锁量|锁定|锁)[^，。；]{0,8}(?:不写|先不|不用|算了|免了|按原来|照旧|不影响|不急|不着急|后面(?:再|慢慢)?谈|"
                            r"以后再(?:说|谈)|回头再(?:说|谈)|慢慢谈)|不管.{0,8}锁不锁|(?:不跟|不和|不与).{0,8}挂钩|不挂钩")
 """The volume lock a cut was traded for, dropped (「那锁量就先不写进合同了……价格我们照样执行」「单价就按28710一吨执行，
 账期和锁量先按原来的走」「1个点我们先给 不管明年锁不锁量」「先按降2%执行 不跟评审结果挂钩」): the cut stays, the condition
@@ -448,7 +448,7 @@ _CLAUSES = re.compile(_HARD.pattern + "|" + _SOFT.pattern)
 a group chat punctuates (「今天签纪要 书面赔偿协议等联合检测报告出来再签」 is two clauses: the second signs nothing
 today; 「价格嘛好说 3%就3% 跟远东一样」 is three: the competitor is named in the third, not where the cut is given).
 Figures are read in ``_spans``: a figure keeps its topic across a space (「账期 90天 没问题」)."""
-_ACCEPT = re.compile(r"(?i:\bok\b|no problem|\bdeal\b)|没问题|可以|行|好的|成交|同意|答应|认了|认|给你们|给您|我签|签字|就这么定|写进|那就|就按|拍板|"
+_ACCEPT = re.compile(r"(?i:\bok\b|no problem|\bdeal\b)|没问题|可以|行|好的|成交|同意|答应|认了|(?<![确否辨承])认|给你们|给您|我签|签字|就这么定|写进|那就|就按|拍板|"
                      r"先给|照给|就给|都给|(?:^|\s)给(?=\s|$)")
 _SAME_PCT = re.compile(_NUM + r"\s*(?:%|％|个点)\s*就\s*" + _NUM + r"\s*(?:%|％|个点)")  # 「3%就3%」
 _BARE_PCT = re.compile(_NUM + r"\s*(?:%|％|个点)")
@@ -456,11 +456,11 @@ _PRICE_WORDS = re.compile(r"降价|单价|价格|价钱|便宜|打折|折扣|[�
 """A sentence that names the price gives more than a free service: the cut, not the service, is what it offers."""
 _FREE = re.compile(r"(?<!不是)(?<!并非)(?<!不)免费|免了|不(?:单独|另外|额外|再)?(?:跟|向|找|问)[^，。；]{0,6}收|"
                    r"不单独收|不(?:另外|额外|单独|再)?算钱|不(?:跟|和|向)(?:你们|您)[^，。；]{0,6}算(?:钱|费|了)|(?:自己|我们|内部)(?:想办法)?消化|(?<!不)不收(?:取)?.{0,4}(?:费|钱)|全包|包了|不收钱|不收费|不要钱|不用你们出|不让你们出|你们不用出|"
-                   r"(?:钱|费用?)(?:全|都|全都|也|全部)?我们(?:来)?(?:出|承担|包)|我们(?:来)?出钱|全部我们(?:来|出|承担|包)|"
+                   r"(?:钱|费用?)(?:全|都|全都|也|全部)?我们(?:全|都|全部)?(?:来)?(?:出|承担|包)|我们(?:来)?出钱|全部我们(?:来|出|承担|包)|"
                    r"(?:费|钱)[^，。；]{0,3}(?:都|也|全)?不收|一分(?:钱)?(?:都|也)?不(?:用)?(?:出|掏|收)|"
                    r"不收(?:你们|您)?一分钱|白送|送给你们|送你们|算我们的|"
                    r"(?:都|全|全部|全都)我们(?:来)?(?:出|承担|包)|不用(?:你们|您)?(?:承担|出|付|掏)任何(?:费用|钱)|"
-                   r"不另(?:外)?收|不额外收|不再收|absorb|waive|no charge|free of charge|for free|(?<!is )(?<!'s )on us\b|"
+                   r"不另(?:外)?收|不额外收|不再收|全免|都免|免掉|absorb|waive|no charge|free of charge|for free|(?<!is )(?<!'s )on us\b|"
                    r"on the house|won'?t charge|at our cost")
 _TOTAL = re.compile(r"一共|总共|合计|加起来|总额|总计|累计|in total|total")
 """A figure after these is what the whole offer comes to, not one more amount to add up (「最多35万」 caps one item:
@@ -469,19 +469,20 @@ _FREE_SAID_NO = re.compile(r"不(?:会|用)?让.{0,6}(?:掏|出|花)(?:钱|一�
 """A free offer put in the negative (「反正不会让楚天掏钱的」): its 不会 refuses nothing."""
 _DECLINES = re.compile(r"答应不了|做不到|办不到|给不了|批不了|定不了|没有?权限|(?<!行)不行|不可以|(?<!能)不能|没法|不可能")
 """A short clause right after an offer that takes it back (「1:1样板墙免费做 我这答应不了」「全职常驻…公司做不到」)."""
-_TAKES_ON = re.compile(r"(?i)赔|补|贴|承担|打款|扛|兜|认|分担|[来另额单]出|我们出|(?:不用|不让|不会让)[^，。]{0,6}(?:掏|出钱)|cover|"
+_TAKES_ON = re.compile(r"(?i)赔|补|贴|承担|来担|担下|打款|扛|兜|认|分担|[来另额单]出|我们出|(?:不用|不让|不会让)[^，。]{0,6}(?:掏|出钱)|cover|"
                        r"compensat|\bpay")
 """Taking a sum on (「这50万我们来出」「罚款那50万我们来扛」): the account's figure is then team A's offer."""
 _MORE_COST = re.compile(r"(?:租金|[^，。；\s]{0,4}费|损失|罚款|人工|工资)[^，。；]{0,4}(?:也|都|全|全部)?(?:我们|我方)?(?:来)?"
                         r"(?:出|承担|赔|包|扛|兜)")
 """One more cost taken on (「吊篮的租金也我们出」): once the cash offered is past the cap, more than the brief allows."""
+_ASKED = re.compile(r"[？?]|还是|是不是|吗")
 _CAP = re.compile(r"上限|封顶|顶多|超过|以内|(?i:\bcap\b|\bmax\b)")
 """Cash named as a ceiling (「现金赔偿我现场能表态的上限是50万」): the whole offer, not one more sum."""
-_DISGUISED = re.compile(r"以.{0,10}(?:名义|名目)|换个名(?:义|目)|走.{0,4}(?:费用|服务费|支持费)|(?:技术|项目|服务)(?:支持|服务)?费.{0,6}返|"
+_DISGUISED = re.compile(r"以.{0,10}(?:名义|名目)|换个名(?:义|目)|名义上|不(?:体现|写|算|放)(?:在|进|到)?单价|红字发票|走.{0,4}(?:费用|服务费|支持费)|(?:技术|项目|服务)(?:支持|服务)?费.{0,6}返|"
                         r"(?:市场|营销|推广|渠道)(?:支持|推广|合作)?费")
 """Money handed back under another name (「以技术支持费的名义返给你们5万」「每年再给你们0.5%的市场支持费」): a hidden
 price cut, whatever the sum."""
-_MONEY_BACK = re.compile(r"返|退款|退还|补贴|打款|钱|" + _NUM + r"\s*(?:万|%|％|个点|块)")
+_MONEY_BACK = re.compile(r"返|退款|退还|补贴|打款|钱|冲掉|冲抵|抵扣|折让|" + _NUM + r"\s*(?:万|%|％|个点|块)")
 """...as long as money goes back: 「以公司的名义给您发一封致歉函」 is no rebate."""
 _DURATION = r"(?:" + _NUM + r"\s*天|(半)个月|" + _NUM + r"\s*个月|(一)个季度)"
 _SOME_TIME = r"(?:\d+|[一二两三四五六七八九十百半]+)\s*(?:天|个月|个季度)"
@@ -498,7 +499,7 @@ _ON_TOP = re.compile(r"(?i)再多?(?:让|降|便宜|优惠|减|返|少|补贴|�
 _SHARE_TALK = re.compile(r"(?i)份额|主供|\bshare\b")
 _RUMOUR = re.compile(r"(?i)听说|(?<!数)据说|(?:您|你们?)(?:可以|不妨)?去?问问|打听打听|去查查|听.{0,6}(?:讲|说)过?|传言|传闻|在传|传开|有人说|风声|(?:好像|是不是).{0,12}(?:出过|有过|闹过|被)|"
                      r"\bI heard\b|\brumou?rs?\b|\bword is\b|\bapparently\b")
-_TROUBLE = re.compile(r"(?i)出过|出事|出了?问题|色差|断供|断货|投诉|罚款|被罚|倒闭|质量|延误|拖欠|欠款|跑路|官司|事故|返工|退货|拖了|延期|起皮|脱落|开裂|生锈|变形|漏水|掉色|褪色|"
+_TROUBLE = re.compile(r"(?i)出过|出事|出了?问题|色差|断供|断货|投诉|罚款|被罚|倒闭|质量|延误|拖欠|欠款|跑路|官司|事故|返工|返了.{0,3}工|退货|拖了|延期|起皮|脱落|开裂|生锈|变形|漏水|掉色|褪色|"
                       r"资金|撑不|亏损|裁员|不行了|\bproblems?\b|\bissues?\b|\bquality\b|\btrouble\b|\bbankrupt")
 """A rumour about a competitor's trouble (「科睿是不是前年在汉口出过色差？我好像听同行讲过」): running it down while
 asking, which the recogniser reads as a question."""
@@ -654,7 +655,7 @@ def _cash(text: str) -> tuple[list[float], list[float]]:
     (「一共40万」「现金总额不超过50万」: what the offer comes to, not one more amount)."""
     # 「损失我们全赔，180万我们认」: the amount is a clause away from what it pays for.
     if not re.search(r"赔|补|贴|承担|损失|罚款|现金|打款|扛|兜|认了|我们认|认下|分担|cover|compensat|penalt|"
-                     r"pay for|(?:我们|我方|公司)?(?:另外|额外|单独)出|我们(?:来)?出", text):
+                     r"pay for|(?:我们|我方|公司)?(?:另外|额外|单独)出|我们(?:来)?出|来担|担下", text):
         return [], []
     amounts: list[float] = []
     totals: list[float] = []
@@ -688,12 +689,22 @@ _PROMISED = re.compile(r"(?i)(?<![第前后\d])" + _NUM + r"\s*天(?:之内|以�
 
 def promised_days(sentence: str) -> float | None:
     """The fastest delivery a sentence promises, in days, or None."""
+    clauses = [c for c in _spans(_plain(sentence), _CANNOT)
+               if not re.search(r"账期|付款|回款|结算|结账|付清|再付", c)]  # 「账期 90天 没问题」: days to pay
     found = [1.0 if (g := next(g for g in m.groups() if g)) in ("隔天", "第二天", "次日") else _number(g)
-             for clause in _spans(_plain(sentence), _CANNOT)
-             if not re.search(r"账期|付款|回款|结算|结账|付清|再付", clause)  # 「账期 90天 没问题」: days to pay
-             for m in _PROMISED.finditer(clause)
+             for clause in clauses for m in _PROMISED.finditer(clause)
              if not _STEP.search(clause[max(0, m.start() - 4):m.start()])]
+    found += [7 * _number(m.group(1)) for clause in clauses for m in _PROMISED_WEEKS.finditer(clause)]
+    found += [_number(next(g for g in m.groups() if g)) for clause in clauses for m in _PROMISED_EN.finditer(clause)]
     return min(found) if found else None
+
+
+_PROMISED_WEEKS = re.compile(_NUM + r"\s*(?:周|个?星期|个?礼拜)(?:之内|以内|内)?[^，。；\d]{0,8}?"
+                             r"(?:到货|交货|送到|发(?:一半|一批|过来|过去|到|货)|到(?![现场岗位期底时手]))")
+"""A delivery in so many weeks (「一周之内先发一半过来」)."""
+_PROMISED_EN = re.compile(r"(?i)(\d+)\s*(?:[- ]?days?|天)\s*(?:delivery|lead[- ]?time|turnaround)|"
+                          r"(?:deliver|ship|arriv|get it to)\w*[^.,;]{0,20}?\b(?:in|within)\s+(\d+)\s*(?:days?|天)")
+"""A delivery promised in English (「we guarantee 5-day delivery」「we can deliver within 4 days」)."""
 
 
 _STEP = re.compile(r"调色|打样|生产|运输|路上|在途|排产|备料|喷涂|装车")
@@ -848,7 +859,7 @@ def _shares(plain: str) -> list[float]:
 def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_cash: float = 0.0,
             wanted: list[str] = (), before: dict[str, float] | None = None,
             message: str = "", theirs: frozenset[float] = frozenset(),
-            cash_so_far: float = 0.0) -> tuple[Breach | None, dict[str, float]]:
+            cash_so_far: float = 0.0, theirs_pct: frozenset[float] = frozenset()) -> tuple[Breach | None, dict[str, float]]:
     """The breach a sentence makes, if any, and the terms it offers (counted with what was offered before it).
 
     ``message_cash``: the compensation the whole message offers (cash across its sentences adds up:
@@ -858,7 +869,9 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
     or time to pay beyond them (「宽限15天没问题」) adds to; ``message``: the whole message, whose other sentences
     may carry the rumour's source (「科睿是不是出过色差？我好像听同行讲过」) or name the relative a job is for; ``theirs``:
     the sums (万元) team B asked for, which a sentence that does not take them on only says back; ``cash_so_far``:
-    the cash team A has offered in the game so far, past the cap of which any more cost taken on is a breach."""
+    the cash team A has offered in the game so far, past the cap of which any more cost taken on is a breach;
+    ``theirs_pct``: the cuts (%) team B asked for, which a question about them (「降5%是单价的目标还是总成本的？」) does
+    not offer."""
     before = before or {}
     reasons, keys = [], []
     plain = _plain(said.text)
@@ -866,6 +879,8 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
     terms = offered_terms(said.text, base_days=before.get("payment_days", 0.0))
     if terms.get("compensation") in theirs and not (_ACCEPT.search(plain) or _TAKES_ON.search(plain)):
         del terms["compensation"]
+    if terms.get("discount") in theirs_pct and _ASKED.search(plain) and not _ACCEPT.search(plain):
+        del terms["discount"]
     if message_cash > terms.get("compensation", 0) and _WAN.search(plain):
         terms["compensation"] = message_cash
     delight = any(cue_matches(c, match_form(said.text)) for c in wanted)
@@ -940,7 +955,8 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
             and (terms.get("discount") or (before.get("discount") and re.search(r"价|折扣|优惠|让利|(?i:price)", plain)))):
         reasons.append(f"红线：{catalogue.get('unconditional_discount').title}（锁量的条件不要了，降价照给）")
         keys.append("unconditional_discount")
-    rival = any(r in plain for r in mandate.rivals) or re.search(r"对手|别家|那家|(?i:competitor)", plain)
+    # The competitor may be named in the message's other sentence (「Korui? …听说他们在汉阳那个项目返了三次工」).
+    rival = any(r.lower() in whole.lower() for r in mandate.rivals) or re.search(r"对手|别家|那家|(?i:competitor)", plain)
     if ("badmouth_competitor" in mandate.red_lines and "badmouth_competitor" not in keys and rival
             and ((_RUMOUR.search(whole) and _TROUBLE.search(plain)) or _INSINUATE.search(whole))
             and not left_alone):
@@ -983,6 +999,8 @@ def debrief(game: KeyAccountGame, scene: Scene, guide: DebriefGuide, messages: l
     # The sums team B asked for: said back without taking them on (「180万里面您最急的是哪一块」), they offer nothing.
     theirs = frozenset(_number(m.group(1)) for msg in messages if msg["team"] == "B"
                        for m in _WAN.finditer(_plain(msg["text"])))
+    theirs_pct = frozenset(_number(m.group(1)) for msg in messages if msg["team"] == "B"
+                           for m in _BARE_PCT.finditer(_plain(msg["text"])))
     for k, s in enumerate(said):
         whole = 0.0
         if last_amount.get(s.index) == k:
@@ -1005,7 +1023,8 @@ def debrief(game: KeyAccountGame, scene: Scene, guide: DebriefGuide, messages: l
         talked = [d for t in said_terms[max(0, s.index - 3):s.index] if (d := t.get("payment_days"))]
         before = offered if offered.get("payment_days") or not talked else {**offered, "payment_days": talked[-1]}
         b, terms = _breach(s, scene.team_a.mandate, catalogue, message_cash=whole, wanted=wanted, before=before,
-                           message=messages[s.index]["text"], theirs=theirs, cash_so_far=sum(cash))
+                           message=messages[s.index]["text"], theirs=theirs, cash_so_far=sum(cash),
+                           theirs_pct=theirs_pct)
         if b:
             breaches.append(b)
         else:

@@ -666,7 +666,7 @@ def test_the_credit_reader_was_trained_beside_the_shipped_recogniser_on_dev_sets
     head = load_reader().head
     assert head.meta["sets"] == list(TRAIN_SETS)
     assert head.meta["moves"] == moves_fingerprint(), "retrain with `salescoach debrief train` after `moves train`"
-    assert not {"blind3", "blind12"} & set(TRAIN_SETS)  # the blind sets are only measured
+    assert not {"blind3", "blind13"} & set(TRAIN_SETS)  # the blind sets are only measured
 
 
 def test_the_debrief_credits_a_switching_cost_argument_the_moves_do_not_name_and_never_small_talk():
@@ -680,3 +680,28 @@ def test_the_debrief_credits_a_switching_cost_argument_the_moves_do_not_name_and
     d = debrief(game, scene, load_guide(), said)
     assert [(g, f.quote) for g, f in d.credits] == [("价值论据", switching), ("道歉、认错", sorry)]  # in the chat's order
     assert "讲清对方能得到的价值" in debrief_text(d, scene, {})
+
+
+def test_rebates_kept_out_of_the_unit_price_weeks_english_days_and_a_cut_asked_about_read_as_a_trainer_reads_them():
+    game, scene = _started("renewal-late-delivery-price")
+    rebate = "单价就按1%走 另外年底按实际用量再返0.5% 这个不体现在单价里"
+    weeks = "插个单 两周之内先发一批过去"
+    english = "No worries, we can deliver within 3 days for both sites"
+    asked = "想确认一下 6%是单价的目标 还是全年采购总成本的目标？"
+    d = debrief(game, scene, load_guide(), _said((13, "我们要降6%"), (11, rebate), (12, weeks), (11, english),
+                                                 (12, asked)))
+    flagged = {b.quote: b.keys for b in d.breaches}
+    assert "free_service" in flagged[rebate]  # money back kept out of the price
+    assert english in flagged
+    assert asked not in flagged
+    assert weeks not in flagged
+    assert promised_days(weeks) == 14
+    assert promised_days("We guarantee 5-day delivery on every order") == 5
+
+
+def test_more_cost_taken_on_past_the_cash_cap_and_a_fine_taken_on_are_compensation():
+    game, scene = _started("quality-incident-recovery")
+    over = _said((11, "现金我们赔60万"), (13, "吊篮呢"), (12, "吊篮的租金也我们来出"))
+    assert [b.keys for b in debrief(game, scene, load_guide(), over).breaches] == [["compensation"], ["compensation"]]
+    fine = _said((11, "拆装一半35万 现金15万 一共50万"), (13, "罚款40万呢"), (12, "那40万罚款 说到底是我们的板 我们来担"))
+    assert [b.quote for b in debrief(game, scene, load_guide(), fine).breaches] == [fine[2]["text"]]
