@@ -33,8 +33,9 @@ def load_games(sets: tuple[str, ...] = TRAIN_SETS, directory: Path = GAMES_DIR) 
             for name in sets for p in sorted((directory / name).glob("*.yaml"))]
 
 
-def play(game: Game, *, reader: CreditReader | None):
-    """The debrief of one scripted game, and its messages as the debrief reads them."""
+def play(game: Game, *, reader: CreditReader | None | str = "bundled"):
+    """The debrief of one scripted game (``reader``: as ``debrief``'s ``credit_reader``), and its messages as the
+    debrief reads them."""
     data = game.data
     g = KeyAccountGame.new(-1, 2, data["scene"])
     players = {p["id"]: p for p in data["players"]}

@@ -357,19 +357,12 @@ class DebriefScores:
 
 
 def score_debriefs(directory: Path) -> DebriefScores:
-    from bot.coach.game import KeyAccountGame, debrief, load_guide, load_scenes
+    from bot.coach.credittrain import Game, play
 
-    scenes, guide, s = load_scenes(), load_guide(), DebriefScores()
+    s = DebriefScores()
     for path in sorted(directory.glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        game = KeyAccountGame.new(-1, 2, data["scene"])
-        players = {p["id"]: p for p in data["players"]}
-        for p in data["players"]:
-            game.join(p["id"], p["name"], p["team"])
-        game.start(0)
-        messages = [{"user_id": m["from"], "name": players[m["from"]]["name"], "team": players[m["from"]]["team"],
-                     "text": str(m["text"]), "created": i} for i, m in enumerate(data["messages"])]
-        d = debrief(game, scenes[data["scene"]], guide, messages)
+        d, messages = play(Game(path, data))
 
         def where(quote: str, messages: list[dict] = messages) -> set[int]:
             return {i for i, m in enumerate(messages) if m["team"] == "A" and quote in m["text"]}
