@@ -469,7 +469,7 @@ _FREE_SAID_NO = re.compile(r"不(?:会|用)?让.{0,6}(?:掏|出|花)(?:钱|一�
 """A free offer put in the negative (「反正不会让楚天掏钱的」): its 不会 refuses nothing."""
 _DECLINES = re.compile(r"答应不了|做不到|办不到|给不了|批不了|定不了|没有?权限|(?<!行)不行|不可以|(?<!能)不能|没法|不可能")
 """A short clause right after an offer that takes it back (「1:1样板墙免费做 我这答应不了」「全职常驻…公司做不到」)."""
-_TAKES_ON = re.compile(r"(?i)赔|补|贴|承担|来担|担下|打款|扛|兜|认|分担|[来另额单]出|我们出|(?:不用|不让|不会让)[^，。]{0,6}(?:掏|出钱)|cover|"
+_TAKES_ON = re.compile(r"(?i)赔|补(?!充)|贴|承担|来担|担下|打款|扛|兜|(?<![确否辨承])认|分担|[来另额单]出|我们出|(?:不用|不让|不会让)[^，。]{0,6}(?:掏|出钱)|cover|"
                        r"compensat|\bpay")
 """Taking a sum on (「这50万我们来出」「罚款那50万我们来扛」): the account's figure is then team A's offer."""
 _MORE_COST = re.compile(r"(?:租金|[^，。；\s]{0,4}费|损失|罚款|人工|工资)[^，。；]{0,4}(?:也|都|全|全部)?(?:我们|我方)?(?:来)?"

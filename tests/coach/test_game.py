@@ -634,7 +634,7 @@ def test_a_cut_untied_from_its_condition_a_bare_give_a_next_day_promise_and_work
 
 def test_a_sum_asked_for_said_back_a_restated_item_and_steps_of_the_lead_time_offer_nothing():
     game, scene = _started("quality-incident-recovery")
-    echoed = "许总 想先弄清楚 120万这个数里 哪部分是你们最着急要落实的"
+    echoed = "许总 想先确认一下 120万这个数里 哪部分是你们最着急要落实的"
     offer = "拆装人工我们分担一半 30万 另外现金补20万 加起来50万"
     restated = "纪要里写清楚 拆装30万 现金20万 一周内签"
     steps = "交期说实话 打样3天 生产10天 运输2天 一共15天到货"
