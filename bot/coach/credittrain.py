@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,21 +21,15 @@ from bot.coach.game import KeyAccountGame, debrief, load_guide, load_scenes
 from bot.kb.linear import Head
 
 
-@dataclass
-class Game:
-    path: Path
-    data: dict
-
-
-def load_games(sets: tuple[str, ...] = TRAIN_SETS, directory: Path = GAMES_DIR) -> list[tuple[str, Game]]:
-    return [(name, Game(p, yaml.safe_load(p.read_text(encoding="utf-8"))))
+def load_games(sets: tuple[str, ...] = TRAIN_SETS, directory: Path = GAMES_DIR) -> list[tuple[str, dict]]:
+    """Each scripted game of ``sets`` (its YAML, parsed), with the set it belongs to."""
+    return [(name, yaml.safe_load(p.read_text(encoding="utf-8")))
             for name in sets for p in sorted((directory / name).glob("*.yaml"))]
 
 
-def play(game: Game, *, reader: CreditReader | None | str = "bundled"):
+def play(data: dict, *, reader: CreditReader | None | str = "bundled"):
     """The debrief of one scripted game (``reader``: as ``debrief``'s ``credit_reader``), and its messages as the
     debrief reads them."""
-    data = game.data
     g = KeyAccountGame.new(-1, 2, data["scene"])
     players = {p["id"]: p for p in data["players"]}
     for p in data["players"]:
@@ -64,12 +57,12 @@ def train(*, cache_path: Path | None = None, out: Path | None = MODEL_FILE, sets
     from bot.coach.movetrain import Example, TrainConfig, VectorCache, best_threshold, fit_head, predict_items
 
     games = load_games(sets, directory)
-    examples, truth, before, rows = [], [], [], []
+    examples, truth, before = [], [], []
     for name, game in games:
         d, messages = play(game, reader=None)
         have = credited_messages(d, messages)
         good: dict[int, set[str]] = {}
-        for g in (game.data.get("expected") or {}).get("good") or []:
+        for g in (game.get("expected") or {}).get("good") or []:
             good.setdefault(g["msg"], set()).add(g["kind"])
         for i, m in enumerate(messages):
             if m["team"] != "A":
@@ -77,7 +70,6 @@ def train(*, cache_path: Path | None = None, out: Path | None = MODEL_FILE, sets
             examples.append(Example(m["text"].strip(), frozenset(good.get(i, set())), name))
             truth.append([k in good.get(i, set()) for k in KINDS])
             before.append([GROUPS[k] in have.get(i, set()) for k in KINDS])
-            rows.append((name, game.path.name, i))
     truth_a, before_a = np.array(truth), np.array(before)
     cfg = TrainConfig(c=1.0)
     cache = VectorCache(cache_path)

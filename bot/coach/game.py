@@ -997,10 +997,8 @@ def debrief(game: KeyAccountGame, scene: Scene, guide: DebriefGuide, messages: l
     cash: list[float] = []  # the separate sums of cash team A has offered so far (万元)
     named: set[float] = set()  # every sum team A has named, inside a total or not
     # The sums team B asked for: said back without taking them on (「180万里面您最急的是哪一块」), they offer nothing.
-    theirs = frozenset(_number(m.group(1)) for msg in messages if msg["team"] == "B"
-                       for m in _WAN.finditer(_plain(msg["text"])))
-    theirs_pct = frozenset(_number(m.group(1)) for msg in messages if msg["team"] == "B"
-                           for m in _BARE_PCT.finditer(_plain(msg["text"])))
+    theirs, theirs_pct = (frozenset(_number(m.group(1)) for msg in messages if msg["team"] == "B"
+                                    for m in figure.finditer(_plain(msg["text"]))) for figure in (_WAN, _BARE_PCT))
     for k, s in enumerate(said):
         whole = 0.0
         if last_amount.get(s.index) == k:

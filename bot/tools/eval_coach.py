@@ -357,12 +357,12 @@ class DebriefScores:
 
 
 def score_debriefs(directory: Path) -> DebriefScores:
-    from bot.coach.credittrain import Game, play
+    from bot.coach.credittrain import credited_messages, play
 
     s = DebriefScores()
     for path in sorted(directory.glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        d, messages = play(Game(path, data))
+        d, messages = play(data)
 
         def where(quote: str, messages: list[dict] = messages) -> set[int]:
             return {i for i, m in enumerate(messages) if m["team"] == "A" and quote in m["text"]}
@@ -371,14 +371,9 @@ def score_debriefs(directory: Path) -> DebriefScores:
         for b in d.breaches:
             for i in where(b.quote):
                 flagged.setdefault(i, set()).update(b.keys)
-        credited: dict[int, set[str]] = {}
-        praised_breach: set[int] = set()  # a breach's own sentence among the credits
-        breach_quotes = {b.quote for b in d.breaches}
-        for group, f in d.credits:
-            for i in where(f.quote or ""):
-                credited.setdefault(i, set()).add(group)
-                if f.quote in breach_quotes:
-                    praised_breach.add(i)
+        credited = credited_messages(d, messages)
+        breach_quotes = {b.quote for b in d.breaches}  # a breach's own sentence among the credits
+        praised_breach = {i for _, f in d.credits if f.quote in breach_quotes for i in where(f.quote)}
         expected = data.get("expected") or {}
         labelled = {b["msg"]: b["kind"] for b in expected.get("breaches") or []}
         s.games += 1
