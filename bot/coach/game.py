@@ -1078,7 +1078,8 @@ def debrief(game: KeyAccountGame, scene: Scene, guide: DebriefGuide, messages: l
                                      key=lambda u: (game.team_of(u) or "", -counts.get(u, [0])[0]))]
     renew, not_renew = game.verdict()
     articles = list(dict.fromkeys([*scene.articles, *guide.articles]))
-    improve = [(game.name(u), _advice(u, breaches, clean, guide, catalogue)) for u in game.members("A")]
+    asked = {i for i, g, _ in found if g == CREDITED["open_question"]}
+    improve = [(game.name(u), _advice(u, breaches, clean, guide, catalogue, asked)) for u in game.members("A")]
     return Debrief(reached[-1] if reached else None, levels, strategies, values, needs, participation,
                    renew, not_renew, articles, breaches, credits, improve)
 
@@ -1120,8 +1121,10 @@ def _asked(cues: list[str], clean: list[Said], messages: list[dict]) -> tuple[st
 
 
 def _advice(user_id: int, breaches: list[Breach], clean: list[Said], guide: DebriefGuide,
-            catalogue: MoveCatalogue) -> list[Advice]:
-    """What one team A player should work on, each point with its quote and the article to read."""
+            catalogue: MoveCatalogue, asked: set[int]) -> list[Advice]:
+    """What one team A player should work on, each point with its quote and the article to read. ``asked``: the
+    messages credited as discovery questions (by the recogniser or the credit reader); a player who asked one is
+    never told that they asked none."""
     out = []
     for b in breaches:
         if b.user_id == user_id:
@@ -1133,7 +1136,7 @@ def _advice(user_id: int, breaches: list[Breach], clean: list[Said], guide: Debr
             if catalogue.kind(move) == "mistake" and move in guide.move_articles:
                 out.append(Advice(s.text, catalogue.get(move).title, guide.move_articles[move]))
     spoke = mine or any(b.user_id == user_id for b in breaches)
-    if spoke and not any("open_question" in s.moves for s in mine):
+    if spoke and not any("open_question" in s.moves or s.index in asked for s in mine):
         out.append(Advice(None, "没有问过一个开放式问题：先问清客户真正的需要，再谈方案",
                           guide.move_articles.get("no_question", guide.articles[0])))
     if not spoke:

@@ -705,3 +705,16 @@ def test_more_cost_taken_on_past_the_cash_cap_and_a_fine_taken_on_are_compensati
     assert [b.keys for b in debrief(game, scene, load_guide(), over).breaches] == [["compensation"], ["compensation"]]
     fine = _said((11, "拆装一半35万 现金15万 一共50万"), (13, "罚款40万呢"), (12, "那40万罚款 说到底是我们的板 我们来担"))
     assert [b.quote for b in debrief(game, scene, load_guide(), fine).breaches] == [fine[2]["text"]]
+
+
+def test_a_player_whose_question_the_credit_reader_credits_is_not_told_they_asked_none():
+    game, scene = _started("quality-incident-recovery")
+    question = "想先问一下 180万里头 您最急的是拆装还是复验"
+    said = _said((11, question), (13, "拆装最急"), (11, "我们回去商量一下"))
+    d = debrief(game, scene, load_guide(), said)
+    assert ("发现需要的提问", question) in [(g, f.quote) for g, f in d.credits]
+    advice = dict(d.improve)
+    assert [a.what for a in advice["甲"]] == ["含糊的承诺"]
+    assert "没有问过一个开放式问题" not in debrief_text(d, scene, {})
+    moves_only = debrief(game, scene, load_guide(), said, credit_reader=None)  # nothing credited: told so
+    assert any("没有问过一个开放式问题" in a.what for a in dict(moves_only.improve)["甲"])
