@@ -469,7 +469,7 @@ def freetext_agreement(path: Path, questions: dict, grader) -> FreeTextAgreement
     return out
 
 
-BLIND_FREETEXT = frozenset({"freetext-blind2", "freetext-blind3", "freetext-blind5"})
+BLIND_FREETEXT = frozenset({"freetext-blind2", "freetext-blind3", "freetext-blind5", "freetext-blind6"})
 """Answer files written blind and not yet studied: their disagreements are never printed."""
 
 
