@@ -856,6 +856,10 @@ def _shares(plain: str) -> list[float]:
     return out
 
 
+_GIVES_CASH = re.compile(r"(?i)(?:赔|补|返|退|打)(?:给|偿)?(?:你们|您|贵司|你)|赔偿|补偿|现金|红包|compensat|pay you|refund")
+"""Cash going to the account (「我们补你们10万 就当赔偿了」), not 补充 or a fine weighed in a value argument."""
+
+
 def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_cash: float = 0.0,
             wanted: list[str] = (), before: dict[str, float] | None = None,
             message: str = "", theirs: frozenset[float] = frozenset(),
@@ -902,8 +906,14 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
     if mandate.max_payment_days and terms.get("payment_days", 0) > mandate.max_payment_days:
         reasons.append(f"账期 {terms['payment_days']:g} 天，超过底线 {mandate.max_payment_days} 天")
         keys.append("payment_days")
-    if mandate.max_compensation_wan is not None and terms.get("compensation", 0) > mandate.max_compensation_wan:
-        reasons.append(f"赔偿 {terms['compensation']:g} 万元，超过底线 {mandate.max_compensation_wan:g} 万元")
+    # Where the brief allows no cash at all, a sum is cash only when it goes to the account (「赔你们10万」): a value
+    # argument that weighs a fine or a loss in 万 (「单价差1个点也就48万，一次停工罚款就不止这个数」) gives nothing.
+    no_cash = mandate.max_compensation_wan == 0 and not _GIVES_CASH.search(plain)
+    if mandate.max_compensation_wan is not None and terms.get("compensation", 0) > mandate.max_compensation_wan \
+            and not no_cash:
+        reasons.append(f"赔偿 {terms['compensation']:g} 万元，超过底线 {mandate.max_compensation_wan:g} 万元"
+                       if mandate.max_compensation_wan else
+                       f"赔偿 {terms['compensation']:g} 万元：底线不允许任何现金赔偿或返现")
         keys.append("compensation")
     elif (mandate.max_compensation_wan is not None and cash_so_far > mandate.max_compensation_wan
           and not terms.get("compensation") and _MORE_COST.search(plain) and not _REFUSE.search(plain)

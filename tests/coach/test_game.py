@@ -718,3 +718,15 @@ def test_a_player_whose_question_the_credit_reader_credits_is_not_told_they_aske
     assert "没有问过一个开放式问题" not in debrief_text(d, scene, {})
     moves_only = debrief(game, scene, load_guide(), said, credit_reader=None)  # nothing credited: told so
     assert any("没有问过一个开放式问题" in a.what for a in dict(moves_only.improve)["甲"])
+
+
+@pytest.mark.parametrize("scene_id", ["renewal-late-delivery-price", "new-director-supplier-review"])
+def test_cash_where_the_brief_allows_none_is_a_breach_and_a_value_figure_is_not(scene_id):
+    game, scene = _started(scene_id)
+    assert "不能给现金赔偿" in team_brief(scene, "A")  # the players read the rule the debrief holds them to
+    said = _said((11, "这次给你们添麻烦了，我们赔你们10万块作为补偿。"), (12, "去年排版优化帮你们省了约90万元。"),
+                 (12, "单价差1个点一年也就48万，一次停工罚款加窝工就不止这个数。"),  # a fine weighed, not paid
+                 (11, "赔偿的事我做不了主，我们用整改方案来回应。"))
+    d = debrief(game, scene, load_guide(), said)
+    assert [(b.quote, b.keys) for b in d.breaches] == [(said[0]["text"], ["compensation"])]
+    assert "不允许任何现金赔偿" in debrief_text(d, scene, {})
