@@ -289,3 +289,29 @@ def test_a_rumour_of_the_competitors_trouble_runs_it_down_however_it_is_asked(ju
     verdict = judge.judge(keep, "聽說嘉盛上個月才被別的客戶退過貨，陸總您可要小心一點。")
     assert verdict.mistakes.get("badmouth-competitor", "").startswith("聽說嘉盛")
     assert "badmouth-competitor" not in judge.judge(keep, "听说嘉盛报价比我们低不少？您那边拿到的是什么规格的？").mistakes
+
+
+def test_each_sentence_of_an_item_takes_its_label_only_where_the_head_reads_it_most_surely():
+    import numpy as np
+
+    from bot.coach.movetrain import Example, sentence_examples
+
+    labels = ["badmouth_competitor", "open_question", "small_talk"]
+
+    class Head:  # reads running down in the sentence that names the rumour
+        def probabilities(self, texts, dense):
+            return np.array([[0.9 if "听说" in t else 0.6, 0.1, 0.1] for t in texts])
+
+    class Cache:
+        def get(self, texts):
+            return np.zeros((len(texts), 4))
+
+    item = Example("我不好评价同行。不过听说他们去年被退过货。", frozenset({"badmouth_competitor"}), "p")
+    preamble, rumour = sentence_examples(Head(), [item], labels, Cache())
+    assert rumour.text == "不过听说他们去年被退过货。"
+    assert rumour.moves == {"badmouth_competitor"}
+    assert preamble.moves == frozenset()
+    assert "badmouth_competitor" not in preamble.supervises  # unknown, not absent
+    assert {"open_question", "small_talk"} <= preamble.supervises  # the item makes neither: no part makes them
+    assert rumour.author == preamble.author == "p"  # held out with its author in the folds
+    assert sentence_examples(Head(), [Example("你好", frozenset(), "p")], labels, Cache()) == []
