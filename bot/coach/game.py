@@ -915,7 +915,7 @@ def _breach(said: Said, mandate: Mandate, catalogue: MoveCatalogue, *, message_c
                        if mandate.max_compensation_wan else
                        f"赔偿 {terms['compensation']:g} 万元：底线不允许任何现金赔偿或返现")
         keys.append("compensation")
-    elif (mandate.max_compensation_wan is not None and cash_so_far > mandate.max_compensation_wan
+    elif (mandate.max_compensation_wan and cash_so_far > mandate.max_compensation_wan  # no cap of 0: nothing to reach
           and not terms.get("compensation") and _MORE_COST.search(plain) and not _REFUSE.search(plain)
           and not re.search(r"纪要|写进|写清", plain)):  # the minutes say again what is on the table
         reasons.append(f"赔偿已到底线 {mandate.max_compensation_wan:g} 万元，又多承担了一项费用")

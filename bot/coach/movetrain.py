@@ -328,6 +328,7 @@ def train(cfg: TrainConfig | None = None, *, cache_path: Path | None = None, out
     oof = np.zeros_like(y)
     # Embed once, before the folds fork.
     cache.get([u for e in examples + extra for u in (e.text, *units(e.text))])
+    judged_count = len(extra)
     if cfg.sentences:
         extra += sentence_examples(fit_head(examples + extra, labels, cfg, cache), examples, labels, cache)
         cache.get([e.text for e in extra])
@@ -346,7 +347,7 @@ def train(cfg: TrainConfig | None = None, *, cache_path: Path | None = None, out
     head = fit_head(examples + extra, labels, cfg, cache)
     head.thresholds = thresholds
     head.meta = {"authors": authors, "sentences": len(examples), "config": dict(cfg.__dict__),
-                 "judged_turns": {"splits": list(judged), "turns": len(extra)},
+                 "judged_turns": {"splits": list(judged), "turns": judged_count},
                  "conditional": conditional,
                  "oof_macro_f1": round(oof_scores.macro_f1, 4),
                  "oof_mistake_precision": round(oof_scores.mistake_precision, 4),
