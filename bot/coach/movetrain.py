@@ -330,8 +330,8 @@ def train(cfg: TrainConfig | None = None, *, cache_path: Path | None = None, out
     cache.get([u for e in examples + extra for u in (e.text, *units(e.text))])
     judged_count = len(extra)
     if cfg.sentences:
+        # Their texts are the units embedded above.
         extra += sentence_examples(fit_head(examples + extra, labels, cfg, cache), examples, labels, cache)
-        cache.get([e.text for e in extra])
     folds = author_folds(authors)
     from joblib import Parallel, delayed
 
